@@ -1,0 +1,48 @@
+# kiln front door. `make` builds build/kiln; `make demo` and `make test` also do all set-up
+# (Debian packages through scripts/setup.sh) on a fresh Debian 12 machine.
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all kiln setup setup-test demo test unit fuzz windows-check bench clean
+
+all: kiln
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+kiln: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD)
+
+# Builds kiln's main job on the bundled sample.
+demo: kiln
+	@scripts/demo.sh $(BUILD)/kiln
+
+# The whole suite: unit + integration tests (ctest), fuzzers, the Windows cross-build.
+test: setup-test kiln
+	cd $(BUILD) && ctest --output-on-failure --timeout 1800
+	$(MAKE) fuzz
+	$(MAKE) windows-check
+
+unit: kiln
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+fuzz: setup-test
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+windows-check: setup-test
+	@scripts/windows_check.sh
+
+bench: kiln
+	@scripts/setup.sh bench
+	@bench/run_all.sh $(BUILD)/kiln
+
+clean:
+	rm -rf $(BUILD) build-fuzz build-windows
