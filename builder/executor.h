@@ -1,0 +1,67 @@
+// The Executor seam (ARCHITECTURE "Seams"): runs one RUN step in a process-isolated container
+// on a prepared root. Linux: runc (builder/linux/). Windows: HCS (builder/windows/).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/platform.h"
+#include "core/source_range.h"
+
+namespace kiln::builder {
+
+struct RunMount {
+  enum class Type { kBind, kCache, kTmpfs, kSecret };
+  Type type = Type::kBind;
+  std::string source;  // host path (bind, cache, secret file); empty for tmpfs
+  std::string target;  // path inside the container
+  bool read_only = false;
+  uint64_t size_bytes = 0;  // tmpfs size limit (0 = default)
+  uint32_t mode = 0;        // secret/cache mode bits (0 = default)
+  uint32_t uid = 0, gid = 0;
+};
+
+struct RunSpec {
+  std::string id;                          // unique per step, e.g. "kiln-<cache key prefix>"
+  std::string stage;                       // for messages
+  core::SourceRange where;                 // the RUN instruction
+  core::Platform platform;                 // target platform of the stage
+  std::string rootfs;                      // Snapshot::rootfs
+  std::vector<std::string> layer_folders;  // Snapshot::layer_folders (Windows)
+  std::vector<std::string> argv;           // Linux: exec argv (SHELL + command for shell form)
+  std::string command_line;                // Windows: the full command line (SHELL or cmd /S /C)
+  std::vector<std::string> env;            // "K=V"
+  std::string working_dir;
+  std::string user;                        // "name", "uid[:gid]", "ContainerUser"...
+  std::string hostname;
+  bool network_host = false;               // RUN --network=host; default: no network
+  std::vector<RunMount> mounts;
+  std::chrono::seconds timeout{0};         // 0 = none
+  std::function<void(std::string_view)> on_stdout;  // called with chunks of output
+  std::function<void(std::string_view)> on_stderr;
+};
+
+struct ExitStatus {
+  int exit_code = 0;
+  bool timed_out = false;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Human name for messages ("runc", "HCS process isolation").
+  virtual std::string Name() const = 0;
+  // Checks, before any build work, that this host can run steps for `target` (root/elevation,
+  // runtime binaries, Windows build compatibility...). The error says what is needed.
+  virtual core::Status Preflight(const core::Platform& target) = 0;
+  // Runs the step; a non-zero exit is an ExitStatus, not an Error. Errors are for failures to
+  // start or supervise the container; the container is gone when Run returns either way.
+  virtual core::Result<ExitStatus> Run(const RunSpec& spec) = 0;
+};
+
+}  // namespace kiln::builder
