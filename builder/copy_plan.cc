@@ -19,16 +19,6 @@ std::string RelativeTo(std::string_view path, std::string_view dir) {
   return std::string(path.substr(dir.size() + 1));
 }
 
-// Windows sources of a stage may be written "C:\\app\\x" or "/app/x"; the flattened tree is C:\.
-std::string SourcePath(std::string_view source, bool windows_stage) {
-  std::string s(source);
-  if (!windows_stage) return s;
-  for (char& c : s)
-    if (c == '\\') c = '/';
-  if (s.size() >= 2 && s[1] == ':' && (s[0] == 'c' || s[0] == 'C')) s = s.substr(2);
-  return s;
-}
-
 core::Result<bool> Excluded(const CopyOptions& o, std::string_view rel) {
   if (!o.exclude || rel.empty()) return false;
   return o.exclude->Matches(rel);
@@ -38,6 +28,17 @@ std::string LayerPath(bool windows, const std::string& target) { return LayerNam
 
 }  // namespace
 
+// Windows targets write sources with '\\' as separator (docker on Windows has no escapes in
+// source patterns); sources of a Windows stage may also start with "C:" (its tree is C:\).
+std::string NormalizeSource(std::string_view source, bool windows, bool windows_stage) {
+  std::string s(source);
+  if (!windows) return s;
+  for (char& c : s)
+    if (c == '\\') c = '/';
+  if (windows_stage && s.size() >= 2 && s[1] == ':' && (s[0] == 'c' || s[0] == 'C')) s = s.substr(2);
+  return s;
+}
+
 core::Result<CopyPlan> PlanCopy(const BuildContext& ctx, const std::vector<std::string>& sources,
                                 const TargetPath& dest, bool dest_known_dir,
                                 const CopyOptions& o) {
@@ -45,7 +46,7 @@ core::Result<CopyPlan> PlanCopy(const BuildContext& ctx, const std::vector<std::
   std::vector<ContextEntry> matches;
   bool wildcard = false;
   for (const auto& raw : sources) {
-    std::string src = SourcePath(raw, o.windows && o.source_is_stage);
+    std::string src = NormalizeSource(raw, o.windows, o.source_is_stage);
     wildcard |= HasWildcard(src);
     KILN_ASSIGN(auto m, ctx.Match(src));
     for (auto& e : m) matches.push_back(std::move(e));

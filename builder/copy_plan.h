@@ -37,6 +37,10 @@ struct CopyPlan {
   std::vector<std::string> dirs_created;  // destination directories (for known_dirs)
 };
 
+// A COPY/ADD source as a '/'-path: Windows targets write '\\' as separator (docker on Windows has
+// no escapes in source patterns); sources of a Windows stage may start with "C:".
+std::string NormalizeSource(std::string_view source, bool windows, bool windows_stage);
+
 // Expands every source against `ctx`, resolves destinations (docker's rules: several sources
 // or a wildcard need a directory destination; a directory's contents go into the destination;
 // a file goes to dest/basename when dest is a directory, else to dest), applies --exclude.

@@ -105,7 +105,7 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       sources.push_back(std::move(s));
       continue;
     }
-    KILN_ASSIGN(auto matches, session_.context().Match(src));
+    KILN_ASSIGN(auto matches, session_.context().Match(NormalizeSource(src, windows, false)));
     for (auto& m : matches) {
       bool archive = unpack && m.type == ContextEntry::Type::kFile && IsTarArchive(m.host_path);
       if (archive || m.type == ContextEntry::Type::kFile) {
