@@ -1,5 +1,6 @@
 #include "layers/linux/in_root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -85,6 +86,30 @@ core::Status MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode) {
   if (::mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST)
     return core::Fail(core::ErrorCode::kIo, "cannot create /" + full + ": " + std::strerror(errno));
   return {};
+}
+
+core::Result<std::vector<std::string>> ListDir(int dir_fd) {
+  int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
+                                                std::strerror(err));
+  }
+  ::rewinddir(dir);  // the dup shares its position with dir_fd
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err)
+    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
+                                                std::strerror(err));
+  return names;
 }
 
 core::Result<std::string> ReadFileInRoot(int root_fd, std::string_view path, size_t limit) {
