@@ -28,7 +28,12 @@ core::Result<UniqueFd> Openat2(int dir_fd, std::string_view path, int flags, mod
     if (errno == EINTR || errno == EAGAIN) continue;
     int err = errno;
     auto code = err == ENOENT ? core::ErrorCode::kNotFound : core::ErrorCode::kIo;
-    return core::Fail(code, "/" + (rel == "." ? std::string() : rel) + ": " + std::strerror(err));
+    std::string why = std::strerror(err);
+    if (err == ELOOP || err == EXDEV) {  // a symlink or ".." where none may be crossed
+      code = core::ErrorCode::kInvalidInput;
+      why = "leads through a symlink or out of its root";
+    }
+    return core::Fail(code, "/" + (rel == "." ? std::string() : rel) + ": " + why);
   }
 }
 
