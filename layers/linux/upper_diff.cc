@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/cancel.h"
+#include "layers/fs_util.h"
 #include "layers/linux/in_root.h"
 #include "layers/linux/lower_view.h"
 #include "layers/linux/unique_fd.h"
@@ -39,23 +40,6 @@ bool IsEmptyDir(int dir_fd) {
   auto names = ListDir(dir_fd);
   return names && names->empty();
 }
-
-// Reads an open regular file; the entry's size is what fstat said when the entry was made.
-class FileContent : public core::Reader {
- public:
-  FileContent(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
-  core::Result<size_t> Read(void* buffer, size_t size) override {
-    for (;;) {
-      ssize_t n = ::read(fd_.get(), buffer, size);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return core::Fail(Io("cannot read", path_));
-    }
-  }
-
- private:
-  UniqueFd fd_;
-  std::string path_;
-};
 
 class UpperWalker {
  public:
@@ -166,7 +150,7 @@ core::Status UpperWalker::EmitFile(int parent_fd, const Child& c) {
   TarEntry e = Base(c, EntryType::kFile);
   e.size = static_cast<uint64_t>(st.st_size);
   KILN_ASSIGN(e.xattrs, ReadXattrs(fd.get(), path));
-  FileContent content(std::move(fd), path);
+  FdReader content(fd.Release(), path);
   return sink_.Add(e, e.size > 0 ? &content : nullptr);
 }
 

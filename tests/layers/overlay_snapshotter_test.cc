@@ -1,5 +1,6 @@
 #include "layers/linux/overlay_snapshotter.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "layers/fs_util.h"
 #include "layers/linux/overlay_mount.h"
 #include "tests/layers/diff_recorder.h"
 #include "tests/support/test_env.h"
@@ -190,4 +192,83 @@ TEST_CASE("snapshots of a killed kiln process are unmounted and removed by the n
   REQUIRE(f.snapshotter.SweepStale());
   CHECK_FALSE(f.Mounted());
   CHECK(fs::is_empty(f.tmp / "snapshots/active"));
+}
+
+namespace {
+
+// Opens layer blobs from files named after their diff_id, counting the opens.
+class DirOpener : public kiln::layers::LayerOpener {
+ public:
+  explicit DirOpener(fs::path dir) : dir_(std::move(dir)) {}
+  kiln::core::Result<std::unique_ptr<kiln::core::Reader>> OpenLayer(
+      const kiln::layers::SnapshotLayer& layer) override {
+    ++opens;
+    auto path = dir_ / (layer.diff_id.hex() + ".tar.gz");
+    return std::make_unique<kiln::layers::FdReader>(open(path.c_str(), O_RDONLY | O_CLOEXEC),
+                                                    path.string());
+  }
+  int opens = 0;
+
+ private:
+  fs::path dir_;
+};
+
+// GNU tar of `dir`'s contents, gzipped into blobs/<diff_id>.tar.gz.
+kiln::layers::SnapshotLayer GnuTarLayer(const fs::path& dir, const fs::path& blobs) {
+  fs::create_directories(blobs);
+  auto tar = blobs / "tmp.tar";
+  auto r = Shell("tar --xattrs --numeric-owner -C '" + dir.string() + "' -cf '" + tar.string() +
+                 "' .");
+  REQUIRE(r.exit_code == 0);
+  auto diff_id = kiln::core::Digest::Sha256Of(kiln::testing::ReadFile(tar));
+  auto gz = blobs / (diff_id.hex() + ".tar.gz");
+  REQUIRE(Shell("gzip -c '" + tar.string() + "' > '" + gz.string() + "'").exit_code == 0);
+  kiln::layers::SnapshotLayer layer;
+  layer.diff_id = diff_id;
+  return layer;
+}
+
+}  // namespace
+
+TEST_CASE("prepare unpacks each parent once and stacks them with whiteouts applied",
+          "[integration]") {
+  Fixture f;
+  f.Sh(f.tmp.path(), "mkdir -p l1/etc l1/opq l2/opq && printf 1 > l1/etc/a && printf 1 > l1/etc/b"
+                     " && touch l1/opq/old && touch l2/etc.keep l2/.wh.etc l2/opq/.wh..wh..opq"
+                     " && printf new > l2/opq/new && mkdir l2/etc2");
+  auto bottom = GnuTarLayer(f.tmp / "l1", f.tmp / "blobs");
+  auto top = GnuTarLayer(f.tmp / "l2", f.tmp / "blobs");
+  DirOpener opener(f.tmp / "blobs");
+  auto s = f.snapshotter.Prepare("p1", {bottom, top}, opener);
+  INFO((s ? "" : s.error().message));
+  REQUIRE(s);
+  CHECK(opener.opens == 2);
+  CHECK_FALSE(fs::exists(fs::path(s->rootfs) / "etc"));  // whited out by the top layer
+  CHECK(fs::exists(fs::path(s->rootfs) / "etc.keep"));
+  CHECK(fs::exists(fs::path(s->rootfs) / "opq/new"));
+  CHECK_FALSE(fs::exists(fs::path(s->rootfs) / "opq/old"));  // opaque in the top layer
+  auto again = f.snapshotter.Prepare("p2", {bottom}, opener);
+  REQUIRE(again);
+  CHECK(opener.opens == 2);  // cached
+  CHECK(kiln::testing::ReadFile(fs::path(again->rootfs) / "etc/a") == "1");
+  REQUIRE(f.snapshotter.Remove(*s));
+  REQUIRE(f.snapshotter.Remove(*again));
+  CHECK_FALSE(f.Mounted());
+}
+
+TEST_CASE("a layer that fails to unpack leaves no half-written directory", "[integration]") {
+  Fixture f;
+  kiln::layers::SnapshotLayer bad;
+  bad.diff_id = kiln::core::Digest::Sha256Of("not this");
+  fs::create_directories(f.tmp / "blobs");
+  auto gz = f.tmp / "blobs" / (bad.diff_id.hex() + ".tar.gz");
+  REQUIRE(Shell("mkdir -p '" + (f.tmp / "x").string() + "' && tar -C '" + (f.tmp / "x").string() +
+                "' -czf '" + gz.string() + "' .").exit_code == 0);
+  DirOpener opener(f.tmp / "blobs");
+  auto s = f.snapshotter.Prepare("bad", {bad}, opener);
+  REQUIRE_FALSE(s);
+  CHECK_THAT(s.error().message, Catch::Contains("does not match its diff_id"));
+  CHECK(fs::is_empty(f.tmp / "snapshots/layers"));
+  CHECK(fs::is_empty(f.tmp / "snapshots/active"));
+  CHECK_FALSE(f.Mounted());
 }
