@@ -6,12 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "layers/linux/file_lock.h"
+#include "layers/linux/owner_lock.h"
 
 namespace kiln::builder {
 namespace {
 
-using layers::FileLock;
+using layers::OwnerLock;
 using layers::LockMode;
 
 core::Status EnsureDir(const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid) {
@@ -30,7 +30,7 @@ core::Status EnsureDir(const std::string& path, uint32_t mode, uint32_t uid, uin
 }  // namespace
 
 struct CacheMount::Lock {
-  FileLock lock;
+  OwnerLock lock;
 };
 
 CacheMount::CacheMount(std::string path, std::unique_ptr<Lock> lock)
@@ -51,12 +51,12 @@ core::Result<CacheMount> CacheMount::Acquire(const std::string& home, CacheShari
   auto instance = [&](int n) { return home + "/" + std::to_string(n); };
   if (sharing != CacheSharing::kPrivate) {
     auto lock_mode = sharing == CacheSharing::kShared ? LockMode::kShared : LockMode::kExclusive;
-    KILN_ASSIGN(FileLock lock, FileLock::Wait(instance(0) + ".lock", lock_mode));
+    KILN_ASSIGN(OwnerLock lock, OwnerLock::Wait(instance(0) + ".lock", lock_mode));
     KILN_TRY(EnsureDir(instance(0), mode, uid, gid));
     return CacheMount(instance(0), std::make_unique<Lock>(std::move(lock)));
   }
   for (int n = 0;; ++n) {
-    KILN_ASSIGN(auto lock, FileLock::Try(instance(n) + ".lock", LockMode::kExclusive));
+    KILN_ASSIGN(auto lock, OwnerLock::Try(instance(n) + ".lock", LockMode::kExclusive));
     if (!lock) continue;
     KILN_TRY(EnsureDir(instance(n), mode, uid, gid));
     return CacheMount(instance(n), std::make_unique<Lock>(std::move(*lock)));

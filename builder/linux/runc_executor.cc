@@ -15,7 +15,7 @@
 #include "builder/linux/user_lookup.h"
 #include "builder/output_tail.h"
 #include "core/cancel.h"
-#include "layers/linux/file_lock.h"
+#include "layers/linux/owner_lock.h"
 #include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
@@ -24,7 +24,7 @@ namespace kiln::builder {
 namespace {
 
 namespace fs = std::filesystem;
-using layers::FileLock;
+using layers::OwnerLock;
 using layers::LockMode;
 
 core::Error Located(core::Error error, const RunSpec& spec) {
@@ -136,7 +136,7 @@ core::Result<ExitStatus> RuncExecutor::Run(const RunSpec& spec) {
     return core::Fail(Located({core::ErrorCode::kInvalidInput, "RUN has no command", {}}, spec));
   KILN_TRY(EnsureLayout());
   std::string id = NewContainerId(spec.id);
-  KILN_ASSIGN(auto lock, FileLock::Try(locks_ + "/" + id + ".lock", LockMode::kExclusive));
+  KILN_ASSIGN(auto lock, OwnerLock::Try(locks_ + "/" + id + ".lock", LockMode::kExclusive));
   if (!lock) return core::Fail(core::ErrorCode::kInternal, "container id in use: " + id);
   std::string bundle = bundles_ + "/" + id;
   std::error_code ec;
@@ -228,7 +228,7 @@ core::Status RuncExecutor::SweepStale() {
   for (const auto& e : fs::directory_iterator(locks_, ec))
     if (e.path().extension() == ".lock") ids.insert(e.path().stem());
   for (const auto& id : ids) {
-    KILN_ASSIGN(auto lock, FileLock::Try(locks_ + "/" + id + ".lock", LockMode::kExclusive));
+    KILN_ASSIGN(auto lock, OwnerLock::Try(locks_ + "/" + id + ".lock", LockMode::kExclusive));
     if (!lock) continue;  // its kiln process is still running
     KILN_TRY(DeleteContainer(id));
     KILN_TRY(RemoveBundle(bundles_ + "/" + id));

@@ -1,5 +1,6 @@
 #include "layers/linux/in_root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -27,7 +28,12 @@ core::Result<UniqueFd> Openat2(int dir_fd, std::string_view path, int flags, mod
     if (errno == EINTR || errno == EAGAIN) continue;
     int err = errno;
     auto code = err == ENOENT ? core::ErrorCode::kNotFound : core::ErrorCode::kIo;
-    return core::Fail(code, "/" + (rel == "." ? std::string() : rel) + ": " + std::strerror(err));
+    std::string why = std::strerror(err);
+    if (err == ELOOP || err == EXDEV) {  // a symlink or ".." where none may be crossed
+      code = core::ErrorCode::kInvalidInput;
+      why = "leads through a symlink or out of its root";
+    }
+    return core::Fail(code, "/" + (rel == "." ? std::string() : rel) + ": " + why);
   }
 }
 
@@ -85,6 +91,30 @@ core::Status MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode) {
   if (::mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST)
     return core::Fail(core::ErrorCode::kIo, "cannot create /" + full + ": " + std::strerror(errno));
   return {};
+}
+
+core::Result<std::vector<std::string>> ListDir(int dir_fd) {
+  int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
+                                                std::strerror(err));
+  }
+  ::rewinddir(dir);  // the dup shares its position with dir_fd
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err)
+    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
+                                                std::strerror(err));
+  return names;
 }
 
 core::Result<std::string> ReadFileInRoot(int root_fd, std::string_view path, size_t limit) {

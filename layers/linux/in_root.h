@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "layers/linux/unique_fd.h"
@@ -32,6 +33,10 @@ std::pair<std::string, std::string> SplitParent(std::string_view path);
 // Creates the directory `path` and its missing parents inside the root (symlinks resolved in
 // the root); existing directories are fine. kInvalidInput when a component is not a directory.
 core::Status MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode);
+
+// The names in the directory open at `dir_fd` (without "." and ".."), in readdir order. Reads
+// from the start whatever position `dir_fd` has, and leaves that position undefined.
+core::Result<std::vector<std::string>> ListDir(int dir_fd);
 
 // Reads a small regular file inside the root (at most `limit` bytes); kNotFound when missing.
 core::Result<std::string> ReadFileInRoot(int root_fd, std::string_view path, size_t limit);

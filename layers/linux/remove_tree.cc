@@ -1,6 +1,5 @@
 #include "layers/linux/remove_tree.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/unique_fd.h"
 
@@ -20,16 +20,10 @@ core::Error Io(const std::string& what) {
 
 // Empties the directory open at `dir_fd` (on device `dev`); `path` is for messages.
 core::Status EmptyDir(int dir_fd, dev_t dev, const std::string& path) {
-  int fd = ::dup(dir_fd);
-  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
-  if (!dir) {
-    if (fd >= 0) ::close(fd);
-    return core::Fail(Io("cannot list " + path));
-  }
+  auto names = ListDir(dir_fd);
+  if (!names) return core::Fail(names.error().Wrap(path));
   core::Status status;
-  while (dirent* e = ::readdir(dir)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const auto& name : *names) {
     struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     std::string child = path + "/" + name;
@@ -53,7 +47,6 @@ core::Status EmptyDir(int dir_fd, dev_t dev, const std::string& path) {
     if (::unlinkat(dir_fd, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && status)
       status = core::Fail(Io("cannot remove " + child));
   }
-  ::closedir(dir);
   return status;
 }
 

@@ -1,4 +1,4 @@
-#include "layers/linux/file_lock.h"
+#include "layers/linux/owner_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,7 +14,7 @@
 
 namespace kiln::layers {
 
-core::Result<std::optional<FileLock>> FileLock::Try(const std::string& path, LockMode mode) {
+core::Result<std::optional<OwnerLock>> OwnerLock::Try(const std::string& path, LockMode mode) {
   for (;;) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid())
@@ -32,13 +32,13 @@ core::Result<std::optional<FileLock>> FileLock::Try(const std::string& path, Loc
     struct stat held {}, now {};
     if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 &&
         held.st_dev == now.st_dev && held.st_ino == now.st_ino)
-      return FileLock(std::move(fd), path);
+      return OwnerLock(std::move(fd), path);
   }
 }
 
-void FileLock::Unlink() { ::unlink(path_.c_str()); }
+void OwnerLock::Unlink() { ::unlink(path_.c_str()); }
 
-core::Result<FileLock> FileLock::Wait(const std::string& path, LockMode mode) {
+core::Result<OwnerLock> OwnerLock::Wait(const std::string& path, LockMode mode) {
   using std::chrono::milliseconds;
   for (milliseconds delay(5);; delay = std::min(delay * 2, milliseconds(100))) {
     KILN_ASSIGN(auto lock, Try(path, mode));
