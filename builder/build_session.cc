@@ -8,7 +8,7 @@
 #include "core/cancel.h"
 #include "layers/compression.h"
 #include "layers/fs_util.h"
-#include "layers/layer_apply.h"
+#include "layers/apply_layer.h"
 
 namespace kiln::builder {
 
@@ -67,8 +67,9 @@ core::Result<std::string> BuildSession::Flatten(const ImageState& state) {
     const core::Descriptor& layer = state.layers[i];
     KILN_TRY(images_.EnsureLocal(layer, i < state.origins.size() ? state.origins[i] : LayerOrigin{}));
     KILN_ASSIGN(auto blob, store_.Open(layer.digest));
-    KILN_ASSIGN(auto tar, layers::NewDecompressor(*blob));
-    auto applied = layers::ApplyLayer(*tar, dir, flavor);
+    layers::ApplyOptions options;
+    options.flavor = flavor;
+    auto applied = layers::ApplyLayerBlob(*blob, dir, options);
     if (!applied)
       return core::Fail(applied.error().Wrap("unpacking layer " + layer.digest.ToString()));
   }

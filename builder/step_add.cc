@@ -11,7 +11,7 @@
 #include "core/cancel.h"
 #include "layers/compression.h"
 #include "layers/fs_util.h"
-#include "layers/layer_apply.h"
+#include "layers/apply_layer.h"
 #include "parser/expand.h"
 #include "registry/transport.h"
 
@@ -155,8 +155,9 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       int fd = open(s.entry.host_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return layers::ErrnoError("opening", s.entry.host_path);
       layers::FdReader file(fd, s.entry.host_path);
-      KILN_ASSIGN(auto tar, layers::NewDecompressor(file, {}));
-      auto applied = layers::ApplyLayer(*tar, slot, layers::LayerFlavor::kLinux);
+      layers::ApplyOptions options;
+      options.restore_owner = false;
+      auto applied = layers::ApplyLayerBlob(file, slot, options);
       if (!applied) return core::Fail(applied.error().Wrap("unpacking " + s.entry.rel));
       staged.push_back(rel);
     } else {
