@@ -161,7 +161,9 @@ HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::R
 
 core::Result<HttpResponse> Session::Send(const Call& call_in) {
   Call call = call_in;
-  KILN_ASSIGN(std::string base, BaseUrl(call.registry));
+  auto base_or = BaseUrl(call.registry);
+  if (!base_or) return std::unexpected(base_or.error().Wrap(call.what));
+  std::string base = *base_or;
   std::string url = call.target.find("://") == std::string::npos ? base + call.target : call.target;
   bool same_host = HostOfUrl(url) == HostOfUrl(base);
   bool auth_retried = false;
