@@ -112,7 +112,7 @@ TEST_CASE("kiln login checks the credentials and writes config.json as docker do
   CHECK_THAT(ReadFile(tmp / "docker/config.json"), !Catch::Contains(reg.host()));
 }
 
-TEST_CASE("--debug shows the HTTP exchanges but never a password or a token", "[integration]") {
+TEST_CASE("debug output shows the HTTP exchanges but never a password or a token", "[integration]") {
   RegistryMode mode = GENERATE(RegistryMode::kBasic, RegistryMode::kToken);
   LocalRegistry reg(mode);
   TempDir tmp;
@@ -138,7 +138,7 @@ TEST_CASE("--debug shows the HTTP exchanges but never a password or a token", "[
   if (mode == RegistryMode::kToken) CHECK(n > 0);
 }
 
-TEST_CASE("--progress json prints one parseable event per line", "[integration]") {
+TEST_CASE("json progress prints one parseable event per line", "[integration]") {
   LocalRegistry reg;
   TempDir tmp;
   Cli kiln{tmp / "store", reg.ConfigDir()};
