@@ -11,6 +11,7 @@
 
 #include "core/platform.h"
 #include "core/progress.h"
+#include "registry/client.h"
 
 namespace kiln::builder {
 
@@ -38,14 +39,6 @@ struct SecretSpec {
   std::string env;  // or an environment variable of kiln's process
 };
 
-// Registry access settings shared with pull/push (global cli flags).
-struct RegistrySettings {
-  std::vector<std::string> insecure_registries;
-  std::string ca_cert;
-  std::string config_dir;
-  bool debug = false;
-};
-
 struct BuildOptions {
   std::string context_dir = ".";
   std::string dockerfile;  // path; empty = <context>/Dockerfile
@@ -69,7 +62,7 @@ struct BuildOptions {
   int compression_level = -1;
   int step_timeout_seconds = 0;              // 0 = none (RUN steps)
   std::string store_root;
-  RegistrySettings registry;
+  registry::ClientOptions registry;  // from the global flags (cli/registry_flags.h)
   core::ProgressSink* progress = nullptr;
 };
 

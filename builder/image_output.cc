@@ -4,83 +4,61 @@
 
 #include "builder/image_export.h"
 #include "core/media_types.h"
-#include "core/reference.h"
 #include "layers/fs_util.h"
+#include "layers/local_image.h"
 
 namespace kiln::builder {
 namespace {
 
-using core::ErrorCode;
 namespace media = core::media;
 
-struct Written {
-  core::Descriptor manifest;
-  core::Descriptor config;
-};
-
-core::Result<Written> WriteImage(BuildSession& session, const core::Platform& platform,
-                                 const ImageState& state, BuildResult& result) {
+// Stores one platform's config and manifest; the layers are the state's (base layers need not
+// be local: the store knows where they come from).
+core::Result<core::Descriptor> WriteImage(BuildSession& session, const ImageState& state,
+                                          BuildResult& result) {
   layers::Store& store = session.store();
   core::ImageConfig config = state.config;
   config.created = core::Rfc3339(session.created_time());
   for (const auto& [k, v] : session.options().labels) config.config.labels[k] = v;
-  core::Manifest manifest;
-  manifest.media_type = std::string(media::kOciManifest);
-  BuiltImage image;
-  image.platform = config.platform();
-  size_t base_count = 0;
+  std::vector<core::Descriptor> layer_descs;
   for (size_t i = 0; i < state.layers.size(); ++i) {
     core::Descriptor layer = state.layers[i];
     layer.media_type = OciLayerMediaType(layer.media_type);
     layer.urls.clear();
-    const LayerOrigin& origin = i < state.origins.size() ? state.origins[i] : LayerOrigin{};
-    if (!origin.layout_dir.empty()) {
-      KILN_TRY(session.images().EnsureLocal(state.layers[i], origin));
-    } else if (!origin.registry.empty() && !store.Has(layer.digest)) {
-      KILN_TRY(store.RecordRemote(layer, {origin.registry, origin.repository}));
-    }
-    if (!origin.registry.empty() || !origin.layout_dir.empty()) ++base_count;
-    manifest.layers.push_back(layer);
+    if (i < state.origins.size() && !state.origins[i].layout_dir.empty())
+      KILN_TRY(session.images().EnsureLocal(state.layers[i], state.origins[i]));
+    layer_descs.push_back(std::move(layer));
   }
-  // History entries describe layers in order; pair them up for the summary.
-  size_t li = 0;
+  KILN_ASSIGN(core::Descriptor manifest, layers::PutImage(store, config, layer_descs));
+  KILN_ASSIGN(layers::LocalImage stored, layers::LoadImage(store, manifest));
+  BuiltImage image;
+  image.platform = config.platform();
+  image.manifest = manifest;
+  image.config = stored.manifest.config;
+  size_t li = 0;  // history entries describe layers in order
   for (const auto& h : config.history) {
     if (h.empty_layer) continue;
-    if (li < manifest.layers.size())
-      image.layers.push_back({manifest.layers[li], h.created_by, li < base_count});
+    if (li < layer_descs.size()) image.layers.push_back({layer_descs[li], h.created_by, li < state.base_layers});
     ++li;
   }
-  for (; li < manifest.layers.size(); ++li)
-    image.layers.push_back({manifest.layers[li], "", li < base_count});
-  KILN_ASSIGN(manifest.config, layers::PutBlob(store, config.Serialize(), media::kOciConfig));
-  KILN_ASSIGN(core::Descriptor m, layers::PutBlob(store, manifest.Serialize(), media::kOciManifest));
-  m.platform = platform;
-  m.platform->os = config.os;
-  m.platform->architecture = config.architecture;
-  m.platform->variant = config.variant;
-  m.platform->os_version = config.os_version;
-  m.platform->os_features = config.os_features;
-  image.manifest = m;
-  image.config = manifest.config;
+  for (; li < layer_descs.size(); ++li) image.layers.push_back({layer_descs[li], "", li < state.base_layers});
   result.images.push_back(std::move(image));
-  return Written{m, manifest.config};
+  return manifest;
 }
 
-core::Status WriteFiles(const BuildOptions& o, const BuildResult& r, const core::Descriptor& config) {
+core::Status WriteFiles(const BuildOptions& o, const BuildResult& r) {
   if (!o.iidfile.empty()) KILN_TRY(layers::WriteFileAtomic(o.iidfile, r.top.digest.ToString()));
-  if (!o.metadata_file.empty()) {
-    core::Json j = core::Json::object();
-    if (r.images.size() == 1) j["containerimage.config.digest"] = config.digest.ToString();
-    core::Descriptor top = r.top;
-    top.platform.reset();
-    j["containerimage.descriptor"] = top.ToJson();
-    j["containerimage.digest"] = r.top.digest.ToString();
-    std::string names;
-    for (const auto& n : r.names) names += (names.empty() ? "" : ",") + n;
-    if (!names.empty()) j["image.name"] = names;
-    KILN_TRY(layers::WriteFileAtomic(o.metadata_file, j.dump(2) + "\n"));
-  }
-  return {};
+  if (o.metadata_file.empty()) return {};
+  core::Json j = core::Json::object();
+  if (r.images.size() == 1) j["containerimage.config.digest"] = r.images[0].config.digest.ToString();
+  core::Descriptor top = r.top;
+  top.platform.reset();
+  j["containerimage.descriptor"] = top.ToJson();
+  j["containerimage.digest"] = r.top.digest.ToString();
+  std::string names;
+  for (const auto& n : r.names) names += (names.empty() ? "" : ",") + n;
+  if (!names.empty()) j["image.name"] = names;
+  return layers::WriteFileAtomic(o.metadata_file, j.dump(2) + "\n");
 }
 
 }  // namespace
@@ -99,19 +77,16 @@ core::Status WriteOutputs(BuildSession& session,
                           BuildResult& result) {
   layers::Store& store = session.store();
   const BuildOptions& o = session.options();
-  std::vector<Written> written;
+  std::vector<core::Descriptor> manifests;
   for (const auto& [platform, state] : built) {
-    KILN_ASSIGN(Written w, WriteImage(session, platform, state, result));
-    written.push_back(w);
+    KILN_ASSIGN(core::Descriptor m, WriteImage(session, state, result));
+    manifests.push_back(std::move(m));
   }
-  if (written.size() == 1) {
-    result.top = written[0].manifest;
+  if (manifests.size() == 1) {
+    result.top = manifests[0];
     result.top.platform.reset();
   } else {
-    core::Index index;
-    index.media_type = std::string(media::kOciIndex);
-    for (const auto& w : written) index.manifests.push_back(w.manifest);
-    KILN_ASSIGN(result.top, layers::PutBlob(store, index.Serialize(), media::kOciIndex));
+    KILN_ASSIGN(result.top, layers::PutIndex(store, manifests));
   }
   std::set<std::string> seen;
   for (const auto& img : result.images) {
@@ -130,7 +105,7 @@ core::Status WriteOutputs(BuildSession& session,
     push.type = OutputSpec::Type::kRegistry;
     KILN_TRY(ExportImage(session, result, push));
   }
-  return WriteFiles(o, result, written.front().config);
+  return WriteFiles(o, result);
 }
 
 }  // namespace kiln::builder

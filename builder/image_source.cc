@@ -1,10 +1,12 @@
 #include "builder/image_source.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "builder/layout_reader.h"
 #include "core/media_types.h"
 #include "core/reference.h"
+#include "builder/image_transfer.h"
 #include "registry/resolve.h"
 
 namespace kiln::builder {
@@ -78,10 +80,7 @@ ImageSource::~ImageSource() = default;
 registry::Client& ImageSource::client() {
   std::lock_guard lock(mu_);
   if (!client_) {
-    registry::ClientOptions o;
-    o.insecure_registries = options_.registry.insecure_registries;
-    o.ca_cert = options_.registry.ca_cert;
-    o.config_dir = options_.registry.config_dir;
+    registry::ClientOptions o = options_.registry;
     client_ = std::make_unique<registry::Client>(std::move(o));
   }
   return *client_;
@@ -159,16 +158,6 @@ core::Result<ResolvedBase> ImageSource::FromStore(std::string_view name, const c
   out.source = "local store";
   out.manifest_desc = chosen.first;
   out.layers = manifest.layers;
-  // Layers the store knows but does not hold come from the first recorded remote source.
-  for (const auto& l : manifest.layers) {
-    if (store_.Has(l.digest)) continue;
-    auto sources = store_.RemoteSources(l.digest);
-    if (sources && !sources->empty()) {
-      out.origin.registry = sources->front().registry;
-      out.origin.repository = sources->front().repository;
-      break;
-    }
-  }
   return out;
 }
 
@@ -189,7 +178,7 @@ core::Result<ResolvedBase> ImageSource::FromRegistry(std::string_view name, std:
       want = out.candidates[pick];
     }
   }
-  auto resolved = registry::ResolveImage(c, *ref, want);
+  auto resolved = ResolveBaseImage(c, store_, *ref, want);
   if (!resolved) return core::Fail(resolved.error().Wrap("resolving base image \"" + std::string(name) + "\""));
   if (resolved->index && out.candidates.empty()) {
     if (auto index = core::Index::Parse(resolved->index->bytes, resolved->index->media_type))
@@ -200,8 +189,6 @@ core::Result<ResolvedBase> ImageSource::FromRegistry(std::string_view name, std:
   out.manifest_desc = resolved->manifest.descriptor();
   out.config = std::move(resolved->config);
   out.layers = resolved->parsed.layers;
-  out.origin.registry = ref->registry();
-  out.origin.repository = ref->repository();
   return out;
 }
 
@@ -214,15 +201,7 @@ core::Status ImageSource::EnsureLocal(const core::Descriptor& layer, const Layer
     if (!put) return core::Fail(put.error().Wrap("copying layer " + layer.digest.ToString() + " from " + origin.layout_dir));
     return {};
   }
-  if (origin.registry.empty())
-    return core::Fail(ErrorCode::kNotFound, "layer " + layer.digest.ToString() +
-                                                " is neither in the local store nor known in a registry");
-  KILN_ASSIGN(core::Reference repo, core::Reference::Parse(origin.registry + "/" + origin.repository));
-  KILN_ASSIGN(auto writer, store_.NewWriter());
-  KILN_TRY(client().FetchBlob(repo, layer, *writer, options_.progress));
-  auto committed = writer->Commit(layer.media_type, &layer.digest);
-  if (!committed) return std::unexpected(committed.error());
-  return {};
+  return EnsureLocalBlob(client(), store_, layer, options_.progress);
 }
 
 }  // namespace kiln::builder

@@ -13,11 +13,11 @@
 
 namespace kiln::builder {
 
-// Where the bytes of a layer live when they are not in the local store yet.
+// Where the bytes of a layer live when they are not in the local store yet: an OCI layout
+// directory (--build-context oci-layout://). Registry bases need no origin here: their layers
+// are recorded in the store as fetchable/mountable from their repository.
 struct LayerOrigin {
-  std::string registry;     // registry host ("" = none)
-  std::string repository;   // repository in that registry
-  std::string layout_dir;   // or an OCI layout directory (--build-context oci-layout://)
+  std::string layout_dir;
 };
 
 struct ImageState {
@@ -26,6 +26,7 @@ struct ImageState {
   std::vector<LayerOrigin> origins;        // parallel to layers; empty origin = local store
   core::Digest key;                        // build-cache key of this state
   std::string base_name;                   // what the stage started from, for messages
+  size_t base_layers = 0;                  // how many of `layers` the FROM image brought
   core::Descriptor base_manifest;          // the base image's manifest ("" for scratch)
   // Directories this build's own layers created (target paths; Windows: case-folded), so a
   // COPY to "dest" without a trailing slash can tell a directory from a new file name.

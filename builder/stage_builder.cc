@@ -73,6 +73,7 @@ core::Status StageBuilder::Start() {
     state_.config = std::move(base->config);
     state_.layers = base->layers;
     state_.origins.assign(base->layers.size(), base->origin);
+    state_.base_layers = base->layers.size();
     state_.base_manifest = base->manifest_desc;
     state_.key = BuildCache::Chain(core::Digest{}, "image " + base->manifest_desc.digest.ToString());
     if (!state_.windows() && !HasPath(state_.config.config.env))

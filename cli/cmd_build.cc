@@ -8,7 +8,8 @@
 
 #include "builder/builder.h"
 #include "cli/command.h"
-#include "cli/progress_sink.h"
+#include "cli/progress_renderer.h"
+#include "cli/registry_flags.h"
 #include "core/reference.h"
 
 namespace kiln::cli {
@@ -151,7 +152,7 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   o.compression_level = f.level;
   o.step_timeout_seconds = f.timeout;
   o.store_root = StoreRoot(g);
-  o.registry = {g.insecure_registries, g.ca_cert, g.registry_config, g.debug};
+  o.registry = ClientOptionsFor(g);
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
     try {
       o.source_date_epoch = std::stoll(epoch);
@@ -178,11 +179,12 @@ std::string HumanSize(uint64_t bytes) {
 
 core::Status RunBuild(const BuildFlags& f, Globals& g) {
   KILN_ASSIGN(builder::BuildOptions options, MakeOptions(f, g));
-  auto progress = MakeProgressSink(g.progress);
+  auto progress = ProgressRenderer::Make(g.progress);
   options.progress = progress.get();
-  KILN_ASSIGN(builder::BuildResult r, builder::Build(options));
-  progress->Emit({core::ProgressKind::kLog, "", "", 0, 0, "", 0});
-  progress.reset();
+  auto built = builder::Build(options);
+  progress->Finish();
+  if (!built) return std::unexpected(built.error());
+  builder::BuildResult& r = *built;
   if (options.print_graph) {
     std::cout << r.graph;
     return {};

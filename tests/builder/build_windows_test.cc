@@ -98,18 +98,18 @@ TEST_CASE("a rebuild with nothing changed reuses every layer; one changed file r
   INFO(again.err);
   // WORKDIR and both COPY steps are cached; nothing but a new config/manifest is written.
   size_t cached = 0, pos = 0;
-  while ((pos = again.err.find(" CACHED", pos)) != std::string::npos) ++cached, ++pos;
+  while ((pos = again.err.find(": cached", pos)) != std::string::npos) ++cached, ++pos;
   CHECK(cached == 3);
   CHECK(CountBlobs(store.path()) <= blobs + 2);
   WriteFile(ctx / "notes.txt", "changed notes");
   auto changed = Kiln(BuildArgs(store, ctx, {"-t", "app:1"}));
   REQUIRE(changed.exit_code == 0);
   cached = 0, pos = 0;
-  while ((pos = changed.err.find(" CACHED", pos)) != std::string::npos) ++cached, ++pos;
+  while ((pos = changed.err.find(": cached", pos)) != std::string::npos) ++cached, ++pos;
   CHECK(cached == 2);  // WORKDIR and COPY app\ reused; COPY notes.txt rebuilt
   auto forced = Kiln(BuildArgs(store, ctx, {"-t", "app:1", "--no-cache"}));
   REQUIRE(forced.exit_code == 0);
-  CHECK(forced.err.find(" CACHED") == std::string::npos);
+  CHECK(forced.err.find(": cached") == std::string::npos);
 }
 
 TEST_CASE("two clean builds with SOURCE_DATE_EPOCH give the same image digest", "[integration]") {
