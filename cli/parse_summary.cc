@@ -59,8 +59,8 @@ core::Result<std::string> ExcludedCount(const parser::IgnoreMatcher& matcher,
 core::Result<std::string> IgnoreSummary(const SummaryOptions& o) {
   if (o.context.empty()) return std::string();
   std::vector<parser::IgnoreCandidate> candidates;
-  for (const std::string& path :
-       parser::DockerignoreCandidates(o.dockerfile_path.empty() ? "-" : o.dockerfile_path, o.context)) {
+  for (const std::string& path : parser::DockerignoreCandidates(
+           o.dockerfile_path.empty() ? "-" : o.dockerfile_path, o.context)) {
     if (o.dockerfile_path.empty() && path == "-.dockerignore") continue;
     candidates.push_back({path, ReadIfExists(path)});
   }
@@ -80,8 +80,8 @@ core::Result<std::string> Summarize(const parser::Dockerfile& df, const SummaryO
   if (!o.platform.empty()) {
     KILN_ASSIGN(target, core::Platform::Parse(o.platform));
   }
-  parser::EnvList predefined = parser::PredefinedArgs(target, core::Platform::HostLinux(), "", {},
-                                                      target.is_windows());
+  parser::EnvList predefined =
+      parser::PredefinedArgs(target, core::Platform::HostLinux(), "", {}, target.is_windows());
   KILN_ASSIGN(parser::EnvList global,
               parser::ResolveMetaArgs(df.meta_args, std::move(predefined), {}, df.escape));
   size_t total = 0;

@@ -89,7 +89,8 @@ core::Status BuildFlags::Parse() {
     std::string flag_name = a.substr(0, eq);
     std::string value = has_value ? a.substr(eq + 1) : "";
     std::string name = flag_name.substr(2);
-    auto it = std::find_if(flags_.begin(), flags_.end(), [&](const Flag& f) { return f.name == name; });
+    auto it =
+        std::find_if(flags_.begin(), flags_.end(), [&](const Flag& f) { return f.name == name; });
     if (it == flags_.end()) {
       std::vector<std::string> names;
       for (const Flag& f : flags_) names.push_back(f.name);
@@ -113,8 +114,8 @@ core::Status BuildFlags::Parse() {
         } else if (lower == "false") {
           it->value = "false";
         } else {
-          return std::unexpected(FlagError("expecting boolean value for flag " + flag_name +
-                                           ", not: " + value));
+          return std::unexpected(
+              FlagError("expecting boolean value for flag " + flag_name + ", not: " + value));
         }
         break;
       }

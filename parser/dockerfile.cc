@@ -22,8 +22,10 @@ std::optional<size_t> Dockerfile::FindStage(std::string_view name_or_index) cons
     if (!stages[i].name.empty() && AsciiEqualFold(stages[i].name, name_or_index)) return i;
   }
   size_t index = 0;
-  auto [end, ec] = std::from_chars(name_or_index.data(), name_or_index.data() + name_or_index.size(), index);
-  if (ec == std::errc() && end == name_or_index.data() + name_or_index.size() && index < stages.size()) {
+  auto [end, ec] =
+      std::from_chars(name_or_index.data(), name_or_index.data() + name_or_index.size(), index);
+  if (ec == std::errc() && end == name_or_index.data() + name_or_index.size() &&
+      index < stages.size()) {
     return index;
   }
   return std::nullopt;

@@ -131,7 +131,9 @@ using Str = const std::string&;
 
 struct Fields {
   Members& m;
-  void operator()(const EnvInstruction& i) { m.Add("env", [&i](JsonWriter& w) { Pairs(w, i.env); }); }
+  void operator()(const EnvInstruction& i) {
+    m.Add("env", [&i](JsonWriter& w) { Pairs(w, i.env); });
+  }
   void operator()(const LabelInstruction& i) {
     m.Add("labels", [&i](JsonWriter& w) { Pairs(w, i.labels); });
   }
@@ -189,9 +191,15 @@ struct Fields {
   }
   void operator()(const ShellInstruction& i) { List("shell", i.shell); }
 
-  void Text(std::string_view key, Str v) { m.Add(key, [&v](JsonWriter& w) { w.String(v); }); }
-  void Flag(std::string_view key, bool v) { m.Add(key, [v](JsonWriter& w) { w.Bool(v); }); }
-  void Number(std::string_view key, int64_t v) { m.Add(key, [v](JsonWriter& w) { w.Int(v); }); }
+  void Text(std::string_view key, Str v) {
+    m.Add(key, [&v](JsonWriter& w) { w.String(v); });
+  }
+  void Flag(std::string_view key, bool v) {
+    m.Add(key, [v](JsonWriter& w) { w.Bool(v); });
+  }
+  void Number(std::string_view key, int64_t v) {
+    m.Add(key, [v](JsonWriter& w) { w.Int(v); });
+  }
   void List(std::string_view key, const std::vector<std::string>& v) {
     m.Add(key, [&v](JsonWriter& w) { w.Strings(v); });
   }

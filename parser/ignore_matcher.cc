@@ -78,7 +78,8 @@ core::Result<IgnoreMatcher> IgnoreMatcher::Create(const std::vector<std::string>
       p.erase(0, 1);
       m.exclusions_ = true;
     }
-    if (!IsValidGlob(p)) return core::Fail(core::ErrorCode::kInvalidInput, "syntax error in pattern");
+    if (!IsValidGlob(p))
+      return core::Fail(core::ErrorCode::kInvalidInput, "syntax error in pattern");
     m.patterns_.emplace_back(std::move(p), exclusion);
   }
   return m;

@@ -44,7 +44,7 @@ core::Result<std::vector<Token>> Compile(std::string_view pattern) {
 // The subject as runes, with the byte offset of each rune in the original string.
 struct Subject {
   std::vector<char32_t> runes;
-  std::vector<size_t> offsets;  // size runes+1
+  std::vector<size_t> offsets;   // size runes+1
   std::vector<size_t> line_end;  // first '\n' at or after i (or size), size runes+1
   explicit Subject(std::string_view s) {
     size_t pos = 0;
@@ -130,8 +130,7 @@ class Matcher {
 
 core::Error InvalidPattern(std::string_view pattern, const core::Error& e) {
   return core::Error{core::ErrorCode::kInvalidInput,
-                     "invalid pattern (" + std::string(pattern) + ") in substitution: " +
-                         e.message,
+                     "invalid pattern (" + std::string(pattern) + ") in substitution: " + e.message,
                      std::nullopt};
 }
 

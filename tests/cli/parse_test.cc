@@ -1,7 +1,6 @@
 // kiln parse end to end: the Windows samples' dumps, JSON and summaries against golden files,
 // Dockerfile lookup, .dockerignore precedence, and one-line errors with exit code 2.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <random>
 
@@ -63,7 +62,8 @@ TEST_CASE("multi-version picks its base stage from the target's os.version", "[u
   CHECK(r2022.out.find("[2] app  FROM base-10.0.20348") != std::string::npos);
 }
 
-TEST_CASE("kiln parse finds CONTEXT/Dockerfile, then CONTEXT/dockerfile, or reads stdin", "[unit]") {
+TEST_CASE("kiln parse finds CONTEXT/Dockerfile, then CONTEXT/dockerfile, or reads stdin",
+          "[unit]") {
   TempDir dir;
   WriteFile(dir / "dockerfile", "FROM scratch\nCOPY a /a\n");
   auto r = Kiln({"parse", "--dump", dir.path().string()});
@@ -107,7 +107,8 @@ TEST_CASE("bad Dockerfiles give one FILE:LINE:COL line and exit code 2", "[unit]
   WriteFile(dir / "Dockerfile", "FROM a\nCOPY --chmod=755 --frm=x a b\n");
   r = Kiln({"parse", "--json", "-f", (dir / "Dockerfile").string()});
   CHECK(r.exit_code == 2);
-  CHECK(r.err == (dir / "Dockerfile").string() + ":2:1: unknown flag: --frm (did you mean from?)\n");
+  CHECK(r.err ==
+        (dir / "Dockerfile").string() + ":2:1: unknown flag: --frm (did you mean from?)\n");
 }
 
 TEST_CASE("kiln parse usage errors: missing file, --dump with --json, bad platform", "[unit]") {

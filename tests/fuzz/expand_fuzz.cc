@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     // envVarTest lines look like "A|input|expected": try the input field too.
-    for (std::string_view word : {line, line.substr(line.find('|') == std::string_view::npos ? 0 : line.find('|') + 1)}) {
+    for (std::string_view word :
+         {line, line.substr(line.find('|') == std::string_view::npos ? 0 : line.find('|') + 1)}) {
       (void)lexer.Process(word, env);
       (void)ShellLexer(options.escape).ProcessWords(word, env);
     }

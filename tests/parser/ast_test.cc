@@ -1,8 +1,9 @@
 // The AST stage: heredocs, directives, continuations, comments, JSON forms, word splitting and
 // the dump, including the facts BuildKit's parser tests assert.
+#include "parser/ast.h"
+
 #include <catch2/catch.hpp>
 
-#include "parser/ast.h"
 #include "parser/heredoc.h"
 #include "parser/json_array.h"
 #include "parser/line_parsers.h"
@@ -44,7 +45,8 @@ TEST_CASE("heredocs are extracted with BuildKit's names, bodies and flags", "[un
   CHECK(docs(6) == std::vector<Heredoc>{{"MOUNT", 0, true, false, "echo hello\n"}});
   CHECK(docs(7) == std::vector<Heredoc>{{"FILE1", 0, true, false, "content 1\n"},
                                         {"FILE2", 0, true, false, "content 2\n"}});
-  CHECK(docs(8) == std::vector<Heredoc>{{"X", 0, true, false, "Y\n"}, {"Y", 0, true, false, "X\n"}});
+  CHECK(docs(8) ==
+        std::vector<Heredoc>{{"X", 0, true, false, "Y\n"}, {"Y", 0, true, false, "X\n"}});
   CHECK(docs(9) == std::vector<Heredoc>{{"eof", 0, false, false, "echo foo\n"}});
   CHECK(docs(10) == std::vector<Heredoc>{{"eo'f", 0, true, false, "echo foo\n"}});
   CHECK(docs(11) == std::vector<Heredoc>{{"one two", 0, false, false, "echo bar\n"}});
@@ -106,7 +108,8 @@ TEST_CASE("heredoc words: valid, invalid and not-a-heredoc forms", "[unit]") {
 }
 
 TEST_CASE("parser directives: case-insensitive names, only at the top, each once", "[unit]") {
-  Ast ast = MustParse("# EScape=`\n# syntax = docker/dockerfile:1 // opts\n#check=skip=all\nFROM a\n");
+  Ast ast =
+      MustParse("# EScape=`\n# syntax = docker/dockerfile:1 // opts\n#check=skip=all\nFROM a\n");
   CHECK(ast.escape == '`');
   REQUIRE(ast.directives.size() == 3);
   CHECK(ast.directives[0].name == "escape");
@@ -138,15 +141,17 @@ TEST_CASE("continuations skip comment and blank lines and warn on empty ones", "
       "RUN non-indented \\\n# this is a comment\n   after-comment\n\n"
       "RUN indented \\\n    # this is an indented comment\n    comment\n");
   REQUIRE(ast.warnings.size() == 2);
-  CHECK(ast.warnings[0].message == "Empty continuation line found in: RUN something     following     more");
+  CHECK(ast.warnings[0].message ==
+        "Empty continuation line found in: RUN something     following     more");
   CHECK(ast.warnings[1].message.ends_with("RUN another     thing"));
   CHECK(ast.children[4].Dump() == "run \"non-indented    after-comment\"");
   CHECK(ast.children[5].Dump() == "run \"indented     comment\"");
 }
 
 TEST_CASE("the backtick escape continues lines and leaves backslashes alone", "[unit]") {
-  Ast ast = MustParse("# escape=`\nFROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
-                      "COPY app\\ `\n     C:\\app\\\nRUN dir c:\\ ``\n");
+  Ast ast = MustParse(
+      "# escape=`\nFROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+      "COPY app\\ `\n     C:\\app\\\nRUN dir c:\\ ``\n");
   CHECK(ast.children[1].Dump() == "copy \"app\\\\\" \"C:\\\\app\\\\\"");
   // An escaped escape at the end does not continue the line.
   CHECK(ast.children[2].Dump() == "run \"dir c:\\\\ ``\"");
@@ -158,7 +163,8 @@ TEST_CASE("parseWords keeps quotes and escapes and splits on white space", "[uni
   CHECK(ParseWords("foo bar", '\\') == std::vector<std::string>{"foo", "bar"});
   CHECK(ParseWords("foo\\ bar", '\\') == std::vector<std::string>{"foo\\ bar"});
   CHECK(ParseWords("foo=bar", '\\') == std::vector<std::string>{"foo=bar"});
-  CHECK(ParseWords("foo bar 'abc xyz'", '\\') == std::vector<std::string>{"foo", "bar", "'abc xyz'"});
+  CHECK(ParseWords("foo bar 'abc xyz'", '\\') ==
+        std::vector<std::string>{"foo", "bar", "'abc xyz'"});
   CHECK(ParseWords("foo bar \"abc xyz\"", '\\') ==
         std::vector<std::string>{"foo", "bar", "\"abc xyz\""});
   CHECK(ParseWords("àöû", '\\') == std::vector<std::string>{"àöû"});
@@ -176,13 +182,14 @@ TEST_CASE("JSON arrays: strings only, Go's escapes, anything else falls back or 
   CHECK(ok("[]").empty());
   CHECK(ok("[\"\"]") == std::vector<std::string>{""});
   CHECK(ok("\t[\t\"a\",\t\"b\"\t]\t") == std::vector<std::string>{"a", "b"});
-  CHECK(ok(R"(["abc 123", "♥", "☃", "\" \\ \/ \b \f \n \r \t \u0000"])") ==
-        std::vector<std::string>{"abc 123", "♥", "☃", std::string("\" \\ / \b \f \n \r \t \0", 17)});
+  CHECK(
+      ok(R"(["abc 123", "♥", "☃", "\" \\ \/ \b \f \n \r \t \u0000"])") ==
+      std::vector<std::string>{"abc 123", "♥", "☃", std::string("\" \\ / \b \f \n \r \t \0", 17)});
   CHECK(ok(R"(["\ud83d\ude00", "\ud800x"])") ==
         std::vector<std::string>{"\xF0\x9F\x98\x80", "\xEF\xBF\xBDx"});
-  for (const char* bad : {R"(["a",42,"b"])", R"(["a",123.456,"b"])", R"(["a",{},"b"])",
-                          R"(["a",{"c": "d"},"b"])", R"(["a",["c"],"b"])", R"(["a",true,"b"])",
-                          R"(["a",false,"b"])", R"(["a",null,"b"])"}) {
+  for (const char* bad :
+       {R"(["a",42,"b"])", R"(["a",123.456,"b"])", R"(["a",{},"b"])", R"(["a",{"c": "d"},"b"])",
+        R"(["a",["c"],"b"])", R"(["a",true,"b"])", R"(["a",false,"b"])", R"(["a",null,"b"])"}) {
     INFO(bad);
     CHECK(ParseJsonStringArray(bad).status == JsonArrayStatus::kNotStrings);
   }
@@ -194,8 +201,9 @@ TEST_CASE("JSON arrays: strings only, Go's escapes, anything else falls back or 
 }
 
 TEST_CASE("the dump quotes like Go: control bytes, invalid UTF-8, non-printable runes", "[unit]") {
-  Ast ast = MustParse("FROM a\nRUN [\"\\u0007\\u007f\\u00a0\\u200b\", \"é\\ud83d\\ude00\"]\n"
-                      "LABEL k=v\xff\nONBUILD COPY --from=x a b\nFOO bar\n");
+  Ast ast = MustParse(
+      "FROM a\nRUN [\"\\u0007\\u007f\\u00a0\\u200b\", \"é\\ud83d\\ude00\"]\n"
+      "LABEL k=v\xff\nONBUILD COPY --from=x a b\nFOO bar\n");
   CHECK(ast.children[1].Dump() == "run \"\\a\\x7f\\u00a0\\u200b\" \"é😀\"");
   CHECK(ast.children[2].Dump() == "label \"k\" \"v\xEF\xBF\xBD\" \"=\"");
   CHECK(ast.children[3].Dump() == "onbuild (copy [\"--from=x\"] \"a\" \"b\")");

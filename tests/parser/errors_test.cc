@@ -1,7 +1,6 @@
 // Golden error messages (tests/parser/data/error_cases.txt): every bad Dockerfile gives one
 // line, FILE:LINE:COL: message, with BuildKit's wording. UPDATE_GOLDEN=1 rewrites the file.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <sstream>
 
@@ -29,7 +28,8 @@ std::vector<std::string> ReadLines(const std::string& text) {
 }
 
 // Returns the header comment lines and the cases.
-std::vector<Case> ParseCases(const std::vector<std::string>& lines, std::vector<std::string>& header) {
+std::vector<Case> ParseCases(const std::vector<std::string>& lines,
+                             std::vector<std::string>& header) {
   std::vector<Case> cases;
   size_t i = 0;
   while (i < lines.size() && !lines[i].starts_with("=== ")) header.push_back(lines[i++]);

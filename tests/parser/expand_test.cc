@@ -1,9 +1,10 @@
 // Word expansion: the shell lexer's extra cases, which words of which instruction are
 // expanded, Windows case-insensitivity, and ARG scoping with the predefined platform args.
+#include "parser/expand.h"
+
 #include <catch2/catch.hpp>
 
 #include "parser/build_args.h"
-#include "parser/expand.h"
 #include "parser/shell_lexer.h"
 #include "parser/shell_pattern.h"
 
@@ -37,7 +38,9 @@ TEST_CASE("required variables: ${V:?msg} refuses empty and unset, ${V?msg} only 
   CHECK_FALSE(lex.ProcessWord("${VAR:?message here$ARG}", unset).has_value());
   CHECK(lex.ProcessWord("${VAR?message here$ARG}", set).value() == "plain");
   CHECK(lex.ProcessWord("${VAR?message here$ARG}", empty).value().empty());
-  CHECK(lex.ProcessWord("${VAR?}", unset).error().message.ends_with("VAR: is not allowed to be unset"));
+  CHECK(lex.ProcessWord("${VAR?}", unset)
+            .error()
+            .message.ends_with("VAR: is not allowed to be unset"));
 }
 
 TEST_CASE("prefix, suffix and replacement patterns match like BuildKit's regexps", "[unit]") {
@@ -58,7 +61,8 @@ TEST_CASE("prefix, suffix and replacement patterns match like BuildKit's regexps
   CHECK(Word("${MISSING//a/b}", env).empty());
   CHECK(TrimPrefixPattern("\\x", "x", false).error().message ==
         "invalid pattern (\\x) in substitution: invalid escape '\\x'");
-  CHECK(TrimSuffixPattern("ab\\", "b", false).error().message.starts_with("invalid pattern (\\ba)"));
+  CHECK(
+      TrimSuffixPattern("ab\\", "b", false).error().message.starts_with("invalid pattern (\\ba)"));
   CHECK(ReplacePattern("", "ab", "-", true).value() == "-a-b-");
 }
 
@@ -88,7 +92,8 @@ TEST_CASE("ExpandInstruction expands exactly the words BuildKit expands", "[unit
       "ADD --checksum=$SUM $V /$V\nRUN echo $V\nCMD echo $V\nMAINTAINER $V\nONBUILD RUN $V\n"
       "RUN --mount=type=cache,target=$CACHE,id=$V true\n");
   EnvList env = EnvList::FromStrings(
-      {"K=key", "V=val", "SIG=SIGINT", "PORTS=80 443/udp", "MODE=644", "SUM=sha256:1", "CACHE=/c"}, false);
+      {"K=key", "V=val", "SIG=SIGINT", "PORTS=80 443/udp", "MODE=644", "SUM=sha256:1", "CACHE=/c"},
+      false);
   std::vector<Instruction>& is = df.stages[0].instructions;
   for (Instruction& i : is) REQUIRE(ExpandInstruction(i, env, df.escape).has_value());
   CHECK(std::get<EnvInstruction>(is[0]).env[0].key == "key");
@@ -142,11 +147,14 @@ TEST_CASE("predefined args describe the target and build platforms like BuildKit
 TEST_CASE("meta ARGs serve FROM lines; a stage sees them only when it redeclares them", "[unit]") {
   Dockerfile df = MustParse(
       "ARG TAG=ltsc2022\nARG IMAGE=mcr.microsoft.com/windows/nanoserver:$TAG\nARG UNSET\n"
-      "FROM --platform=windows/amd64 ${IMAGE} AS app\nARG TAG\nARG TARGETOSVERSION\nARG OTHER=$TAG-x\n");
+      "FROM --platform=windows/amd64 ${IMAGE} AS app\nARG TAG\nARG TARGETOSVERSION\nARG "
+      "OTHER=$TAG-x\n");
   Platform target{"windows", "amd64", "", "10.0.17763", {}};
   EnvList global = ResolveMetaArgs(df.meta_args, PredefinedArgs(target, target, "", {}, true),
-                                   {{"TAG", "ltsc2019"}}, df.escape).value();
-  CHECK(global.Get("IMAGE") == std::optional<std::string>("mcr.microsoft.com/windows/nanoserver:ltsc2019"));
+                                   {{"TAG", "ltsc2019"}}, df.escape)
+                       .value();
+  CHECK(global.Get("IMAGE") ==
+        std::optional<std::string>("mcr.microsoft.com/windows/nanoserver:ltsc2019"));
   CHECK_FALSE(global.Has("UNSET"));
   ResolvedFrom from = ResolveFrom(df.stages[0].from, global, df.escape).value();
   CHECK(from.base_name == "mcr.microsoft.com/windows/nanoserver:ltsc2019");
@@ -174,11 +182,14 @@ TEST_CASE("FROM lines that expand to nothing fail like BuildKit", "[unit]") {
         "Dockerfile:1:1: base name ($NOPE) should not be blank");
   CHECK(ResolveFrom(df.stages[1].from, global, '\\').error().message ==
         "empty platform value from expression $NOPE");
-  CHECK(ResolveFrom(df.stages[2].from, global, '\\').error().message.starts_with("failed to parse platform bad/"));
+  CHECK(ResolveFrom(df.stages[2].from, global, '\\')
+            .error()
+            .message.starts_with("failed to parse platform bad/"));
 }
 
 TEST_CASE("proxy args are recognised in any case", "[unit]") {
-  for (const char* name : {"HTTP_PROXY", "http_proxy", "Https_Proxy", "FTP_PROXY", "no_proxy", "ALL_PROXY"}) {
+  for (const char* name :
+       {"HTTP_PROXY", "http_proxy", "Https_Proxy", "FTP_PROXY", "no_proxy", "ALL_PROXY"}) {
     CHECK(IsProxyArg(name));
   }
   CHECK_FALSE(IsProxyArg("PROXY"));

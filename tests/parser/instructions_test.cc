@@ -113,7 +113,8 @@ TEST_CASE("RUN flags: mounts of every type, network, security, devices", "[unit]
   CHECK(run.flags_used == std::vector<std::string>{"device", "mount", "network", "security"});
   Dockerfile resolved = MustParse(
       "FROM a\nRUN --mount=type=cache,target=/c,id=pip,sharing=locked,mode=0700,uid=1 "
-      "--mount=type=bind,from=build,source=/out,target=/in,rw --mount=type=tmpfs,target=/t,size=64m "
+      "--mount=type=bind,from=build,source=/out,target=/in,rw "
+      "--mount=type=tmpfs,target=/t,size=64m "
       "--mount=type=secret,id=tok,env=TOKEN,required --mount=type=ssh true\n");
   const auto& r = At<RunInstruction>(resolved, 0, 0);
   REQUIRE(r.mounts_resolved);
@@ -166,7 +167,8 @@ TEST_CASE("HEALTHCHECK: NONE, CMD and CMD-SHELL, durations in nanoseconds", "[un
 
 TEST_CASE("other instructions: ENV forms, EXPOSE sorted, VOLUME, ONBUILD text, SHELL", "[unit]") {
   Dockerfile df = MustParse(
-      "FROM a\nENV A 1 2\nENV B=\"x y\" C=z\nEXPOSE 8080 443/tcp 80\nVOLUME [\"C:\\\\data\", \"/x\"]\n"
+      "FROM a\nENV A 1 2\nENV B=\"x y\" C=z\nEXPOSE 8080 443/tcp 80\nVOLUME [\"C:\\\\data\", "
+      "\"/x\"]\n"
       "ONBUILD  RUN <<EOF\necho hi\nEOF\nSHELL [\"powershell\", \"-Command\"]\nENTRYPOINT []\n"
       "CMD []\nSTOPSIGNAL --any SIGTERM\nMAINTAINER Jane <j@example.com>\nUSER ContainerUser\n");
   CHECK(At<EnvInstruction>(df, 0, 0).env == std::vector<KeyValue>{{"A", "1 2", true}});
@@ -185,12 +187,15 @@ TEST_CASE("other instructions: ENV forms, EXPOSE sorted, VOLUME, ONBUILD text, S
 
 TEST_CASE("BuildKit's instruction errors: argument counts, flags, triggers", "[unit]") {
   for (const char* cmd : {"MAINTAINER", "WORKDIR", "USER", "STOPSIGNAL"}) {
-    CHECK(ErrorOf(std::string("FROM a\n") + cmd) == std::string(cmd) + " requires exactly one argument");
+    CHECK(ErrorOf(std::string("FROM a\n") + cmd) ==
+          std::string(cmd) + " requires exactly one argument");
   }
   for (const char* cmd : {"ENV", "LABEL", "ONBUILD", "HEALTHCHECK", "EXPOSE", "VOLUME"}) {
-    CHECK(ErrorOf(std::string("FROM a\n") + cmd) == std::string(cmd) + " requires at least one argument");
+    CHECK(ErrorOf(std::string("FROM a\n") + cmd) ==
+          std::string(cmd) + " requires at least one argument");
   }
-  CHECK(ErrorOf("FROM a\nCOPY\t\n\t\tquux \\\n      bar").starts_with("COPY requires at least two arguments"));
+  CHECK(ErrorOf("FROM a\nCOPY\t\n\t\tquux \\\n      bar")
+            .starts_with("COPY requires at least two arguments"));
   CHECK(ErrorOf("FROM a\nMAINTAINER --boo joe@example.com") == "unknown flag: --boo");
   CHECK(ErrorOf("FROM a\nfoo bar") == "unknown instruction: foo (did you mean from?)");
   // Like BuildKit, mount options are checked when the stage is expanded, not when parsed.
