@@ -11,18 +11,8 @@ core::Error FlagError(std::string message) {
   return core::Error{core::ErrorCode::kInvalidInput, std::move(message), std::nullopt};
 }
 
-std::u32string ToRunes(std::string_view s) {
-  std::u32string out;
-  while (!s.empty()) {
-    DecodedRune d = DecodeRune(s);
-    out.push_back(d.rune);
-    s.remove_prefix(d.width);
-  }
-  return out;
-}
-
 size_t EditDistance(std::string_view a, std::string_view b) {
-  std::u32string x = ToRunes(a), y = ToRunes(b);
+  std::u32string x = DecodeRunes(a), y = DecodeRunes(b);
   std::vector<size_t> row(y.size() + 1);
   for (size_t j = 0; j <= y.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= x.size(); ++i) {

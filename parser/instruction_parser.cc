@@ -39,14 +39,6 @@ core::Result<std::vector<KeyValue>> KeyValues(const Request& req, std::string_vi
   return out;
 }
 
-std::string DocComment(const std::vector<std::string>& comments, const std::string& name) {
-  if (name.empty()) return "";
-  for (const std::string& line : comments) {
-    if (line.starts_with(name + " ")) return line.substr(name.size() + 1);
-  }
-  return "";
-}
-
 core::Result<Instruction> ParseEnvOrLabel(Request& req, bool env) {
   KILN_TRY(req.flags.Parse());
   KILN_ASSIGN(auto pairs, KeyValues(req, env ? "ENV" : "LABEL"));
@@ -206,6 +198,15 @@ core::Result<Instruction> Dispatch(Request& req, const std::string& cmd) {
 }
 
 }  // namespace
+
+std::string DocComment(const std::vector<std::string>& comments, const std::string& name) {
+  if (name.empty()) return "";
+  for (const std::string& line : comments) {
+    if (line.starts_with(name + " ")) return line.substr(name.size() + 1);
+  }
+  return "";
+}
+
 }  // namespace detail
 
 core::Result<ParsedInstruction> ParseInstruction(const Node& node) {

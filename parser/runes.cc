@@ -79,6 +79,16 @@ void AppendRune(std::string& out, char32_t r) {
   }
 }
 
+std::u32string DecodeRunes(std::string_view s) {
+  std::u32string out;
+  while (!s.empty()) {
+    DecodedRune d = DecodeRune(s);
+    out.push_back(d.rune);
+    s.remove_prefix(d.width);
+  }
+  return out;
+}
+
 std::string ToValidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

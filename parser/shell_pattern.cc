@@ -134,16 +134,6 @@ core::Error InvalidPattern(std::string_view pattern, const core::Error& e) {
                      std::nullopt};
 }
 
-std::u32string Runes(std::string_view s) {
-  std::u32string out;
-  while (!s.empty()) {
-    DecodedRune d = DecodeRune(s);
-    out.push_back(d.rune);
-    s.remove_prefix(d.width);
-  }
-  return out;
-}
-
 std::string Utf8(const std::u32string& runes) {
   std::string out;
   for (char32_t r : runes) AppendRune(out, r);
@@ -215,11 +205,11 @@ core::Result<std::string> TrimPrefixPattern(std::string_view pattern, std::strin
 
 core::Result<std::string> TrimSuffixPattern(std::string_view pattern, std::string_view value,
                                             bool greedy) {
-  std::string reversed_pattern = Utf8(ReversePattern(Runes(pattern)));
-  std::u32string v = Runes(value);
+  std::string reversed_pattern = Utf8(ReversePattern(DecodeRunes(pattern)));
+  std::u32string v = DecodeRunes(value);
   std::reverse(v.begin(), v.end());
   KILN_ASSIGN(std::string trimmed, TrimPrefixPattern(reversed_pattern, Utf8(v), greedy));
-  std::u32string t = Runes(trimmed);
+  std::u32string t = DecodeRunes(trimmed);
   std::reverse(t.begin(), t.end());
   return Utf8(t);
 }
