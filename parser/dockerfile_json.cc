@@ -17,8 +17,8 @@ class Members {
     return *this;
   }
   void Write() {
-    std::stable_sort(items_.begin(), items_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(items_.begin(), items_.end(),  // keys are unique
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     w_.BeginObject();
     for (auto& [key, value] : items_) {
       w_.Key(key);
