@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.skip_unset_env = (mode & 16) != 0;
   options.skip_process_quotes = (mode & 32) != 0;
   ShellLexer lexer(options);
-  while (!text.empty()) {
+  for (int lines = 0; !text.empty() && lines < 64; ++lines) {  // bounded work per input
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
