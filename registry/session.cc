@@ -31,7 +31,9 @@ bool Printable(std::string_view name) {
   std::string n = AsciiLower(name);
   return n == "content-type" || n == "content-length" || n == "content-range" || n == "range" ||
          n == "location" || n == "docker-content-digest" || n == "www-authenticate" ||
-         n == "retry-after" || n == "accept" || n == "docker-upload-uuid";
+         n == "retry-after" || n == "accept" || n == "docker-upload-uuid" || n == "date" ||
+         n == "docker-distribution-api-version" || n == "accept-ranges" || n == "etag" ||
+         n == "cache-control" || n == "connection" || n == "link";
 }
 
 std::string DescribeHeaders(const Headers& h) {
@@ -78,6 +80,7 @@ void Session::Log(std::string_view line) const {
 }
 
 core::Result<std::string> Session::BaseUrl(const std::string& registry) {
+  std::lock_guard ping_lock(ping_mu_);  // parallel transfers wait for one ping per registry
   {
     std::lock_guard lock(mu_);
     if (auto it = known_.find(registry); it != known_.end()) return it->second.base_url;
@@ -158,7 +161,9 @@ HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::R
 
 core::Result<HttpResponse> Session::Send(const Call& call_in) {
   Call call = call_in;
-  KILN_ASSIGN(std::string base, BaseUrl(call.registry));
+  auto base_or = BaseUrl(call.registry);
+  if (!base_or) return std::unexpected(base_or.error().Wrap(call.what));
+  std::string base = *base_or;
   std::string url = call.target.find("://") == std::string::npos ? base + call.target : call.target;
   bool same_host = HostOfUrl(url) == HostOfUrl(base);
   bool auth_retried = false;
