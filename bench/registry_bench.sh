@@ -60,7 +60,8 @@ md=$(printf %s "$manifest" | sha256sum | cut -d' ' -f1)
 printf %s "$manifest" >"$LAYOUT/blobs/sha256/$md"
 echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
 echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" >"$LAYOUT/index.json"
-BLOBS=$(ls "$LAYOUT/blobs/sha256" | tr "\n" " ")
+BLOBS=$(ls "$LAYOUT/blobs/sha256" | grep -v "$md" | tr "\n" " ")  # config and layers
+PULL_BLOBS=$BLOBS
 
 SRC=$(start_registry src)   # holds the image for pulls
 DST=$(start_registry dst)   # receives pushes (a fresh repository per run)
@@ -84,7 +85,7 @@ cat >"$WORK/curl_pull.sh" <<EOF
 #!/usr/bin/env bash
 set -e
 rm -rf "$WORK/curl-pull"; mkdir -p "$WORK/curl-pull"
-for d in $BLOBS; do curl -sf "http://$SRC/v2/bench/img/blobs/sha256:\$d" -o "$WORK/curl-pull/\$d"; done
+for d in $PULL_BLOBS; do curl -sf "http://$SRC/v2/bench/img/blobs/sha256:\$d" -o "$WORK/curl-pull/\$d"; done
 EOF
 chmod +x "$WORK/curl_push.sh" "$WORK/curl_pull.sh"
 
