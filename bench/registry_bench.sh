@@ -60,7 +60,8 @@ md=$(printf %s "$manifest" | sha256sum | cut -d' ' -f1)
 printf %s "$manifest" >"$LAYOUT/blobs/sha256/$md"
 echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
 echo "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":${#manifest},\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}" >"$LAYOUT/index.json"
-BLOBS=$(ls "$LAYOUT/blobs/sha256")
+BLOBS=$(ls "$LAYOUT/blobs/sha256" | grep -v "$md" | tr "\n" " ")  # config and layers
+PULL_BLOBS=$BLOBS
 
 SRC=$(start_registry src)   # holds the image for pulls
 DST=$(start_registry dst)   # receives pushes (a fresh repository per run)
@@ -84,7 +85,7 @@ cat >"$WORK/curl_pull.sh" <<EOF
 #!/usr/bin/env bash
 set -e
 rm -rf "$WORK/curl-pull"; mkdir -p "$WORK/curl-pull"
-for d in $BLOBS; do curl -sf "http://$SRC/v2/bench/img/blobs/sha256:\$d" -o "$WORK/curl-pull/\$d"; done
+for d in $PULL_BLOBS; do curl -sf "http://$SRC/v2/bench/img/blobs/sha256:\$d" -o "$WORK/curl-pull/\$d"; done
 EOF
 chmod +x "$WORK/curl_push.sh" "$WORK/curl_pull.sh"
 
@@ -95,12 +96,15 @@ KP="$KILN --root $STORE --config $CFG --progress quiet"
   echo "image: 5 layers, $(du -sb "$LAYOUT/blobs" | cut -f1) bytes"
 } >"$OUT/summary.txt"
 
-hyperfine --runs "$RUNS" --export-json "$OUT/push_first.json" --export-markdown "$OUT/push_first.md" \
+# Every first push starts from an empty target registry (skopeo would otherwise mount blobs it
+# remembers from its earlier runs through its blob-info cache).
+WIPE="rm -rf $WORK/dst/data"
+hyperfine --runs "$RUNS" --prepare "$WIPE" --export-json "$OUT/push_first.json" --export-markdown "$OUT/push_first.md" \
   -n "kiln push" "sh -c '$KP push $SRC/bench/img:v1 $DST/bench/kiln-\$(date +%s%N):v1 >/dev/null'" \
   -n "curl -T" "$WORK/curl_push.sh" \
   -n "skopeo copy" "sh -c 'skopeo copy -q --preserve-digests --dest-tls-verify=false oci:$LAYOUT:v1 docker://$DST/bench/skopeo-\$(date +%s%N):v1'"
 
-"$KP" push "$SRC/bench/img:v1" "$DST/bench/repeat:v1" >/dev/null
+$KP push "$SRC/bench/img:v1" "$DST/bench/repeat:v1" >/dev/null
 skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$DST/bench/repeat-skopeo:v1"
 hyperfine --warmup 2 --runs 20 --export-json "$OUT/push_repeat.json" --export-markdown "$OUT/push_repeat.md" \
   -n "kiln push (all present)" "$KP push $SRC/bench/img:v1 $DST/bench/repeat:v1" \
@@ -109,7 +113,7 @@ hyperfine --warmup 2 --runs 20 --export-json "$OUT/push_repeat.json" --export-ma
 hyperfine --runs "$RUNS" --export-json "$OUT/pull.json" --export-markdown "$OUT/pull.md" \
   -n "kiln pull" --prepare "rm -rf $WORK/pull-store" \
   "$KILN --root $WORK/pull-store --config $CFG --progress quiet pull $SRC/bench/img:v1" \
-  -n "curl GETs" "$WORK/curl_pull.sh" \
+  -n "curl GETs" --prepare true "$WORK/curl_pull.sh" \
   -n "skopeo copy to oci:" --prepare "rm -rf $WORK/skopeo-pull" \
   "skopeo copy -q --preserve-digests --src-tls-verify=false docker://$SRC/bench/img:v1 oci:$WORK/skopeo-pull:v1"
 

@@ -40,7 +40,8 @@ core::Result<bool> FetchIntoStore(registry::Client& client, layers::Store& store
   if (store.Has(d.digest)) return false;
   KILN_ASSIGN(auto writer, store.NewWriter());
   CommittingWriter sink(*writer, d);
-  KILN_TRY(client.FetchBlob(repo, d, sink, progress));
+  // The store's Commit checks the digest before the blob appears: no second hash here.
+  KILN_TRY(client.FetchBlob(repo, d, sink, progress, 0, /*sink_verifies=*/true));
   return true;
 }
 

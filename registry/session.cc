@@ -98,12 +98,23 @@ core::Result<std::string> Session::Ping(const std::string& registry) {
   HttpResponse r;
   int attempt = 1;
   std::string base;
+  bool loopback = core::IsLoopbackHost(host);
   for (;; ++attempt) {
-    base = "https://" + host;
-    r = SendOnce(call, base + "/v2/", nullptr);
-    if (r.failure == NetFailure::kTlsHandshake && hosts_.AllowsPlainHttp(host)) {
+    // Loopback registries usually speak plain HTTP: ask that first (it saves a failed TLS
+    // handshake per run). A TLS server answers plain HTTP with 400; then HTTPS decides.
+    bool answered = false;
+    if (loopback) {
       base = "http://" + host;
       r = SendOnce(call, base + "/v2/", nullptr);
+      answered = (r.ok() && r.status != 400) || r.failure == NetFailure::kConnect;
+    }
+    if (!answered) {
+      base = "https://" + host;
+      r = SendOnce(call, base + "/v2/", nullptr);
+      if (r.failure == NetFailure::kTlsHandshake && hosts_.AllowsPlainHttp(host) && !loopback) {
+        base = "http://" + host;
+        r = SendOnce(call, base + "/v2/", nullptr);
+      }
     }
     if (!IsRetryable(r) || attempt >= options_.retry.max_attempts) break;
     auto after = r.ok() ? r.headers.Get("Retry-After") : std::nullopt;

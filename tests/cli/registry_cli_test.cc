@@ -157,6 +157,16 @@ TEST_CASE("json progress prints one parseable event per line", "[integration]") 
   }
   CHECK(kinds.count("start"));
   CHECK(kinds.count("done"));
+
+  // The terminal renderer redraws bars in place; plain mode prints lines only.
+  auto tty = Cli{tmp / "store2", reg.ConfigDir()}({"--progress", "tty", "pull", reg.host() + "/json/img:v1"});
+  REQUIRE(tty.exit_code == 0);
+  CHECK_THAT(tty.err, Catch::Contains("\x1b[2K"));
+  CHECK_THAT(tty.err, Catch::Contains("done"));
+  auto plain = Cli{tmp / "store3", reg.ConfigDir()}({"--progress", "plain", "pull", reg.host() + "/json/img:v1"});
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(plain.err, !Catch::Contains("\x1b["));
+  CHECK_THAT(plain.err, Catch::Contains("pull " + img.layers[0].desc.digest.Short()));
 }
 
 TEST_CASE("registry failures exit with 3 and say registry, repository and operation",
