@@ -1,5 +1,8 @@
 // RUN: the step runs in a process-isolated container on a snapshot of the stage's layers
 // (Executor + Snapshotter seams); the snapshot's diff becomes the step's layer.
+#include <unistd.h>
+
+#include <atomic>
 #include <mutex>
 
 #include "builder/cache_mount.h"
@@ -51,7 +54,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
                           " to build " + platform_.ToString() + " images");
 
   RunSpec spec;
-  spec.stage = stage_.Label();
+  spec.stage = stage_.name.empty() ? std::to_string(stage_.index) : stage_.name;  // "(stage N)"
   spec.where = i.range;
   spec.platform = platform_;
   std::string command = Join(r.command.args, " ");
@@ -83,7 +86,10 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   std::string created_by = "RUN " + (r.command.prepend_shell ? spec.command_line : core::Json(spec.argv).dump());
   if (UseCached(i, key)) return {};
 
-  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(getpid());
+  // Unique per step: parallel stages may run the same step on the same base at once.
+  static std::atomic<uint64_t> steps{0};
+  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(getpid()) + "-" +
+            std::to_string(steps++);
   std::vector<layers::SnapshotLayer> parents;
   for (size_t n = 0; n < state_.layers.size(); ++n)
     parents.push_back({state_.layers[n], state_.config.diff_ids[n]});
