@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Must show 2 of RUN on Linux: a non-zero exit, a missing shell and a timeout each fail the
 # build with a clear error (the command, the exit code or the time limit, the last 20 lines of
-# output, located at the RUN) and leave no mount (findmnt), no runc container (runc list), no
-# bundle and an unchanged store.
+# output, located at the RUN) and, like Ctrl-C during a step, leave no mount (findmnt), no runc
+# container (runc list), no bundle and an unchanged store.
 source "$(dirname "$0")/linux_run_lib.sh"
 
 # Set-up: a busybox base and an image without a shell, each already used once by a RUN (so
@@ -64,4 +64,20 @@ elapsed=$(( $(date +%s) - start ))
 grep -q '^Dockerfile:2:1: .*timed out after 2s' "$t/timeout.msg" ||
   { cat "$t/timeout.err"; fail "timeout: no clear error"; }
 grep -q '| started$' "$t/timeout.msg" || fail "timeout: output tail missing"
-cat "$t/noshell.msg" "$t/timeout.msg"; echo "ok"
+
+# Ctrl-C while a step runs: kiln stops it, exits 130 and leaves nothing either.
+printf 'FROM localhost/bb:base\nRUN echo started; sleep 60\n' | make_context "$t/interrupt"
+"$kiln_bin" --root "$store" --progress plain build "$t/interrupt" > "$t/interrupt.err" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q '| started' "$t/interrupt.err" && break; sleep 0.1; done
+grep -q '| started' "$t/interrupt.err" || { kill -KILL "$pid"; fail "interrupt: the step never started"; }
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || { cat "$t/interrupt.err"; fail "interrupt: exit code $rc, not 130"; }
+check_nothing_left "interrupt"
+store_listing "$t/after"
+diff -u "$t/before" "$t/after" || fail "interrupt: the store changed"
+
+cat "$t/noshell.msg" "$t/timeout.msg"
+echo "ok"

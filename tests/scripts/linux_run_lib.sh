@@ -20,7 +20,7 @@ cleanup() {
       runc --root "$runc_state" delete -f "$id" >/dev/null 2>&1 || true
     done
   fi
-  findmnt -rn -o TARGET | grep "^$t/" | sort -r | while read -r m; do umount -l "$m" || true; done
+  findmnt -rn -o TARGET | awk -v p="$t/" 'index($0, p) == 1' | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$t"
 }
 trap cleanup EXIT
