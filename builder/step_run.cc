@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 #include "builder/cache_mount.h"
@@ -168,14 +169,23 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
       const SecretSpec* found = nullptr;
       for (const auto& s : session_.options().secrets)
         if (s.id == m.cache_id) found = &s;
-      if (!found || found->src.empty()) {
+      const char* env = found && found->src.empty() && !found->env.empty()
+                            ? std::getenv(found->env.c_str())
+                            : nullptr;
+      if (!found || (found->src.empty() && !env)) {
         if (m.required)
-          return core::Fail(ErrorCode::kInvalidInput, "secret \"" + m.cache_id +
-                                                          "\" is required: pass --secret id=" +
-                                                          m.cache_id + ",src=FILE");
+          return core::Fail(ErrorCode::kInvalidInput,
+                            "secret \"" + m.cache_id + "\" is required: pass --secret id=" +
+                                m.cache_id + ",src=FILE" +
+                                (found && !found->env.empty()
+                                     ? " (environment variable " + found->env + " is not set)"
+                                     : ""));
         continue;
       }
-      rm.source = found->src;
+      if (env)
+        rm.data = env;
+      else
+        rm.source = found->src;
       if (rm.target.empty()) rm.target = "/run/secrets/" + m.cache_id;
       rm.mode = static_cast<uint32_t>(m.mode.value_or(0400));
       rm.uid = static_cast<uint32_t>(m.uid.value_or(0));

@@ -105,7 +105,8 @@ core::Result<OciMount> StepMounts::UserMount(const RunMount& m, const std::strin
     return OciMount{target, "tmpfs", "tmpfs", options};
   }
   struct stat st {};
-  if (m.source.empty() || ::stat(m.source.c_str(), &st) != 0)
+  bool from_data = m.type == Type::kSecret && m.source.empty();
+  if (!from_data && (m.source.empty() || ::stat(m.source.c_str(), &st) != 0))
     return core::Fail(core::ErrorCode::kInvalidInput,
                       "RUN --mount source for " + target + " does not exist: " + m.source);
   std::string source = m.source;
@@ -157,32 +158,42 @@ core::Result<std::string> StepMounts::SecretCopy(const RunMount& m, size_t n) {
     secrets_mounted_ = true;
   }
   std::string path = dir + "/" + std::to_string(n);
-  layers::UniqueFd in(::open(m.source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid())
-    return core::Fail(core::ErrorCode::kInvalidInput,
-                      "cannot read secret file " + m.source + ": " + std::strerror(errno));
+  layers::UniqueFd in;
+  if (!m.source.empty()) {
+    in = layers::UniqueFd(::open(m.source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid())
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "cannot read secret file " + m.source + ": " + std::strerror(errno));
+  }
   mode_t mode = m.mode ? m.mode & 07777 : 0400;
   layers::UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!out.valid())
     return core::Fail(core::ErrorCode::kIo, "cannot create " + path + ": " + std::strerror(errno));
+  auto put = [&](const char* bytes, size_t size) -> core::Status {
+    for (size_t done = 0; done < size;) {
+      ssize_t w = ::write(out.get(), bytes + done, size - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0)
+        return core::Fail(core::ErrorCode::kIo,
+                          "cannot write " + path + ": " + std::strerror(errno));
+      done += static_cast<size_t>(w);
+    }
+    return {};
+  };
+  KILN_TRY(put(m.data.data(), m.data.size()));
   char buffer[65536];
-  for (;;) {
+  while (in.valid()) {
     ssize_t got = ::read(in.get(), buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0)
-      return core::Fail(core::ErrorCode::kIo, "cannot read " + m.source + ": " + std::strerror(errno));
+      return core::Fail(core::ErrorCode::kIo,
+                        "cannot read " + m.source + ": " + std::strerror(errno));
     if (got == 0) break;
-    for (ssize_t done = 0; done < got;) {
-      ssize_t put = ::write(out.get(), buffer + done, static_cast<size_t>(got - done));
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0)
-        return core::Fail(core::ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(errno));
-      done += put;
-    }
+    KILN_TRY(put(buffer, static_cast<size_t>(got)));
   }
   if (::fchown(out.get(), m.uid, m.gid) != 0 || ::fchmod(out.get(), mode) != 0)
-    return core::Fail(core::ErrorCode::kIo,
-                      "cannot set the owner and mode of secret " + path + ": " + std::strerror(errno));
+    return core::Fail(core::ErrorCode::kIo, "cannot set the owner and mode of secret " + path +
+                                                ": " + std::strerror(errno));
   return path;
 }
 

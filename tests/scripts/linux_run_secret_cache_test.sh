@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Must show 3 and 4 of RUN on Linux. A secret a RUN step reads (RUN --mount=type=secret, with
-# mode/uid/gid) reaches the step but no blob of the store, no file of the exported image, no
-# cache record and no log — searched byte-wise, gzip blobs also decompressed — while a step that
-# copies it into the image is caught by the same search. A cache mount keeps its contents
-# across builds, and an unchanged RUN step is a cache hit that starts no runc container.
+# mode/uid/gid, from a file or an environment variable) reaches the step but no blob of the
+# store, no file of the exported image, no cache record and no log — searched byte-wise, gzip
+# blobs also decompressed — while a step that copies it into the image is caught by the same
+# search. A cache mount keeps its contents across builds, and an unchanged RUN step is a cache
+# hit that starts no runc container.
 source "$(dirname "$0")/linux_run_lib.sh"
 
 # Every runc call of kiln is logged by a wrapper first in PATH.
@@ -26,8 +27,12 @@ RUN --mount=type=secret,id=tok,mode=0440,uid=65534,gid=65534 \
     stat -c '%a %u %g' /run/secrets/tok > /secret-stat && md5sum < /run/secrets/tok > /secret-md5
 USER nobody
 RUN --mount=type=secret,id=tok,target=/home/tok,uid=65534 wc -c < /home/tok > /tmp/secret-size
+RUN --mount=type=secret,id=envtok,uid=65534 md5sum < /run/secrets/envtok > /tmp/env-md5
 DF
-kiln --debug build --secret "id=tok,src=$t/secret.txt" --compression none -t localhost/sec:1 \
+env_secret="$secret-from-env"
+env_md5=$(printf '%s' "$env_secret" | md5sum | cut -d' ' -f1)
+KILN_TEST_SECRET=$env_secret kiln --debug build --secret "id=tok,src=$t/secret.txt" \
+  --secret id=envtok,env=KILN_TEST_SECRET --compression none -t localhost/sec:1 \
   -o "type=oci,dest=$t/sec.oci" "$t/sec" > "$t/sec.log" 2>&1 || { cat "$t/sec.log"; fail "secret build"; }
 check_nothing_left "secret build"
 umoci unpack --image "$t/sec.oci:1" "$t/sec.bundle" > /dev/null
@@ -35,6 +40,7 @@ r=$t/sec.bundle/rootfs
 [ "$(cat "$r/secret-stat")" = "440 65534 65534" ] || fail "secret mode/uid/gid: $(cat "$r/secret-stat")"
 [ "$(cut -d' ' -f1 < "$r/secret-md5")" = "$want_md5" ] || fail "the step read another secret"
 [ "$(tr -d ' ' < "$r/tmp/secret-size")" = "${#secret}" ] || fail "nobody could not read the secret"
+[ "$(cut -d' ' -f1 < "$r/tmp/env-md5")" = "$env_md5" ] || fail "the env= secret did not arrive"
 [ ! -e "$r/run/secrets" ] && [ ! -e "$r/home" ] || fail "secret mount points left in the image"
 
 # leaks DIR...: files below DIR holding the secret, plain or inside gzip data.
