@@ -16,7 +16,7 @@ class JunkRules {
  public:
   // No rules: nothing is junk.
   JunkRules() = default;
-  // kiln's default list for the flavour (docs/shrink.md lists it).
+  // kiln's default list for the flavour (listed in README "Image size").
   static JunkRules Defaults(LayerFlavor flavor);
   // The default patterns as text, one per line.
   static std::vector<std::string> DefaultPatterns(LayerFlavor flavor);
