@@ -48,7 +48,7 @@ leaks() {
   grep -r -a -l -F -- "$secret" "$@" || true
   find "$@" -type f -print0 | while IFS= read -r -d '' f; do
     if [ "$(head -c 2 "$f" | od -An -tx1 | tr -d ' ')" = 1f8b ] &&
-      gzip -dc < "$f" 2>/dev/null | grep -q -a -F -- "$secret"; then echo "$f (gzip)"; fi
+      gzip -dc < "$f" 2>/dev/null | grep -a -F -- "$secret" > /dev/null; then echo "$f (gzip)"; fi
   done
 }
 found=$(leaks "$store" "$t/sec.oci" "$t/sec.log")

@@ -30,7 +30,7 @@ for l in sh ls; do [ "$(readlink "$root/bin/$l")" = /bin/busybox ] || fail "/bin
 # and the layer carries the opaque marker.
 layer_has_opaque=0
 for blob in "$t"/out.oci/blobs/sha256/*; do
-  if tar -tzf "$blob" 2>/dev/null | grep -qx 'data/drop/.wh..wh..opq'; then layer_has_opaque=1; fi
+  if tar -tzf "$blob" 2>/dev/null | grep -x 'data/drop/.wh..wh..opq' > /dev/null; then layer_has_opaque=1; fi
 done
 [ "$layer_has_opaque" = 1 ] || fail "no layer marks data/drop opaque"
 
