@@ -30,6 +30,7 @@ enum class EntryType : char {
 struct TarEntry {
   EntryType type = EntryType::kFile;
   std::string name;      // relative, '/'-separated, no leading "./" or "/", no trailing '/'
+  std::string stored_name;  // TarReader only: the name exactly as stored (before normalisation)
   std::string linkname;  // symlink target, or for hard links the name of an earlier entry
   uint64_t size = 0;     // bytes of content (regular files only)
   uint32_t mode = 0644;  // permission bits incl. setuid/setgid/sticky; not the file-type bits

@@ -1,0 +1,109 @@
+#include "layers/file_blob_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kiln::layers {
+namespace {
+
+constexpr size_t kBuffer = 1 << 20;
+
+std::unexpected<core::Error> IoError(const std::string& what, const std::string& path) {
+  return core::Fail(core::ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
+}
+
+std::string Parent(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+core::Status SyncDirectory(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open directory", dir);
+  int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) return IoError("cannot sync directory", dir);
+  return {};
+}
+
+core::Result<std::unique_ptr<FileBlobWriter>> FileBlobWriter::Create(std::string temp_template,
+                                                                     std::string base,
+                                                                     DestFn dest) {
+  int fd = mkostemp(temp_template.data(), O_CLOEXEC);
+  if (fd < 0) return IoError("cannot create temporary file", temp_template);
+  fchmod(fd, 0644);
+  return std::unique_ptr<FileBlobWriter>(
+      new FileBlobWriter(fd, std::move(temp_template), std::move(base), dest));
+}
+
+FileBlobWriter::FileBlobWriter(int fd, std::string temp, std::string base, DestFn dest)
+    : fd_(fd), temp_(std::move(temp)), base_(std::move(base)), dest_(dest) {
+  buf_.reserve(kBuffer);
+}
+
+FileBlobWriter::~FileBlobWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (!committed_) unlink(temp_.c_str());
+}
+
+core::Status FileBlobWriter::Flush() {
+  size_t done = 0;
+  while (done < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot write", temp_);
+    done += static_cast<size_t>(n);
+  }
+  buf_.clear();
+  return {};
+}
+
+core::Status FileBlobWriter::Write(const void* data, size_t size) {
+  if (fd_ < 0) return core::Fail(core::ErrorCode::kInternal, "write after commit: " + temp_);
+  hasher_.Update(data, size);
+  if (buf_.size() + size > kBuffer) KILN_TRY(Flush());
+  if (size >= kBuffer) {
+    buf_.assign(static_cast<const char*>(data), size);
+    return Flush();
+  }
+  buf_.append(static_cast<const char*>(data), size);
+  return {};
+}
+
+core::Result<core::Descriptor> FileBlobWriter::Commit(std::string_view media_type,
+                                                      const core::Digest* expected) {
+  if (fd_ < 0) return core::Fail(core::ErrorCode::kInternal, "blob committed twice: " + temp_);
+  KILN_TRY(Flush());
+  uint64_t size = hasher_.size();
+  core::Digest digest = hasher_.Finish();
+  if (expected && *expected != digest)
+    return core::Fail(core::ErrorCode::kConflict,
+                      "digest mismatch: expected " + expected->ToString() + ", got " +
+                          digest.ToString() + " (" + std::to_string(size) + " bytes)");
+  if (fsync(fd_) != 0) return IoError("cannot sync", temp_);
+  close(fd_);
+  fd_ = -1;
+  std::string dest = dest_(base_, digest);
+  if (rename(temp_.c_str(), dest.c_str()) != 0) return IoError("cannot rename into", dest);
+  committed_ = true;
+  KILN_TRY(SyncDirectory(Parent(dest)));
+  core::Descriptor d;
+  d.media_type = std::string(media_type);
+  d.digest = digest;
+  d.size = static_cast<int64_t>(size);
+  return d;
+}
+
+core::Result<std::unique_ptr<BlobWriter>> NewFileBlobWriter(const std::string& path) {
+  auto dest = [](const std::string& base, const core::Digest&) { return base; };
+  KILN_ASSIGN(auto w, FileBlobWriter::Create(path + ".tmp-XXXXXX", path, dest));
+  return std::unique_ptr<BlobWriter>(std::move(w));
+}
+
+}  // namespace kiln::layers

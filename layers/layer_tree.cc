@@ -1,0 +1,236 @@
+#include "layers/layer_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "layers/fs_util.h"
+#include "layers/layer_rules.h"
+
+namespace kiln::layers {
+namespace {
+
+std::unexpected<core::Error> Bad(std::string message) {
+  return core::Fail(core::ErrorCode::kInvalidInput, std::move(message));
+}
+
+// Byte order per path component: '/' sorts before every other byte, so a directory's subtree
+// comes right after it and before its longer-named siblings.
+bool PathLess(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned ca = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]) + 1;
+    unsigned cb = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]) + 1;
+    if (ca != cb) return ca < cb;
+  }
+  return a.size() < b.size();
+}
+
+
+}  // namespace
+
+std::string LayerTree::Key(std::string_view name) const {
+  return flavor_ == LayerFlavor::kWindows ? windows::FoldCase(name) : std::string(name);
+}
+
+LayerTree::Node* LayerTree::Find(std::string_view name) {
+  auto it = index_.find(Key(name));
+  return it == index_.end() ? nullptr : &nodes_[it->second];
+}
+
+bool LayerTree::Contains(std::string_view dest) const { return index_.count(Key(dest)) > 0; }
+
+core::Result<std::string> LayerTree::CheckDest(std::string_view dest) const {
+  std::string name(dest);
+  while (name.size() > 1 && name.ends_with('/')) name.pop_back();
+  if (flavor_ == LayerFlavor::kLinux) {
+    if (const char* why = UnsafeLinuxName(name))
+      return Bad("invalid layer path \"" + name + "\": " + why);
+    return name;
+  }
+  KILN_TRY(windows::ValidateName(name, /*allow_stream=*/false));
+  if (!name.starts_with("Files/") && !name.starts_with("Hives/"))
+    return Bad("Windows layer path \"" + name + "\" is not under Files/ or Hives/");
+  return name;
+}
+
+core::Status LayerTree::EnsureParents(const std::string& name) {
+  for (size_t slash = name.find('/'); slash != std::string::npos;
+       slash = name.find('/', slash + 1)) {
+    std::string parent = name.substr(0, slash);
+    bool root = flavor_ == LayerFlavor::kWindows && parent.find('/') == std::string::npos;
+    if (root) continue;  // Files and Hives come from the LayerWriter
+    if (Node* n = Find(parent)) {
+      if (!n->entry.is_dir())
+        return Bad("cannot add \"" + name + "\": \"" + parent + "\" is not a directory");
+      n->has_children = true;
+      continue;
+    }
+    Node n;
+    n.entry.type = EntryType::kDirectory;
+    n.entry.name = parent;
+    n.entry.mode = 0755;
+    n.implicit = true;
+    n.has_children = true;
+    index_[Key(parent)] = nodes_.size();
+    nodes_.push_back(std::move(n));
+  }
+  return {};
+}
+
+core::Result<LayerTree::Node*> LayerTree::Upsert(const std::string& name, EntryType type) {
+  KILN_TRY(EnsureParents(name));
+  Node* n = Find(name);
+  if (!n) {
+    index_[Key(name)] = nodes_.size();
+    nodes_.emplace_back();
+    n = &nodes_.back();
+  } else if (n->entry.is_dir() && type == EntryType::kDirectory) {
+    // The same directory again: keep it; with Windows spellings the smallest wins so the
+    // result does not depend on the order of adding.
+    if (name < n->entry.name) n->entry.name = name;
+    n->implicit = false;
+    return n;
+  } else if (n->entry.name != name) {
+    return Bad("\"" + name + "\" collides with \"" + n->entry.name +
+               "\" (Windows names are case-insensitive)");
+  } else if (n->has_children) {
+    return Bad("cannot replace directory \"" + name + "\", which has entries, with a non-directory");
+  } else {
+    *n = Node{};
+  }
+  n->entry.type = type;
+  n->entry.name = name;
+  return n;
+}
+
+core::Status LayerTree::AddFile(std::string_view dest, std::string host_path,
+                                const EntryMeta& meta, const std::optional<HostFileInfo>& info) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
+  n->host_path = std::move(host_path);
+  n->info = info;
+  n->meta = meta;
+  return {};
+}
+
+core::Status LayerTree::AddData(std::string_view dest, std::string data, const EntryMeta& meta) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
+  n->data = std::move(data);
+  n->meta = meta;
+  return {};
+}
+
+core::Status LayerTree::AddDirectory(std::string_view dest, const EntryMeta& meta) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(Node * n, Upsert(name, EntryType::kDirectory));
+  n->meta = meta;
+  return {};
+}
+
+core::Status LayerTree::AddSymlink(std::string_view dest, std::string target,
+                                   const EntryMeta& meta, bool directory) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(Node * n, Upsert(name, EntryType::kSymlink));
+  n->entry.linkname = std::move(target);
+  n->meta = meta;
+  if (flavor_ == LayerFlavor::kWindows && directory && !meta.windows_attributes)
+    n->meta.windows_attributes = windows::kAttrDirectory | windows::kAttrReparsePoint;
+  return {};
+}
+
+core::Status LayerTree::AddHardLink(std::string_view dest, std::string_view target) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(std::string to, CheckDest(target));
+  KILN_ASSIGN(Node * n, Upsert(name, EntryType::kHardLink));
+  n->entry.linkname = to;
+  return {};
+}
+
+core::Status LayerTree::AddWhiteout(std::string_view dest) {
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  if (flavor_ == LayerFlavor::kWindows && !name.starts_with("Files/"))
+    return Bad("whiteout \"" + name + "\" is not under Files/");
+  auto slash = name.rfind('/');
+  std::string wh = slash == std::string::npos
+                       ? ".wh." + name
+                       : name.substr(0, slash + 1) + ".wh." + name.substr(slash + 1);
+  KILN_ASSIGN(Node * n, Upsert(wh, EntryType::kFile));
+  n->entry.mode = 0;
+  return {};
+}
+
+core::Status LayerTree::AddOpaque(std::string_view dir) {
+  if (flavor_ == LayerFlavor::kWindows)
+    return core::Fail(core::ErrorCode::kUnsupported, "Windows layers have no opaque directories");
+  KILN_ASSIGN(std::string name, CheckDest(dir));
+  KILN_TRY(AddDirectory(name, Find(name) ? Find(name)->meta : EntryMeta{}));
+  KILN_ASSIGN(Node * n, Upsert(name + "/" + std::string(kOpaqueWhiteout), EntryType::kFile));
+  n->entry.mode = 0;
+  return {};
+}
+
+core::Status LayerTree::AddSpecial(std::string_view dest, EntryType type, uint32_t major,
+                                   uint32_t minor, const EntryMeta& meta) {
+  if (flavor_ == LayerFlavor::kWindows)
+    return core::Fail(core::ErrorCode::kUnsupported,
+                      "devices and FIFOs cannot be in a Windows layer: " + std::string(dest));
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_ASSIGN(Node * n, Upsert(name, type));
+  n->entry.devmajor = major;
+  n->entry.devminor = minor;
+  n->meta = meta;
+  return {};
+}
+
+core::Status LayerTree::AddStream(std::string_view dest, std::string_view stream,
+                                  std::string data) {
+  if (flavor_ != LayerFlavor::kWindows)
+    return core::Fail(core::ErrorCode::kUnsupported, "alternate data streams are Windows-only");
+  Node* n = Find(dest);
+  if (!n || !n->entry.is_file())
+    return core::Fail(core::ErrorCode::kNotFound, "no file \"" + std::string(dest) + "\" for stream");
+  KILN_TRY(windows::ValidateName(std::string(dest) + ":" + std::string(stream), true));
+  n->streams.emplace_back(std::string(stream), std::move(data));
+  std::sort(n->streams.begin(), n->streams.end());
+  return {};
+}
+
+core::Status LayerTree::SetMetadata(std::string_view dest, const EntryMeta& meta) {
+  Node* n = Find(dest);
+  if (!n) return core::Fail(core::ErrorCode::kNotFound, "no entry \"" + std::string(dest) + "\"");
+  auto merge = [](auto& dst, const auto& src) {
+    if (src) dst = src;
+  };
+  merge(n->meta.mode, meta.mode);
+  merge(n->meta.uid, meta.uid);
+  merge(n->meta.gid, meta.gid);
+  merge(n->meta.mtime, meta.mtime);
+  merge(n->meta.windows_owner, meta.windows_owner);
+  merge(n->meta.windows_attributes, meta.windows_attributes);
+  for (const auto& [k, v] : meta.xattrs) n->meta.xattrs[k] = v;
+  n->implicit = false;
+  return {};
+}
+
+std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
+  std::vector<const Node*> out;
+  out.reserve(nodes_.size());
+  for (const auto& n : nodes_) out.push_back(&n);
+  std::sort(out.begin(), out.end(),
+            [](const Node* a, const Node* b) { return PathLess(a->entry.name, b->entry.name); });
+  return out;
+}
+
+core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
+                                      BlobStore& store) {
+  if (options.flavor != tree.flavor())
+    return core::Fail(core::ErrorCode::kInternal, "layer tree and writer flavours differ");
+  KILN_ASSIGN(auto writer, LayerWriter::Create(options, store));
+  KILN_TRY(tree.WriteTo(*writer));
+  return writer->Finish();
+}
+
+}  // namespace kiln::layers

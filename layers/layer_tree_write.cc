@@ -1,0 +1,92 @@
+// LayerTree::WriteTo: entries in sorted order, host files opened and re-stated as they are
+// written, repeated inodes written as hard links.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "layers/fs_util.h"
+#include "layers/layer_tree.h"
+
+namespace kiln::layers {
+namespace {
+
+TarTime FromTimespec(const timespec& t) {
+  return {static_cast<int64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec)};
+}
+
+uint32_t DefaultMode(EntryType t) {
+  switch (t) {
+    case EntryType::kDirectory: return 0755;
+    case EntryType::kSymlink: return 0777;
+    default: return 0644;
+  }
+}
+
+}  // namespace
+
+core::Status LayerTree::WriteTo(LayerWriter& writer) const {
+  std::map<std::pair<dev_t, ino_t>, std::string> inodes;
+  TarTime default_time{writer.options().source_date_epoch.value_or(0), 0};
+  for (const Node* n : Sorted()) {
+    TarEntry e = n->entry;
+    const EntryMeta& m = n->meta;
+    e.mode = DefaultMode(e.type);
+    e.mtime = default_time;
+    if (n->info) {
+      e.mode = n->info->mode & 07777;
+      e.mtime = n->info->mtime;
+    }
+    if (e.name.ends_with(kOpaqueWhiteout) || IsWhiteoutName(e.name)) e.mode = 0;
+    std::optional<FdReader> file;
+    if (!n->host_path.empty()) {
+      int fd = open(n->host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoError("cannot open", n->host_path);
+      file.emplace(fd, n->host_path);
+      struct stat st;
+      if (fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
+      if (!S_ISREG(st.st_mode))
+        return core::Fail(core::ErrorCode::kInvalidInput,
+                          n->host_path + " is not a regular file");
+      e.size = static_cast<uint64_t>(st.st_size);
+      if (!n->info) {
+        e.mode = st.st_mode & 07777;
+        e.mtime = FromTimespec(st.st_mtim);
+      }
+      if (st.st_nlink > 1) {
+        auto [it, first] = inodes.try_emplace({st.st_dev, st.st_ino}, e.name);
+        if (!first) {
+          e.type = EntryType::kHardLink;
+          e.linkname = it->second;
+          e.size = 0;
+          file.reset();
+        }
+      }
+    } else if (e.is_file()) {
+      e.size = n->data.size();
+    }
+    if (m.mode) e.mode = *m.mode & 07777;
+    if (m.uid) e.uid = *m.uid;
+    if (m.gid) e.gid = *m.gid;
+    if (m.mtime) e.mtime = *m.mtime;
+    for (const auto& [k, v] : m.xattrs) e.xattrs[k] = v;
+    if (m.windows_attributes) e.win_attributes = m.windows_attributes;
+    if (m.windows_owner) e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
+    core::StringReader data(n->data);
+    core::Reader* content = file ? static_cast<core::Reader*>(&*file) : &data;
+    KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));
+    for (const auto& [stream, bytes] : n->streams) {
+      TarEntry s;
+      s.name = e.name + ":" + stream;
+      s.mode = e.mode;
+      s.mtime = e.mtime;
+      s.size = bytes.size();
+      core::StringReader r(bytes);
+      KILN_TRY(writer.Add(s, &r));
+    }
+  }
+  return {};
+}
+
+}  // namespace kiln::layers

@@ -1,0 +1,194 @@
+#include "layers/windows_layer.h"
+
+#include <locale.h>
+#include <wctype.h>
+
+#include <optional>
+#include <vector>
+
+namespace kiln::layers::windows {
+namespace {
+
+std::string MakeSd(uint8_t rid) {
+  // control 0x8000 (SE_SELF_RELATIVE), owner at 20, group at 36, no SACL, no DACL;
+  // SID S-1-5-32-<rid>: revision 1, 2 sub-authorities, authority 5, 32, rid.
+  std::string sd = {1, 0, 0, '\x80', 20, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  std::string sid = {1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, static_cast<char>(rid), 2, 0, 0};
+  return sd + sid + sid;
+}
+
+uint32_t Le32(std::string_view s, size_t off) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(s[off + i]);
+  return v;
+}
+
+locale_t Utf8Locale() {
+  static locale_t loc = [] {
+    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+    return l ? l : newlocale(LC_CTYPE_MASK, "C", static_cast<locale_t>(0));
+  }();
+  return loc;
+}
+
+// Decodes one UTF-8 code point at s[i]; returns its length, or 0 when invalid.
+size_t Decode(std::string_view s, size_t i, char32_t& cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  cp = len == 1 ? c : c & (0x7f >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (b(k) & 0x3f);
+  }
+  return len;
+}
+
+void Encode(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | cp >> 6);
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | cp >> 12);
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | cp >> 18);
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+std::unexpected<core::Error> BadName(std::string_view name, std::string_view why) {
+  return core::Fail(core::ErrorCode::kInvalidInput,
+                    "invalid Windows layer name \"" + std::string(name) + "\": " + std::string(why));
+}
+
+}  // namespace
+
+const std::string& SecurityDescriptor(Owner owner) {
+  static const std::string users = MakeSd(0x21), admins = MakeSd(0x20);
+  return owner == Owner::kUsers ? users : admins;
+}
+
+std::optional<Owner> OwnerOf(std::string_view sd) {
+  if (sd == SecurityDescriptor(Owner::kUsers)) return Owner::kUsers;
+  if (sd == SecurityDescriptor(Owner::kAdministrators)) return Owner::kAdministrators;
+  return std::nullopt;
+}
+
+bool IsSelfRelativeSecurityDescriptor(std::string_view sd) {
+  if (sd.size() < 20 || sd[0] != 1) return false;
+  uint16_t control = static_cast<uint16_t>(static_cast<unsigned char>(sd[2]) |
+                                           static_cast<unsigned char>(sd[3]) << 8);
+  if (!(control & 0x8000)) return false;
+  for (size_t off : {4, 8, 12, 16}) {
+    uint32_t at = Le32(sd, off);
+    if (at != 0 && (at < 20 || at >= sd.size())) return false;
+  }
+  return true;
+}
+
+std::string FoldCase(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (size_t i = 0; i < name.size();) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      ++i;
+      continue;
+    }
+    char32_t cp;
+    size_t len = Decode(name, i, cp);
+    if (len == 0) {
+      out += name[i++];
+      continue;
+    }
+    Encode(static_cast<char32_t>(towupper_l(static_cast<wint_t>(cp), Utf8Locale())), out);
+    i += len;
+  }
+  return out;
+}
+
+core::Status ValidateName(std::string_view name, bool allow_stream) {
+  if (name.empty()) return BadName(name, "empty name");
+  if (name.front() == '/') return BadName(name, "absolute name");
+  if (name.back() == '/') return BadName(name, "trailing '/'");
+  size_t colon = name.find(':');
+  if (colon != std::string_view::npos) {
+    if (!allow_stream) return BadName(name, "':' is only allowed in alternate data streams");
+    if (name.find('/', colon) != std::string_view::npos || name.find(':', colon + 1) != name.npos ||
+        colon + 1 == name.size() || colon == 0 || name[colon - 1] == '/')
+      return BadName(name, "stray ':' (an alternate data stream is \"<file>:<stream>\")");
+  }
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view part = name.substr(start, end - start);
+    if (part.empty()) return BadName(name, "empty path component");
+    if (part == "." || part == "..") return BadName(name, "'.' or '..' component");
+    start = end + 1;
+  }
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20) return BadName(name, "control character");
+    if (c == '\\') return BadName(name, "backslash (use '/')");
+    if (c == '<' || c == '>' || c == '"' || c == '|' || c == '?' || c == '*')
+      return BadName(name, std::string("character '") + c + "' is not allowed on NTFS");
+  }
+  return {};
+}
+
+core::Result<std::string> LayerNameFromContainerPath(std::string_view path) {
+  std::string p(path);
+  for (char& c : p)
+    if (c == '\\') c = '/';
+  if (p.size() >= 2 && p[1] == ':') {
+    if (p[0] != 'c' && p[0] != 'C')
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "path \"" + std::string(path) + "\" is not on the C: drive");
+    p = p.substr(2);
+    if (p.empty()) p = "/";
+  }
+  if (p.starts_with("//"))
+    return core::Fail(core::ErrorCode::kInvalidInput, "UNC path \"" + std::string(path) +
+                                                          "\" cannot be a container path");
+  if (p.empty() || p.front() != '/')
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "path \"" + std::string(path) + "\" is relative: resolve it against WORKDIR");
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start < p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    std::string part = p.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part != "..") {
+      parts.push_back(std::move(part));
+    } else if (parts.empty()) {
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "path \"" + std::string(path) + "\" escapes C:\\ through '..'");
+    } else {
+      parts.pop_back();
+    }
+  }
+  std::string out(kFiles);
+  for (const auto& part : parts) out += "/" + part;
+  KILN_TRY(ValidateName(out, /*allow_stream=*/false));
+  return out;
+}
+
+std::string SymlinkTargetFromPosix(std::string_view target) {
+  std::string out = target.starts_with('/') ? "C:" : "";
+  for (char c : target) out += c == '/' ? '\\' : c;
+  return out;
+}
+
+}  // namespace kiln::layers::windows

@@ -1,0 +1,68 @@
+#include "registry/host_policy.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/reference.h"
+
+namespace kiln::registry {
+namespace fs = std::filesystem;
+
+HostPolicy::HostPolicy(HostPolicyOptions options) : options_(std::move(options)) {}
+
+bool HostPolicy::IsInsecure(std::string_view host) const {
+  std::string h = AsciiLower(host);
+  std::string bare = AsciiLower(core::HostWithoutPort(host));
+  return std::any_of(options_.insecure_registries.begin(), options_.insecure_registries.end(),
+                     [&](const std::string& entry) {
+                       std::string e = AsciiLower(entry);
+                       if (size_t s = e.find("://"); s != std::string::npos) e = e.substr(s + 3);
+                       while (!e.empty() && e.back() == '/') e.pop_back();
+                       return e == h || e == bare;
+                     });
+}
+
+bool HostPolicy::AllowsPlainHttp(std::string_view host) const {
+  return core::IsLoopbackHost(host) || IsInsecure(host);
+}
+
+TlsSettings HostPolicy::TlsFor(std::string_view host) const {
+  TlsSettings tls;
+  tls.verify = !IsInsecure(host);
+  if (!options_.ca_cert.empty()) tls.ca_files.push_back(options_.ca_cert);
+  std::vector<std::string> names{std::string(host)};
+  if (host.ends_with(":443")) names.push_back(std::string(host.substr(0, host.size() - 4)));
+  for (const auto& root : options_.certs_dirs) {
+    for (const auto& name : names) {
+      std::error_code ec;
+      fs::path dir = fs::path(root) / name;
+      if (!fs::is_directory(dir, ec)) continue;
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        if (f.extension() == ".crt") tls.ca_files.push_back(f.string());
+        if (f.extension() == ".cert" && tls.client_cert.empty()) {
+          fs::path key = f;
+          key.replace_extension(".key");
+          if (fs::exists(key, ec)) {
+            tls.client_cert = f.string();
+            tls.client_key = key.string();
+          }
+        }
+      }
+    }
+  }
+  return tls;
+}
+
+std::string HostPolicy::CertsDirHint(std::string_view host) const {
+  std::string root = options_.certs_dirs.empty() ? "/etc/docker/certs.d" : options_.certs_dirs[0];
+  return root + "/" + std::string(host) + "/ca.crt";
+}
+
+std::vector<std::string> DefaultCertsDirs(const std::string& docker_config_dir) {
+  return {docker_config_dir + "/certs.d", "/etc/docker/certs.d", "/etc/containers/certs.d"};
+}
+
+}  // namespace kiln::registry

@@ -1,0 +1,229 @@
+#include "registry/session.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "core/cancel.h"
+#include "core/reference.h"
+#include "registry/parallel.h"
+
+namespace kiln::registry {
+namespace {
+
+using core::ErrorCode;
+using core::Fail;
+
+std::string HostOfUrl(std::string_view url) {
+  size_t s = url.find("://");
+  url.remove_prefix(s == std::string_view::npos ? 0 : s + 3);
+  return AsciiLower(url.substr(0, url.find_first_of("/?")));
+}
+
+std::string ApiHost(const std::string& registry) {
+  return registry == core::kDockerHub ? "registry-1.docker.io" : registry;
+}
+
+// Headers worth showing in --debug; values of anything else (Authorization above all) are not.
+bool Printable(std::string_view name) {
+  std::string n = AsciiLower(name);
+  return n == "content-type" || n == "content-length" || n == "content-range" || n == "range" ||
+         n == "location" || n == "docker-content-digest" || n == "www-authenticate" ||
+         n == "retry-after" || n == "accept" || n == "docker-upload-uuid";
+}
+
+std::string DescribeHeaders(const Headers& h) {
+  std::string out;
+  for (const auto& [k, v] : h.items())
+    out += " " + k + "=" + (Printable(k) ? v : std::string("<redacted>"));
+  return out;
+}
+
+double Random01() {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+core::Error TransportError(const Call& call, const HttpResponse& r, int attempts,
+                           const HostPolicy& hosts) {
+  if (r.failure == NetFailure::kAborted)
+    return core::Error{ErrorCode::kCancelled, call.what + ": interrupted", std::nullopt};
+  if (r.body_error) return r.body_error->Wrap(call.what);
+  std::string msg = call.what + ": " + r.error;
+  if (r.failure == NetFailure::kTlsVerify)
+    msg += " (the registry's TLS certificate is not trusted: put its CA in " +
+           hosts.CertsDirHint(call.registry) + " or pass --ca-cert)";
+  if (attempts > 1) msg += " (after " + std::to_string(attempts) + " attempts)";
+  return core::Error{ErrorCode::kNetwork, msg, std::nullopt};
+}
+
+}  // namespace
+
+std::string PullScope(const std::string& repository) { return "repository:" + repository + ":pull"; }
+std::string PushScope(const std::string& repository) {
+  return "repository:" + repository + ":pull,push";
+}
+
+Session::Session(SessionOptions options, std::shared_ptr<Transport> transport)
+    : options_(std::move(options)),
+      transport_(transport ? std::move(transport) : std::shared_ptr<Transport>(MakeCurlTransport())),
+      hosts_(options_.hosts),
+      auth_(std::make_unique<Authenticator>(*transport_, hosts_, options_.config_dir,
+                                            options_.debug_log)) {}
+
+void Session::Log(std::string_view line) const {
+  if (options_.debug_log) options_.debug_log(line);
+}
+
+core::Result<std::string> Session::BaseUrl(const std::string& registry) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = known_.find(registry); it != known_.end()) return it->second.base_url;
+  }
+  return Ping(registry);
+}
+
+// GET /v2/ over HTTPS, falling back to plain HTTP when TLS cannot be negotiated and the host
+// allows it; remembers the scheme and the auth challenge.
+core::Result<std::string> Session::Ping(const std::string& registry) {
+  std::string host = ApiHost(registry);
+  Call call;
+  call.registry = registry;
+  call.what = "connecting to " + registry;
+  HttpResponse r;
+  int attempt = 1;
+  std::string base;
+  for (;; ++attempt) {
+    base = "https://" + host;
+    r = SendOnce(call, base + "/v2/", nullptr);
+    if (r.failure == NetFailure::kTlsHandshake && hosts_.AllowsPlainHttp(host)) {
+      base = "http://" + host;
+      r = SendOnce(call, base + "/v2/", nullptr);
+    }
+    if (!IsRetryable(r) || attempt >= options_.retry.max_attempts) break;
+    auto after = r.ok() ? r.headers.Get("Retry-After") : std::nullopt;
+    auto delay = RetryDelay(options_.retry, attempt,
+                            after ? ParseRetryAfter(*after, std::time(nullptr)) : std::nullopt,
+                            Random01());
+    Log(call.what + ": retrying in " + std::to_string(delay.count()) + " ms");
+    KILN_TRY(SleepUnlessCancelled(delay));
+  }
+  if (!r.ok()) {
+    if (r.failure == NetFailure::kTlsHandshake && !hosts_.AllowsPlainHttp(host))
+      r.error += " (if " + host + " serves plain HTTP, allow it with --insecure-registry " + host + ")";
+    return Fail(TransportError(call, r, attempt, hosts_));
+  }
+  if (r.status == 401) {
+    auto challenges = ParseChallenges(r.headers.GetAll("WWW-Authenticate"));
+    for (const auto& c : challenges)
+      if (c.scheme == "bearer" || c.scheme == "basic") {
+        auth_->SetChallenge(registry, c);
+        break;
+      }
+  } else if (r.status >= 500) {
+    return Fail(ResponseError(call, r));
+  }
+  std::lock_guard lock(mu_);
+  known_[registry] = Host{base};
+  return base;
+}
+
+HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::Reader* body) {
+  HttpRequest req;
+  req.method = call.method;
+  req.url = url;
+  req.headers = call.headers;
+  req.body = body;
+  req.body_size = body ? call.body_size : 0;
+  req.sink = call.sink;
+  req.body_limit = call.body_limit;
+  req.follow_redirects = call.follow_redirects;
+  req.on_headers = call.on_headers;
+  req.tls = hosts_.TlsFor(HostOfUrl(url));
+  req.should_abort = [] { return AbortRequested(); };
+  auto t0 = std::chrono::steady_clock::now();
+  HttpResponse r = transport_->Send(req);
+  if (options_.debug_log) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - t0).count();
+    Log(call.method + " " + url + DescribeHeaders(req.headers) + " -> " +
+        (r.ok() ? std::to_string(r.status) + DescribeHeaders(r.headers) : "failed: " + r.error) +
+        " (" + std::to_string(ms) + " ms, sent " + std::to_string(r.bytes_sent) + " B, got " +
+        std::to_string(r.bytes_received) + " B)");
+  }
+  return r;
+}
+
+core::Result<HttpResponse> Session::Send(const Call& call_in) {
+  Call call = call_in;
+  KILN_ASSIGN(std::string base, BaseUrl(call.registry));
+  std::string url = call.target.find("://") == std::string::npos ? base + call.target : call.target;
+  bool same_host = HostOfUrl(url) == HostOfUrl(base);
+  bool auth_retried = false;
+  for (int attempt = 1;; ++attempt) {
+    KILN_TRY(core::CheckCancelled());
+    if (same_host) {
+      KILN_ASSIGN(auto header, auth_->HeaderFor(call.registry, call.scopes));
+      if (header) call.headers.Set("Authorization", *header);
+    }
+    std::unique_ptr<core::Reader> body;
+    if (call.open_body) {
+      KILN_ASSIGN(body, call.open_body());
+    }
+    HttpResponse r = SendOnce(call, url, body.get());
+    if (r.ok() && r.status == 401 && same_host && !auth_retried) {
+      // Stale token, missing scope, or the first request to a registry that challenges late.
+      auth_retried = true;
+      --attempt;
+      auth_->Invalidate(call.registry, call.scopes);
+      for (const auto& c : ParseChallenges(r.headers.GetAll("WWW-Authenticate"))) {
+        if (c.scheme != "bearer" && c.scheme != "basic") continue;
+        auth_->SetChallenge(call.registry, c);
+        call.scopes = MergeScopes(call.scopes, c);
+        break;
+      }
+      continue;
+    }
+    bool sink_touched = call.sink && r.bytes_received > 0;
+    if (IsRetryable(r) && call.retry && !sink_touched && attempt < options_.retry.max_attempts) {
+      auto after = r.ok() ? r.headers.Get("Retry-After") : std::nullopt;
+      auto delay = RetryDelay(options_.retry, attempt,
+                              after ? ParseRetryAfter(*after, std::time(nullptr)) : std::nullopt,
+                              Random01());
+      Log(call.what + ": " + (r.ok() ? "HTTP " + std::to_string(r.status) : r.error) +
+          "; retrying in " + std::to_string(delay.count()) + " ms");
+      KILN_TRY(SleepUnlessCancelled(delay));
+      continue;
+    }
+    if (!r.ok()) return Fail(TransportError(call, r, attempt, hosts_));
+    return r;
+  }
+}
+
+core::Error ResponseError(const Call& call, const HttpResponse& r) {
+  std::string detail;
+  try {
+    auto j = nlohmann::json::parse(r.body);
+    if (j.contains("errors") && j["errors"].is_array()) {
+      for (const auto& e : j["errors"]) {
+        if (!e.is_object()) continue;
+        detail += detail.empty() ? " (" : "; ";
+        detail += e.value("code", std::string("?")) + ": " + e.value("message", std::string());
+      }
+      if (!detail.empty()) detail += ")";
+    }
+  } catch (const std::exception&) {
+  }
+  ErrorCode code = ErrorCode::kNetwork;
+  if (r.status == 401 || r.status == 403) code = ErrorCode::kUnauthorized;
+  if (r.status == 404) code = ErrorCode::kNotFound;
+  std::string msg = call.what + ": HTTP " + std::to_string(r.status) +
+                    (r.reason.empty() ? "" : " " + r.reason) + detail;
+  if (code == ErrorCode::kUnauthorized)
+    msg += " (check the credentials: kiln login " + call.registry + ")";
+  return core::Error{code, msg, std::nullopt};
+}
+
+}  // namespace kiln::registry
