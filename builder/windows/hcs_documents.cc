@@ -125,7 +125,8 @@ core::Result<std::string> ProcessParametersDocument(const RunSpec& spec) {
   doc["CommandLine"] = command_line;
   doc["WorkingDirectory"] = workdir;
   if (!spec.user.empty()) doc["User"] = spec.user;
-  doc["Environment"] = std::move(environment);
+  // No Environment at all leaves HCS's default in place (an empty object might mean "none").
+  if (!environment.empty()) doc["Environment"] = std::move(environment);
   doc["EmulateConsole"] = false;
   doc["CreateStdInPipe"] = false;
   doc["CreateStdOutPipe"] = true;

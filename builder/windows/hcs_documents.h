@@ -31,7 +31,7 @@ core::Result<std::string> ComputeSystemDocument(const RunSpec& spec,
 // ProcessParameters: CommandLine (spec.command_line, else argv joined with Windows quoting),
 // WorkingDirectory (default C:\), User (omitted when empty: the image default), Environment
 // (names compared case-insensitively, the last value wins, empty values dropped as hcsshim
-// does), stdout and stderr pipes, no stdin, no console.
+// does; omitted when empty), stdout and stderr pipes, no stdin, no console.
 core::Result<std::string> ProcessParametersDocument(const RunSpec& spec);
 
 // A container path as HCS wants it: backslashes, and C: in front of a rooted path ("/app" ->

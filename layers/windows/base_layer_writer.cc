@@ -43,7 +43,7 @@ core::Status BaseLayerWriter::Add(const TarEntry& entry, core::Reader* content) 
     if (stream) return WriteAlternateStream(*stream, entry.size, content, *current_stream_);
   }
   KILN_TRY(CloseCurrent());
-  if (IsAtOrUnder(entry.name, kUtilityVmDir)) return Drain(content);
+  if (IsAtOrUnder(entry.name, kUtilityVm)) return Drain(content);
   if (WhiteoutTarget(entry.name)) return EntryError(entry, "base layer cannot have tombstones");
   KILN_TRY(CheckEntryName(entry.name));
   if (entry.type == EntryType::kHardLink) return AddLink(entry);
@@ -52,7 +52,7 @@ core::Status BaseLayerWriter::Add(const TarEntry& entry, core::Reader* content) 
 
 core::Status BaseLayerWriter::CheckParent(const std::string& name) const {
   std::string parent = Parent(name);
-  if (parent.empty() || directories_.contains(FoldCase(parent))) return {};
+  if (parent.empty() || directories_.contains(FoldCaseAscii(parent))) return {};
   return Fail(ErrorCode::kInvalidInput, "base layer entry \"" + name +
                                             "\": its parent directory \"" + parent +
                                             "\" has no entry before it (or is a link)");
@@ -60,31 +60,32 @@ core::Status BaseLayerWriter::CheckParent(const std::string& name) const {
 
 core::Status BaseLayerWriter::AddLink(const TarEntry& entry) {
   KILN_TRY(CheckEntryName(entry.linkname));
-  if (!IsUnder(entry.name, kFilesDir) || !IsUnder(entry.linkname, kFilesDir))
+  if (!IsUnder(entry.name, kFiles) || !IsUnder(entry.linkname, kFiles))
     return EntryError(entry, "invalid hard link: both names must be under Files/");
-  if (!added_.contains(FoldCase(entry.linkname)) || directories_.contains(FoldCase(entry.linkname)))
+  if (!added_.contains(FoldCaseAscii(entry.linkname)) ||
+      directories_.contains(FoldCaseAscii(entry.linkname)))
     return EntryError(entry,
                       "hard link target \"" + entry.linkname + "\" is not a file written before");
   KILN_TRY(CheckParent(entry.name));
-  if (!added_.insert(FoldCase(entry.name)).second) return EntryError(entry, "duplicate entry");
+  if (!added_.insert(FoldCaseAscii(entry.name)).second) return EntryError(entry, "duplicate entry");
   return fs_.HardLink(EntryPath(root_, entry.linkname), EntryPath(root_, entry.name));
 }
 
 core::Status BaseLayerWriter::AddFileOrDirectory(const TarEntry& entry, core::Reader* content) {
-  if (!IsAtOrUnder(entry.name, kFilesDir) && !IsAtOrUnder(entry.name, kHivesDir))
+  if (!IsAtOrUnder(entry.name, kFiles) && !IsAtOrUnder(entry.name, kHives))
     return EntryError(entry, "Windows layers hold only Files/, Hives/ and UtilityVM/");
   if (entry.type != EntryType::kFile && entry.type != EntryType::kDirectory &&
       entry.type != EntryType::kSymlink)
     return EntryError(entry, "devices and fifos cannot be in a Windows layer");
   KILN_TRY(CheckParent(entry.name));
-  if (!added_.insert(FoldCase(entry.name)).second) return EntryError(entry, "duplicate entry");
+  if (!added_.insert(FoldCaseAscii(entry.name)).second) return EntryError(entry, "duplicate entry");
 
   FileBasicInfo info = BasicInfoFromEntry(entry);
   if (entry.is_dir()) info.attributes |= kAttrDirectory;
   const bool is_dir = (info.attributes & kAttrDirectory) != 0;
   if (is_dir) {
     directory_times_.push_back({entry.name, info});
-    if (entry.type != EntryType::kSymlink) directories_.insert(FoldCase(entry.name));
+    if (entry.type != EntryType::kSymlink) directories_.insert(FoldCaseAscii(entry.name));
   }
   KILN_ASSIGN(current_, fs_.CreateNew(EntryPath(root_, entry.name),
                                       is_dir ? LayerFs::Kind::kDirectory : LayerFs::Kind::kFile));

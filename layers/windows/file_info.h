@@ -1,22 +1,17 @@
 // Windows file metadata as the layer code sees it: FILE_BASIC_INFO (times as FILETIME ticks and
-// attributes), the FILE_ATTRIBUTE_* bits kiln looks at, and FILETIME <-> tar time conversion.
+// attributes) and FILETIME <-> tar time conversion.
 // Platform-neutral.
 #pragma once
 
 #include <cstdint>
 
 #include "layers/tar_entry.h"
+#include "layers/windows_layer.h"  // kAttrDirectory, kAttrReparsePoint...
 
 namespace kiln::layers::windows {
 
-inline constexpr uint32_t kAttrReadonly = 0x1;
-inline constexpr uint32_t kAttrHidden = 0x2;
-inline constexpr uint32_t kAttrSystem = 0x4;
-inline constexpr uint32_t kAttrDirectory = 0x10;
-inline constexpr uint32_t kAttrArchive = 0x20;
 inline constexpr uint32_t kAttrNormal = 0x80;
 inline constexpr uint32_t kAttrSparseFile = 0x200;
-inline constexpr uint32_t kAttrReparsePoint = 0x400;
 
 // FILE_BASIC_INFO. Times are FILETIME ticks: 100 ns units since 1601-01-01 UTC.
 struct FileBasicInfo {

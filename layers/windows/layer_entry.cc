@@ -28,9 +28,11 @@ bool IsAtOrUnder(std::string_view name, std::string_view dir) {
 core::Status CheckEntryName(std::string_view name) {
   if (name.empty()) return BadName(name, "empty name");
   if (name.front() == '/') return BadName(name, "absolute name");
-  if (name.find('\\') != std::string_view::npos) return BadName(name, "backslash in name");
-  if (name.find(':') != std::string_view::npos) return BadName(name, "':' in name");
-  if (name.find('\0') != std::string_view::npos) return BadName(name, "NUL in name");
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7F) return BadName(name, "control character in name");
+    if (std::string_view("\\:<>\"|?*").find(static_cast<char>(c)) != std::string_view::npos)
+      return BadName(name, std::string("'") + static_cast<char>(c) + "' in name");
+  }
   size_t start = 0;
   while (start <= name.size()) {
     size_t end = name.find('/', start);
@@ -42,6 +44,13 @@ core::Status CheckEntryName(std::string_view name) {
   }
   if (!Utf8ToUtf16(name)) return BadName(name, "not valid UTF-8");
   return {};
+}
+
+std::string FoldCaseAscii(std::string_view name) {
+  std::string out(name);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  return out;
 }
 
 std::optional<std::string> WhiteoutTarget(std::string_view name) {
@@ -63,13 +72,6 @@ core::Result<std::optional<std::string>> AlternateStreamOf(std::string_view name
       stream.find('\0') != std::string_view::npos)
     return Fail(BadName(name, "invalid alternate data stream name").error());
   return std::optional<std::string>(std::string(stream));
-}
-
-std::string FoldCase(std::string_view name) {
-  std::string out(name);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
 }
 
 std::filesystem::path PathFromUtf8(std::string_view text) {

@@ -12,13 +12,10 @@
 #include "core/io.h"
 #include "layers/tar_entry.h"
 #include "layers/windows/backup_stream.h"
+#include "layers/windows_layer.h"  // kFiles, kHives, kUtilityVm, kWhiteoutPrefix
 
 namespace kiln::layers::windows {
 
-inline constexpr std::string_view kFilesDir = "Files";
-inline constexpr std::string_view kHivesDir = "Hives";
-inline constexpr std::string_view kUtilityVmDir = "UtilityVM";
-inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
 inline constexpr std::string_view kDirMetadataSuffix = ".$wcidirs$";
 
 // True when `name` is strictly below `dir` ("Files/a" is under "Files"; "Files" is not).
@@ -26,10 +23,16 @@ bool IsUnder(std::string_view name, std::string_view dir);
 // True for `dir` itself or anything under it.
 bool IsAtOrUnder(std::string_view name, std::string_view dir);
 
-// Checks a layer entry name: relative, '/'-separated, no empty, "." or ".." component, no
-// backslash, no NUL, no ':' (alternate streams are handled before this check). The error says
-// which entry and why.
+// Checks a layer entry name: valid UTF-8, relative, '/'-separated, no empty, "." or ".."
+// component, no backslash, control character, < > " | ? * or ':' (alternate streams are
+// recognised before this check). The error says which entry and why. (The same rules as
+// layers::windows::ValidateName, which cannot be used here: its case folding needs POSIX
+// locales, and this code also builds for Windows.)
 core::Status CheckEntryName(std::string_view name);
+
+// ASCII case folding for duplicate detection; NTFS would refuse other case-only duplicates
+// itself when the folder is written.
+std::string FoldCaseAscii(std::string_view name);
 
 // For ".wh.<x>" basenames, the deleted name ("dir/<x>"); nullopt otherwise.
 std::optional<std::string> WhiteoutTarget(std::string_view name);
@@ -38,9 +41,6 @@ std::optional<std::string> WhiteoutTarget(std::string_view name);
 // `name` is not an alternate stream of `file`. Fails on an empty stream name or one with '/'.
 core::Result<std::optional<std::string>> AlternateStreamOf(std::string_view name,
                                                            std::string_view file);
-
-// ASCII lower-case, for NTFS-style case-insensitive comparisons of names.
-std::string FoldCase(std::string_view name);
 
 // `root` joined with the '/'-separated UTF-8 entry name (native separators on Windows).
 std::filesystem::path EntryPath(const std::filesystem::path& root, std::string_view name);

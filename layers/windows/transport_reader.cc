@@ -81,7 +81,7 @@ class Walk {
       const bool is_dir = (e.attributes & kAttrDirectory) != 0;
       if (prefix.empty() && e.name == "tombstones.txt") continue;
       if (e.name.ends_with(kDirMetadataSuffix)) continue;
-      if (is_dir && FoldCase(name) == "files/$recycle.bin") continue;
+      if (is_dir && FoldCaseAscii(name) == FoldCaseAscii("Files/$Recycle.Bin")) continue;
       KILN_TRY(Entry(name, is_dir));
       if (!is_dir || (e.attributes & kAttrReparsePoint)) continue;
       if (auto it = tombstones_.find(name); it != tombstones_.end()) {
@@ -120,7 +120,7 @@ class Walk {
 
   core::Status Entry(const std::string& name, bool is_dir) {
     KILN_TRY(CheckEntryName(name));
-    const bool in_files = IsUnder(name, kFilesDir);
+    const bool in_files = IsUnder(name, kFiles);
     auto path = EntryPath(root_, name);
     if (is_dir && in_files) path += PathFromUtf8(kDirMetadataSuffix);
     auto opened = fs_.Open(path);
@@ -147,7 +147,7 @@ class Walk {
   // Files and Hives themselves, Hives/* and anything else outside Files/: the file's own data;
   // creation and access times reset to the write time (hcsshim).
   core::Status OtherEntry(FsFile& file, TarEntry entry, FileBasicInfo info, bool is_dir) {
-    if ((entry.name == kFilesDir || entry.name == kHivesDir) && system_delta_) {
+    if ((entry.name == kFiles || entry.name == kHives) && system_delta_) {
       uint32_t attributes = info.attributes;
       info = *system_delta_;
       info.attributes = attributes;

@@ -36,8 +36,6 @@ TransportWriter::~TransportWriter() {
   if (current_) (void)current_->Close();
 }
 
-std::string TransportWriter::FoldCaseName(const std::string& name) { return FoldCase(name); }
-
 core::Status TransportWriter::CloseCurrent() {
   if (!current_) return {};
   auto finished = current_stream_ ? current_stream_->Finish() : core::Status();
@@ -57,7 +55,7 @@ core::Status TransportWriter::Add(const TarEntry& entry, core::Reader* content) 
     if (stream) return AddAlternateStream(*stream, entry, content);
   }
   KILN_TRY(CloseCurrent());
-  if (IsAtOrUnder(entry.name, kUtilityVmDir)) {
+  if (IsAtOrUnder(entry.name, kUtilityVm)) {
     skipped_utility_vm_ = true;
     return Drain(content);
   }
@@ -78,7 +76,7 @@ core::Status TransportWriter::AddAlternateStream(const std::string& stream, cons
 
 core::Status TransportWriter::AddWhiteout(const TarEntry& entry, const std::string& target) {
   KILN_TRY(CheckEntryName(target));
-  if (!IsUnder(target, kFilesDir))
+  if (!IsUnder(target, kFiles))
     return EntryError(entry, "invalid tombstone: deletions are only allowed under Files/");
   tombstones_.push_back(target);
   return {};
@@ -86,10 +84,10 @@ core::Status TransportWriter::AddWhiteout(const TarEntry& entry, const std::stri
 
 core::Status TransportWriter::AddLink(const TarEntry& entry) {
   KILN_TRY(CheckEntryName(entry.linkname));
-  if (!IsUnder(entry.name, kFilesDir) || !IsUnder(entry.linkname, kFilesDir))
+  if (!IsUnder(entry.name, kFiles) || !IsUnder(entry.linkname, kFiles))
     return EntryError(entry, "invalid hard link: both names must be under Files/");
   KILN_TRY(CheckParent(entry.name));
-  if (!added_.insert(FoldCase(entry.name)).second) return EntryError(entry, "duplicate entry");
+  if (!added_.insert(FoldCaseAscii(entry.name)).second) return EntryError(entry, "duplicate entry");
   links_.push_back({entry.name, entry.linkname});
   return {};
 }
@@ -97,16 +95,16 @@ core::Status TransportWriter::AddLink(const TarEntry& entry) {
 core::Status TransportWriter::CheckParent(const std::string& name) const {
   std::string parent = Parent(name);
   if (parent.empty()) return {};
-  if (!directories_set_.contains(FoldCase(parent)))
+  if (!directories_set_.contains(FoldCaseAscii(parent)))
     return Fail(ErrorCode::kInvalidInput, "layer entry \"" + name + "\": its parent directory \"" +
                                               parent + "\" has no entry before it (or is a link)");
   return {};
 }
 
 core::Status TransportWriter::AddFileOrDirectory(const TarEntry& entry, core::Reader* content) {
-  const bool top = entry.name == kFilesDir || entry.name == kHivesDir;
-  const bool in_files = IsUnder(entry.name, kFilesDir);
-  const bool in_hives = IsUnder(entry.name, kHivesDir);
+  const bool top = entry.name == kFiles || entry.name == kHives;
+  const bool in_files = IsUnder(entry.name, kFiles);
+  const bool in_hives = IsUnder(entry.name, kHives);
   if (!top && !in_files && !in_hives)
     return EntryError(entry, "Windows layers hold only Files/, Hives/ and UtilityVM/");
   if (entry.type != EntryType::kFile && entry.type != EntryType::kDirectory &&
@@ -116,7 +114,7 @@ core::Status TransportWriter::AddFileOrDirectory(const TarEntry& entry, core::Re
     return EntryError(entry, "links are not allowed under Hives/");
   if (top && !entry.is_dir()) return EntryError(entry, "must be a directory");
   KILN_TRY(CheckParent(entry.name));
-  if (!added_.insert(FoldCase(entry.name)).second) return EntryError(entry, "duplicate entry");
+  if (!added_.insert(FoldCaseAscii(entry.name)).second) return EntryError(entry, "duplicate entry");
 
   FileBasicInfo info = BasicInfoFromEntry(entry);
   const bool is_dir = (info.attributes & kAttrDirectory) != 0 || entry.is_dir();
@@ -129,7 +127,7 @@ core::Status TransportWriter::AddFileOrDirectory(const TarEntry& entry, core::Re
       deferred_dirs_.push_back(path);  // a directory reparse point: created at Finish
     } else {
       KILN_TRY(fs_.MakeDirectory(path));
-      directories_set_.insert(FoldCase(entry.name));
+      directories_set_.insert(FoldCaseAscii(entry.name));
     }
     file_path += PathFromUtf8(kDirMetadataSuffix);
   }

@@ -14,6 +14,7 @@
 
 #include "layers/snapshotter.h"
 #include "layers/windows/file_info.h"
+#include "layers/windows/layer_entry.h"
 #include "layers/windows/layer_fs.h"
 
 namespace kiln::layers::windows {
@@ -45,11 +46,10 @@ class TransportWriter : public DiffSink {
   const std::vector<PendingLink>& links() const { return links_; }
   const std::vector<DirectoryTimes>& directories() const { return directories_; }
   // Names added by this layer (case-folded), for resolving hard-link targets.
-  bool Added(const std::string& name) const { return added_.contains(FoldCaseName(name)); }
+  bool Added(const std::string& name) const { return added_.contains(FoldCaseAscii(name)); }
   bool skipped_utility_vm() const { return skipped_utility_vm_; }
 
  private:
-  static std::string FoldCaseName(const std::string& name);
   core::Status CloseCurrent();
   core::Status AddAlternateStream(const std::string& stream, const TarEntry& entry,
                                   core::Reader* content);

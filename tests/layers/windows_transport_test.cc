@@ -154,7 +154,9 @@ TEST_CASE("the recycle bin and metadata files are not part of an export", "[unit
   kiln::testing::WriteFile(root / "Files.$wcidirs$", std::string("\x10\0\0\0", 4));
   kiln::testing::WriteFile(root / "Files/$Recycle.Bin.$wcidirs$", std::string("\x10\0\0\0", 4));
   CollectingSink sink;
-  REQUIRE(win::TransportReader(fs, root).Run(sink));
+  auto status = win::TransportReader(fs, root).Run(sink);
+  INFO((status ? "" : status.error().message));
+  REQUIRE(status);
   REQUIRE(sink.entries.size() == 1);
   CHECK(sink.entries[0].name == "Files");
 }
