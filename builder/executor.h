@@ -64,10 +64,4 @@ class Executor {
   virtual core::Result<ExitStatus> Run(const RunSpec& spec) = 0;
 };
 
-// The executor of the host kiln runs on, chosen at build time: runc on Linux (builder/linux/),
-// HCS process isolation on Windows (builder/windows/executor_factory_win.cc). `state_dir` is a
-// private directory for runtime state. Fails only when the platform code cannot be set up; what
-// the host lacks for a given target is Preflight's job.
-core::Result<std::unique_ptr<Executor>> MakeHostExecutor(const std::string& state_dir);
-
 }  // namespace kiln::builder

@@ -57,9 +57,4 @@ class Snapshotter {
   virtual core::Status Remove(const Snapshot& snapshot) = 0;
 };
 
-// The snapshotter of the host kiln runs on, chosen at build time: overlayfs on Linux
-// (layers/linux/), windowsfilter layer folders on Windows (layers/windows/
-// snapshotter_factory_win.cc). `root` is the snapshotter's directory under the store.
-core::Result<std::unique_ptr<Snapshotter>> MakeHostSnapshotter(const std::string& root);
-
 }  // namespace kiln::layers

@@ -2,7 +2,7 @@
 // vmcompute.dll loaded at run time, Win32 host queries).
 #include <memory>
 
-#include "builder/executor.h"
+#include "builder/host_executor.h"
 #include "builder/windows/computecore_api.h"
 #include "builder/windows/hcs_executor.h"
 #include "layers/windows/vmcompute_layer_api.h"
@@ -41,8 +41,9 @@ class HostHcsExecutor : public Executor {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Executor>> MakeHostExecutor(const std::string& /*state_dir*/) {
-  return std::unique_ptr<Executor>(std::make_unique<HostHcsExecutor>());
+// HCS keeps its own state; nothing goes under the store.
+std::unique_ptr<Executor> MakeHostExecutor(const std::string& /*store_root*/) {
+  return std::make_unique<HostHcsExecutor>();
 }
 
 }  // namespace kiln::builder

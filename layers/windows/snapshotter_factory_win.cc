@@ -3,7 +3,7 @@
 #include <memory>
 #include <mutex>
 
-#include "layers/snapshotter.h"
+#include "layers/host_snapshotter.h"
 #include "layers/windows/layer_entry.h"
 #include "layers/windows/layer_unpack.h"
 #include "layers/windows/vmcompute_layer_api.h"
@@ -46,11 +46,12 @@ class HostWindowsfilter : public Snapshotter {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Snapshotter>> MakeHostSnapshotter(const std::string& root) {
+// Layer folders, scratch volumes and transport folders live in <store>/windowsfilter.
+std::unique_ptr<Snapshotter> MakeHostSnapshotter(const std::string& store_root) {
   windows::WindowsfilterOptions options;
-  options.root = windows::PathFromUtf8(root);
+  options.root = windows::PathFromUtf8(store_root + "/windowsfilter");
   options.unpack = windows::UnpackLayer;
-  return std::unique_ptr<Snapshotter>(std::make_unique<HostWindowsfilter>(std::move(options)));
+  return std::make_unique<HostWindowsfilter>(std::move(options));
 }
 
 }  // namespace kiln::layers

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/executor.h"
+#include "builder/host_executor.h"
 #include "builder/windows/computecore_api.h"
 #include "builder/windows/hcs_executor.h"
 #include "core/platform.h"
@@ -88,11 +88,10 @@ int Neutral() {
 
 int Preflight(const std::string& version) {
   auto executor = builder::MakeHostExecutor("");
-  if (!executor) return Report(executor.error());
   auto target = core::Platform::Parse("windows/amd64" + (version.empty() ? "" : ":" + version));
   if (!target) return Report(target.error());
-  if (auto s = (*executor)->Preflight(*target); !s) return Report(s.error());
-  std::printf("preflight: ok (%s)\n", (*executor)->Name().c_str());
+  if (auto s = executor->Preflight(*target); !s) return Report(s.error());
+  std::printf("preflight: ok (%s)\n", executor->Name().c_str());
   return 0;
 }
 
