@@ -1,0 +1,111 @@
+#include "layers/export_sink.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layers/blob_store.h"
+#include "layers/fs_util.h"
+#include "layers/tar_writer.h"
+
+namespace kiln::layers {
+namespace {
+
+// Reads one byte past the end so a verifying reader checks its digest.
+core::Status DrainCheck(core::Reader& r) {
+  char extra;
+  KILN_ASSIGN(size_t n, r.Read(&extra, 1));
+  if (n != 0) return core::Fail(core::ErrorCode::kConflict, "blob is longer than its size");
+  return {};
+}
+
+class DirSink : public ExportSink {
+ public:
+  explicit DirSink(std::string dir) : dir_(std::move(dir)) {}
+  core::Status AddBlob(const std::string& path, const core::Digest& digest, uint64_t size,
+                       core::Reader& content) override {
+    std::string dest = dir_ + "/" + path;
+    struct stat st;
+    if (stat(dest.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == size) return {};
+    KILN_TRY(MakeDirs(dest.substr(0, dest.rfind('/'))));
+    KILN_ASSIGN(auto w, NewFileBlobWriter(dest));
+    KILN_TRY(core::Copy(content, *w));
+    KILN_TRY(w->Commit("", &digest));
+    return {};
+  }
+  core::Status AddBytes(const std::string& path, std::string_view data) override {
+    return WriteFileAtomic(dir_ + "/" + path, data);
+  }
+  core::Result<std::vector<core::Descriptor>> ExistingIndex() override {
+    auto text = ReadFileToString(dir_ + "/index.json");
+    if (!text) return std::vector<core::Descriptor>{};
+    KILN_ASSIGN(core::Index index, core::Index::Parse(*text));
+    return index.manifests;
+  }
+  core::Status Finish() override { return {}; }
+
+ private:
+  std::string dir_;
+};
+
+class TarSink : public ExportSink {
+ public:
+  TarSink(std::unique_ptr<BlobWriter> file, int64_t mtime)
+      : file_(std::move(file)), tar_(*file_, TarWriterOptions{true}), mtime_(mtime) {}
+  core::Status Start() {
+    for (const char* d : {"blobs", "blobs/sha256"}) {
+      TarEntry e = Entry(d, 0);
+      e.type = EntryType::kDirectory;
+      e.mode = 0755;
+      KILN_TRY(tar_.WriteHeader(e));
+    }
+    return {};
+  }
+  core::Status AddBlob(const std::string& path, const core::Digest& digest, uint64_t size,
+                       core::Reader& content) override {
+    KILN_TRY(tar_.WriteHeader(Entry(path, size)));
+    KILN_TRY(tar_.CopyData(content));
+    auto checked = DrainCheck(content);
+    if (!checked) return core::Fail(checked.error().Wrap(digest.ToString()));
+    return {};
+  }
+  core::Status AddBytes(const std::string& path, std::string_view data) override {
+    KILN_TRY(tar_.WriteHeader(Entry(path, data.size())));
+    return tar_.WriteData(data.data(), data.size());
+  }
+  core::Result<std::vector<core::Descriptor>> ExistingIndex() override {
+    return std::vector<core::Descriptor>{};
+  }
+  core::Status Finish() override {
+    KILN_TRY(tar_.Finish());
+    KILN_TRY(file_->Commit("application/x-tar"));
+    return {};
+  }
+
+ private:
+  TarEntry Entry(const std::string& name, uint64_t size) const {
+    TarEntry e;
+    e.name = name;
+    e.size = size;
+    e.mtime = {mtime_, 0};
+    return e;
+  }
+  std::unique_ptr<BlobWriter> file_;
+  TarWriter tar_;
+  int64_t mtime_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<ExportSink>> NewDirExportSink(const std::string& dir) {
+  KILN_TRY(MakeDirs(dir + "/blobs/sha256"));
+  return std::unique_ptr<ExportSink>(new DirSink(dir));
+}
+
+core::Result<std::unique_ptr<ExportSink>> NewTarExportSink(const std::string& file, int64_t mtime) {
+  KILN_ASSIGN(auto out, NewFileBlobWriter(file));
+  auto sink = std::make_unique<TarSink>(std::move(out), mtime);
+  KILN_TRY(sink->Start());
+  return std::unique_ptr<ExportSink>(std::move(sink));
+}
+
+}  // namespace kiln::layers
