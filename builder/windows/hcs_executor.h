@@ -27,7 +27,8 @@ class HcsExecutor : public Executor {
               layers::windows::HostApi& host, HcsExecutorOptions options = {})
       : compute_(compute), layers_(layers), host_(host), options_(std::move(options)) {}
 
-  std::string Name() const override { return "HCS process isolation"; }
+  static constexpr const char* kName = "HCS process isolation";
+  std::string Name() const override { return kName; }
   core::Status Preflight(const core::Platform& target) override;
   // spec.rootfs = the scratch volume, spec.layer_folders = parent layers nearest first,
   // spec.command_line (or argv) = what to run. Ctrl-C terminates the process and returns
