@@ -40,6 +40,15 @@ std::vector<bw::HcsLayer> SampleLayers() {
            "C:\\ProgramData\\kiln\\windowsfilter\\layers\\base"}};
 }
 
+RunMount Mount(RunMount::Type type, std::string source, std::string target) {
+  RunMount m;
+  m.type = type;
+  m.source = std::move(source);
+  m.target = std::move(target);
+  m.read_only = true;
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("the ComputeSystem document is a schema 2.1 process-isolated container", "[unit]") {
@@ -51,9 +60,9 @@ TEST_CASE("the ComputeSystem document is a schema 2.1 process-isolated container
 TEST_CASE("bind and cache mounts become mapped directories", "[unit]") {
   RunSpec spec = SampleSpec();
   spec.hostname = "builder";
-  spec.mounts = {{RunMount::Type::kBind, "C:\\ctx\\step3", "C:/src", true},
-                 {RunMount::Type::kCache, "C:\\kiln\\cache\\nuget",
-                  "/Users/ContainerAdministrator/.nuget", true}};
+  spec.mounts = {Mount(RunMount::Type::kBind, "C:\\ctx\\step3", "C:/src"),
+                 Mount(RunMount::Type::kCache, "C:\\kiln\\cache\\nuget",
+                       "/Users/ContainerAdministrator/.nuget")};
   auto doc = bw::ComputeSystemDocument(spec, SampleLayers(), "kiln");
   REQUIRE(doc);
   CheckGolden("compute_system_mounts.json", *doc);
@@ -61,11 +70,11 @@ TEST_CASE("bind and cache mounts become mapped directories", "[unit]") {
 
 TEST_CASE("mounts and networking Windows containers cannot have are refused", "[unit]") {
   RunSpec spec = SampleSpec();
-  spec.mounts = {{RunMount::Type::kTmpfs, "", "C:\\tmp"}};
+  spec.mounts = {Mount(RunMount::Type::kTmpfs, "", "C:\\tmp")};
   auto tmpfs = bw::ComputeSystemDocument(spec, SampleLayers(), "kiln");
   REQUIRE_FALSE(tmpfs);
   CHECK(tmpfs.error().code == kiln::core::ErrorCode::kUnsupported);
-  spec.mounts = {{RunMount::Type::kSecret, "C:\\s", "C:\\run\\secrets\\x"}};
+  spec.mounts = {Mount(RunMount::Type::kSecret, "C:\\s", "C:\\run\\secrets\\x")};
   CHECK_FALSE(bw::ComputeSystemDocument(spec, SampleLayers(), "kiln"));
   spec.mounts.clear();
   spec.network_host = true;
