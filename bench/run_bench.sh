@@ -2,7 +2,8 @@
 # RUN on Linux (issue 6): per-step overhead of RUN steps, kiln vs `buildah build`, same run.
 # Two Dockerfiles on the same busybox base (FROM scratch + Debian's busybox-static + its applet
 # links): "base" stops there, "steps" adds 10 small RUN steps. Both tools build both files
-# without their caches; per-step overhead = (mean(steps) - mean(base)) / 10.
+# without their caches; per-step overhead = (mean(steps) - mean(base)) / 10, in wall time and
+# in CPU time (user + system of the tool and its children: less sensitive to a loaded machine).
 #   kiln:    kiln build --no-cache (runc + overlayfs, one layer per step, gzip)
 #   buildah: buildah build --storage-driver vfs --isolation chroot --layers --no-cache (one
 #            layer per step as kiln; runc isolation is not faster here) — and without --layers
@@ -64,6 +65,8 @@ steps = int(sys.argv[2])
 for tool in ("kiln", "buildah --layers", "buildah"):
     base, full = res[tool + " base"], res[tool + " steps"]
     per = (full["mean"] - base["mean"]) / steps * 1000
+    cpu = lambda r: r["user"] + r["system"]  # the tool and its children (runc, the step)
+    cpu_per = (cpu(full) - cpu(base)) / steps * 1000
     print(f"{tool:17s} base {base['mean']:6.2f} s  +{steps} RUN {full['mean']:6.2f} s"
-          f"  per step {per:6.0f} ms")
+          f"  per step {per:6.0f} ms wall, {cpu_per:5.0f} ms cpu")
 PY
