@@ -27,6 +27,22 @@ std::string GraphStage::Label() const {
   return "stage " + std::to_string(index) + (name.empty() ? "" : " (" + name + ")");
 }
 
+namespace {
+
+// Whether `ref` names stage `after` or a later one (by name or index): such references are
+// refused rather than resolved as image names.
+bool NamesLaterStage(const parser::Dockerfile& df, std::string_view ref, size_t after) {
+  std::string want = Lower(ref);
+  for (size_t j = after; j < df.stages.size(); ++j)
+    if (!df.stages[j].name.empty() && Lower(df.stages[j].name) == want) return true;
+  size_t index = 0;
+  auto [p, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), index);
+  return ec == std::errc() && p == ref.data() + ref.size() && index >= after &&
+         index < df.stages.size();
+}
+
+}  // namespace
+
 std::optional<size_t> BuildGraph::FindStage(std::string_view ref, size_t before) const {
   std::string want = Lower(ref);
   for (size_t i = 0; i < before && i < stages_.size(); ++i)
@@ -68,9 +84,10 @@ core::Result<BuildGraph> BuildGraph::Make(const parser::Dockerfile& df, const pa
       if (auto* c = std::get_if<parser::CopyInstruction>(&instr); c && !c->from.empty()) {
         if (auto from = g.FindStage(c->from, i))
           cur.deps.push_back({*from, "COPY --from", c->range});
-        else if (g.FindStage(c->from, df.stages.size()))
+        else if (NamesLaterStage(df, c->from, i))
           return core::Fail(ErrorCode::kInvalidInput,
-                            "COPY --from=" + c->from + " refers to a later stage", c->range);
+                            "COPY --from=" + c->from + " refers to a stage not defined before this one",
+                            c->range);
         else
           cur.image_deps.emplace_back(c->from, c->range);
       }
@@ -79,6 +96,10 @@ core::Result<BuildGraph> BuildGraph::Make(const parser::Dockerfile& df, const pa
           if (m.from.empty()) continue;
           if (auto from = g.FindStage(m.from, i))
             cur.deps.push_back({*from, "RUN --mount from", r->range});
+          else if (NamesLaterStage(df, m.from, i))
+            return core::Fail(ErrorCode::kInvalidInput, "RUN --mount from=" + m.from +
+                                  " refers to a stage not defined before this one",
+                              r->range);
           else
             cur.image_deps.emplace_back(m.from, r->range);
         }

@@ -94,10 +94,27 @@ core::Result<ImageState> BuildStages(BuildSession& session, const BuildGraph& gr
   return *target;
 }
 
+// --print-graph: the graph of every requested platform; touches neither store nor context.
+core::Result<BuildResult> PrintGraphs(const BuildOptions& options, const Inputs& in) {
+  BuildArgs args(options.build_args);
+  std::vector<core::Platform> platforms = options.platforms;
+  if (platforms.empty()) platforms.push_back(core::Platform::HostLinux());
+  BuildResult result;
+  for (const auto& platform : platforms) {
+    KILN_ASSIGN(parser::EnvList global,
+                GlobalScope(in.dockerfile.meta_args, args, core::Platform::HostLinux(), platform,
+                            options.target, in.dockerfile.escape));
+    KILN_ASSIGN(BuildGraph graph, BuildGraph::Make(in.dockerfile, global, options.target));
+    result.graph += graph.Dump(options.platforms.empty() ? "(default)" : platform.ToString());
+  }
+  return result;
+}
+
 }  // namespace
 
 core::Result<BuildResult> Build(const BuildOptions& options) {
   KILN_ASSIGN(Inputs in, ReadInputs(options));
+  if (options.print_graph) return PrintGraphs(options, in);
   KILN_ASSIGN(auto store, layers::Store::Open(options.store_root));
   BuildArgs args(options.build_args);
   ImageSource images(*store, options);
@@ -105,17 +122,13 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
                                                store->cache_dir() + "/context/" +
                                                    core::Digest::Sha256Of(options.context_dir).hex() + ".json"));
   std::vector<core::Platform> platforms = options.platforms;
-  BuildResult result;
   if (platforms.empty()) {
-    if (options.print_graph) {
-      platforms.push_back(core::Platform::HostLinux());
-    } else {
-      KILN_ASSIGN(core::Platform p, DefaultPlatform(in.dockerfile, args, options, images));
-      platforms.push_back(p);
-    }
+    KILN_ASSIGN(core::Platform p, DefaultPlatform(in.dockerfile, args, options, images));
+    platforms.push_back(p);
   }
   BuildSession session(options, *store, in.dockerfile, *context, images, args);
   std::vector<std::pair<core::Platform, ImageState>> built;
+  BuildResult result;
   for (const auto& platform : platforms) {
     KILN_TRY(core::CheckCancelled());
     core::Platform host = core::Platform::HostLinux();
@@ -123,15 +136,10 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
                 GlobalScope(in.dockerfile.meta_args, args, host, platform, options.target,
                             in.dockerfile.escape));
     KILN_ASSIGN(BuildGraph graph, BuildGraph::Make(in.dockerfile, global, options.target));
-    if (options.print_graph) {
-      result.graph += graph.Dump(options.platforms.empty() ? "(default)" : platform.ToString());
-      continue;
-    }
     KILN_TRY(PrepareRunSupport(session, graph, platform));
     KILN_ASSIGN(ImageState state, BuildStages(session, graph, platform, global));
     built.emplace_back(platform, std::move(state));
   }
-  if (options.print_graph) return result;
   KILN_TRY(context->SaveMemo());
   for (const auto& name : args.Unconsumed())
     result.warnings.push_back("build argument " + name + " was not consumed by any ARG");
