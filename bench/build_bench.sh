@@ -67,7 +67,7 @@ if [[ -z ${SKIP_BUILDAH:-} ]]; then
   cmds+=(-n "buildah cached rebuild (30 instr, linux)"
     "${bah[*]} bud --layers -q -t cached:1 -f $cached/ctx/Dockerfile.linux $cached/ctx >/dev/null")
 fi
-hyperfine --warmup 2 --runs 20 --export-json bench/out/build_cached.json "${cmds[@]}"
+hyperfine --warmup 2 --runs 10 --export-json bench/out/build_cached.json "${cmds[@]}"
 
 # --- 2/3. COPY-only builds into an OCI layout ----------------------------------------------------
 for w in app small; do
