@@ -121,7 +121,8 @@ class Walker {
       if (base == kOpaqueWhiteout) return tree_.AddOpaque(dest.substr(0, dest.rfind('/')));
       if (base.starts_with(".wh.") && st.st_size == 0)
         return tree_.AddWhiteout(parent + base.substr(4));
-      HostFileInfo info{st.st_mode, Mtime(st), st.st_dev, st.st_ino, st.st_nlink};
+      HostFileInfo info{st.st_mode, Mtime(st), st.st_dev, st.st_ino, st.st_nlink,
+                        static_cast<uint64_t>(st.st_size)};
       return tree_.AddFile(dest, host, Meta(st, host), info);
     }
     if (S_ISLNK(st.st_mode)) {

@@ -34,14 +34,15 @@ struct EntryMeta {
   std::map<std::string, std::string> xattrs;       // Linux extended attributes, added
 };
 
-// What a caller already knows from stat(2) of a host file (skips nothing at write time: the
-// file is re-stated through its open descriptor).
+// What a caller already knows from stat(2) of a host file; with it the file is not stat'ed
+// again when the layer is written (the size seen here is the size written).
 struct HostFileInfo {
   uint32_t mode = 0644;
   TarTime mtime;
   dev_t dev = 0;
   ino_t ino = 0;
   nlink_t nlink = 1;
+  uint64_t size = 0;
 };
 
 class LayerTree {
@@ -54,7 +55,9 @@ class LayerTree {
   // directory. Windows names that differ only by case are the same entry for directories and a
   // kInvalidInput collision for anything else. Unsafe names ("..", absolute, stray ':') fail.
 
-  // A regular file whose bytes are read from `host_path` when the layer is written.
+  // A regular file whose bytes are read from `host_path` when the layer is written. The path
+  // itself must not be a symlink (resolve it first): it is opened with O_NOFOLLOW so a file
+  // swapped for a link after the caller looked at it cannot pull other files into the layer.
   core::Status AddFile(std::string_view dest, std::string host_path, const EntryMeta& meta = {},
                        const std::optional<HostFileInfo>& info = std::nullopt);
   // A regular file with the given bytes.

@@ -41,21 +41,27 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
     if (e.name.ends_with(kOpaqueWhiteout) || IsWhiteoutName(e.name)) e.mode = 0;
     std::optional<FdReader> file;
     if (!n->host_path.empty()) {
-      int fd = open(n->host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      int fd = open(n->host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
       if (fd < 0) return ErrnoError("cannot open", n->host_path);
       file.emplace(fd, n->host_path);
-      struct stat st;
-      if (fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
-      if (!S_ISREG(st.st_mode))
-        return core::Fail(core::ErrorCode::kInvalidInput,
-                          n->host_path + " is not a regular file");
-      e.size = static_cast<uint64_t>(st.st_size);
-      if (!n->info) {
+      // What the caller's walk saw is used as is (one stat per file); a file that shrinks
+      // before it is read fails the layer, one that grows is cut at the size seen.
+      HostFileInfo info;
+      if (n->info) {
+        info = *n->info;
+      } else {
+        struct stat st;
+        if (fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
+        if (!S_ISREG(st.st_mode))
+          return core::Fail(core::ErrorCode::kInvalidInput, n->host_path + " is not a regular file");
+        info = {st.st_mode, FromTimespec(st.st_mtim), st.st_dev, st.st_ino, st.st_nlink,
+                static_cast<uint64_t>(st.st_size)};
         e.mode = st.st_mode & 07777;
-        e.mtime = FromTimespec(st.st_mtim);
+        e.mtime = info.mtime;
       }
-      if (st.st_nlink > 1) {
-        auto [it, first] = inodes.try_emplace({st.st_dev, st.st_ino}, e.name);
+      e.size = info.size;
+      if (info.nlink > 1) {
+        auto [it, first] = inodes.try_emplace({info.dev, info.ino}, e.name);
         if (!first) {
           e.type = EntryType::kHardLink;
           e.linkname = it->second;
