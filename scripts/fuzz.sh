@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shared=${KILN_SHARED_DIR:-$(cd .. && pwd)/shared}
+[ -d "$shared" ] || shared=$(cd ../.. && pwd)/shared  # from a worktree (/work/wt/<name>)
 shopt -s nullglob
 harnesses=(tests/fuzz/*_fuzz.cc)
 if ((${#harnesses[@]} == 0)); then echo "fuzz: no harnesses"; exit 0; fi

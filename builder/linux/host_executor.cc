@@ -1,0 +1,12 @@
+// Linux: RUN steps run under runc, with state in <store>/runc.
+#include "builder/host_executor.h"
+
+#include "builder/linux/runc_executor.h"
+
+namespace kiln::builder {
+
+std::unique_ptr<Executor> MakeHostExecutor(const std::string& store_root) {
+  return std::make_unique<RuncExecutor>(RuncExecutorOptions{store_root + "/runc"});
+}
+
+}  // namespace kiln::builder

@@ -1,0 +1,155 @@
+#include "builder/linux/step_mounts.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "layers/linux/overlay_mount.h"
+#include "layers/linux/remove_tree.h"
+
+namespace kiln::builder {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Under(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+core::Status WriteHostsFile(const std::string& path, const std::string& hostname) {
+  FILE* f = std::fopen(path.c_str(), "we");
+  if (!f) return core::Fail(core::ErrorCode::kIo, "cannot write " + path);
+  std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  if (!hostname.empty()) text += "127.0.1.1\t" + hostname + "\n";
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) return core::Fail(core::ErrorCode::kIo, "cannot write " + path);
+  return {};
+}
+
+}  // namespace
+
+std::string AbsoluteTarget(const std::string& working_dir, const std::string& target) {
+  std::string joined = !target.empty() && target[0] == '/' ? target
+                                                            : (working_dir.empty() ? "/"
+                                                                                   : working_dir) +
+                                                                  "/" + target;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find('/', start);
+    if (end == std::string::npos) end = joined.size();
+    std::string part = joined.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+StepMounts::StepMounts(int root_fd, std::string bundle_dir)
+    : root_fd_(root_fd), bundle_dir_(std::move(bundle_dir)), placeholders_(root_fd) {}
+
+core::Status StepMounts::AddPlaceholder(const std::vector<OciMount>& before,
+                                        const OciMount& mount, bool file) {
+  // Inside an earlier mount runc creates the target in that mount, not in the root.
+  for (const auto& m : before)
+    if (Under(mount.destination, m.destination)) return {};
+  return placeholders_.Ensure(mount.destination, file);
+}
+
+core::Result<std::vector<OciMount>> StepMounts::Prepare(const RunSpec& spec) {
+  std::vector<OciMount> mounts = StandardMounts();
+  for (const char* dir : {"/proc", "/dev", "/sys"}) KILN_TRY(placeholders_.Ensure(dir, false));
+
+  std::string hosts = bundle_dir_ + "/hosts";
+  KILN_TRY(WriteHostsFile(hosts, spec.hostname));
+  std::vector<std::pair<OciMount, bool>> extra;  // mount, target is a file
+  extra.push_back({{"/etc/hosts", "bind", hosts, {"rbind", "ro", "nosuid", "nodev"}}, true});
+  if (spec.network_host && ::access("/etc/resolv.conf", R_OK) == 0)
+    extra.push_back({{"/etc/resolv.conf", "bind", "/etc/resolv.conf", {"rbind", "ro"}}, true});
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const RunMount& m = spec.mounts[i];
+    if (m.target.empty())
+      return core::Fail(core::ErrorCode::kInvalidInput, "RUN --mount needs a target");
+    std::string target = AbsoluteTarget(spec.working_dir, m.target);
+    if (target == "/")
+      return core::Fail(core::ErrorCode::kInvalidInput, "RUN --mount cannot replace /");
+    KILN_ASSIGN(OciMount mount, UserMount(m, target, i));
+    struct stat st {};
+    bool file = m.type != RunMount::Type::kTmpfs && ::stat(mount.source.c_str(), &st) == 0 &&
+                !S_ISDIR(st.st_mode);
+    extra.push_back({std::move(mount), file});
+  }
+  for (auto& [mount, file] : extra) {
+    KILN_TRY(AddPlaceholder(mounts, mount, file));
+    mounts.push_back(std::move(mount));
+  }
+  return mounts;
+}
+
+core::Result<OciMount> StepMounts::UserMount(const RunMount& m, const std::string& target,
+                                             size_t n) {
+  using Type = RunMount::Type;
+  if (m.type == Type::kTmpfs) {
+    std::vector<std::string> options = {"nosuid", "nodev", "mode=1777"};
+    if (m.size_bytes) options.push_back("size=" + std::to_string(m.size_bytes));
+    return OciMount{target, "tmpfs", "tmpfs", options};
+  }
+  struct stat st {};
+  if (m.source.empty() || ::stat(m.source.c_str(), &st) != 0)
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "RUN --mount source for " + target + " does not exist: " + m.source);
+  std::string source = m.source;
+  std::vector<std::string> options = {"rbind"};
+  if (m.type == Type::kSecret) {
+    options.insert(options.end(), {"ro", "nosuid", "nodev", "noexec"});
+  } else if (m.type == Type::kCache || !m.read_only) {
+    // A writable bind must not change its source (the build context or another stage): the
+    // step writes into a throw-away overlay on top of it. Cache mounts are meant to persist.
+    if (m.type == Type::kBind) {
+      KILN_ASSIGN(source, WritableCopy(source, n));
+    }
+    options.push_back("rw");
+  } else {
+    options.push_back("ro");
+  }
+  return OciMount{target, "bind", source, options};
+}
+
+core::Result<std::string> StepMounts::WritableCopy(const std::string& source, size_t n) {
+  std::error_code ec;
+  std::string base = bundle_dir_ + "/rw" + std::to_string(n);
+  fs::create_directories(base + "/upper", ec);
+  fs::create_directories(base + "/work", ec);
+  fs::create_directories(base + "/merged", ec);
+  if (ec) return core::Fail(core::ErrorCode::kIo, "cannot create " + base + ": " + ec.message());
+  if (!fs::is_directory(source)) {
+    fs::copy_file(source, base + "/file", ec);
+    if (ec) return core::Fail(core::ErrorCode::kIo, "cannot copy " + source + ": " + ec.message());
+    return base + "/file";
+  }
+  std::string merged = base + "/merged";
+  KILN_TRY(layers::MountOverlay(base, {fs::absolute(source).string()}, "upper", "work", merged));
+  overlays_.push_back(merged);
+  return merged;
+}
+
+core::Status StepMounts::Release() {
+  core::Status status = placeholders_.Remove();
+  for (const auto& merged : overlays_)
+    if (auto s = layers::Unmount(merged); !s && status) status = s;
+  overlays_.clear();
+  return status;
+}
+
+}  // namespace kiln::builder
