@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -90,15 +91,26 @@ class LayerTree {
   core::Status WriteTo(LayerWriter& writer) const;
 
  private:
-  struct Node {
-    TarEntry entry;
-    EntryMeta meta;
-    std::string host_path;
-    std::optional<HostFileInfo> info;
+  // In-memory content: rare next to host files, so kept out of line.
+  struct Extra {
     std::string data;
-    bool implicit = false;      // synthesised parent
-    bool has_children = false;
     std::vector<std::pair<std::string, std::string>> streams;  // ADS: name, data
+  };
+  // Kept small (tens of thousands per COPY): everything optional lives behind a pointer.
+  struct Node {
+    std::string name;
+    std::string linkname;  // symlink target, or hard link target (a destination)
+    std::string host_path;
+    std::unique_ptr<EntryMeta> meta;  // null: no overrides
+    std::unique_ptr<Extra> extra;
+    std::optional<HostFileInfo> info;
+    uint32_t devmajor = 0, devminor = 0;
+    EntryType type = EntryType::kFile;
+    bool implicit = false;  // synthesised parent
+    bool has_children = false;
+    bool is_dir() const { return type == EntryType::kDirectory; }
+    bool is_file() const { return type == EntryType::kFile; }
+    void SetMeta(const EntryMeta& m);
   };
   core::Result<std::string> CheckDest(std::string_view dest) const;
   core::Status EnsureParents(const std::string& name);
