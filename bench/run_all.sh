@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every benchmark script in bench/ (each takes the kiln binary as $1).
+# make bench: runs every bench/*_bench.sh with the kiln binary. Numbers are preliminary on a
+# shared machine: each script prints the load (uptime) next to its results.
 set -euo pipefail
-cd "$(dirname "$0")"
-kiln=$(realpath "${1:-../build/kiln}")
-for b in *.sh; do
-  [ "$b" = run_all.sh ] && continue
-  echo "== bench/$b"
-  "./$b" "$kiln"
+cd "$(dirname "$0")/.."
+kiln=${1:-build/kiln}
+status=0
+for b in bench/*_bench.sh; do
+  echo "== $b"
+  "$b" "$kiln" || status=1
 done
+exit $status

@@ -1,5 +1,6 @@
 #include "cli/parse_summary.h"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -37,11 +38,29 @@ std::string KindCounts(const parser::Stage& stage) {
   return out;
 }
 
+// "excludes N of M context entries" (at most kMaxEntries looked at).
+core::Result<std::string> ExcludedCount(const parser::IgnoreMatcher& matcher,
+                                        const std::string& context) {
+  namespace fs = std::filesystem;
+  constexpr size_t kMaxEntries = 100000;
+  size_t total = 0, excluded = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(context, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator() && total < kMaxEntries; it.increment(ec)) {
+    std::string rel = it->path().lexically_relative(context).generic_string();
+    KILN_ASSIGN(bool out, matcher.Matches(rel));
+    ++total;
+    if (out) ++excluded;
+  }
+  return ", excludes " + std::to_string(excluded) + " of " + std::to_string(total) +
+         (total >= kMaxEntries ? "+" : "") + " context entries";
+}
+
 core::Result<std::string> IgnoreSummary(const SummaryOptions& o) {
   if (o.context.empty()) return std::string();
   std::vector<parser::IgnoreCandidate> candidates;
-  for (const std::string& path :
-       parser::DockerignoreCandidates(o.dockerfile_path.empty() ? "-" : o.dockerfile_path, o.context)) {
+  for (const std::string& path : parser::DockerignoreCandidates(
+           o.dockerfile_path.empty() ? "-" : o.dockerfile_path, o.context)) {
     if (o.dockerfile_path.empty() && path == "-.dockerignore") continue;
     candidates.push_back({path, ReadIfExists(path)});
   }
@@ -49,7 +68,9 @@ core::Result<std::string> IgnoreSummary(const SummaryOptions& o) {
   if (!file) return std::string("no .dockerignore\n");
   auto matcher = parser::IgnoreMatcher::Create(file->patterns);
   if (!matcher) return std::unexpected(matcher.error().Wrap(file->path));
-  return file->path + ": " + std::to_string(file->patterns.size()) + " patterns\n";
+  auto excluded = ExcludedCount(*matcher, o.context);
+  if (!excluded) return std::unexpected(excluded.error().Wrap(file->path));
+  return file->path + ": " + std::to_string(file->patterns.size()) + " patterns" + *excluded + "\n";
 }
 
 }  // namespace
@@ -59,8 +80,8 @@ core::Result<std::string> Summarize(const parser::Dockerfile& df, const SummaryO
   if (!o.platform.empty()) {
     KILN_ASSIGN(target, core::Platform::Parse(o.platform));
   }
-  parser::EnvList predefined = parser::PredefinedArgs(target, core::Platform::HostLinux(), "", {},
-                                                      target.is_windows());
+  parser::EnvList predefined =
+      parser::PredefinedArgs(target, core::Platform::HostLinux(), "", {}, target.is_windows());
   KILN_ASSIGN(parser::EnvList global,
               parser::ResolveMetaArgs(df.meta_args, std::move(predefined), {}, df.escape));
   size_t total = 0;

@@ -13,7 +13,7 @@ namespace kiln::parser {
 
 // A parser directive at the top of the file: `# syntax=...`, `# escape=...`, `# check=...`.
 struct Directive {
-  std::string name;   // lower-case
+  std::string name;  // lower-case
   std::string value;
   int line = 0;
 };

@@ -68,9 +68,10 @@ class AstParser {
       KILN_TRY(Instruction(raw));
     }
     if (ast_.children.empty()) {
-      return core::Fail(core::ErrorCode::kInvalidInput, "file with no instructions",
-                        core::SourceRange{file_, {std::max(current_line_, 1), 1},
-                                          {std::max(current_line_, 1), 1}});
+      return core::Fail(
+          core::ErrorCode::kInvalidInput, "file with no instructions",
+          core::SourceRange{
+              file_, {std::max(current_line_, 1), 1}, {std::max(current_line_, 1), 1}});
     }
     ast_.start_line = ast_.children.front().range.start.line;
     ast_.end_line = ast_.children.back().range.end.line;
@@ -89,9 +90,10 @@ class AstParser {
       if ((*directive)->name == "escape") {
         const std::string& v = (*directive)->value;
         if (v != "`" && v != "\\") {
-          return core::Fail(core::ErrorCode::kInvalidInput,
-                            "invalid escape token '" + v + "' does not match ` or \\",
-                            core::SourceRange{file_, {current_line_ + 1, 1}, {current_line_ + 1, 1}});
+          return core::Fail(
+              core::ErrorCode::kInvalidInput,
+              "invalid escape token '" + v + "' does not match ` or \\",
+              core::SourceRange{file_, {current_line_ + 1, 1}, {current_line_ + 1, 1}});
         }
         ast_.escape = v[0];
       }

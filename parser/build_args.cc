@@ -108,7 +108,8 @@ core::Result<std::optional<std::string>> StageArgValue(const ArgDecl& decl,
     return std::optional<std::string>(it->second);
   }
   if (decl.value) {
-    KILN_ASSIGN(std::string v, ShellLexer(static_cast<char32_t>(escape)).ProcessWord(*decl.value, stage_env));
+    KILN_ASSIGN(std::string v,
+                ShellLexer(static_cast<char32_t>(escape)).ProcessWord(*decl.value, stage_env));
     return std::optional<std::string>(std::move(v));
   }
   return global.Get(decl.key);

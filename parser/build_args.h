@@ -29,8 +29,7 @@ EnvList PredefinedArgs(const core::Platform& target, const core::Platform& build
 // to its --build-arg value if given, else to its default expanded against the scope so far
 // (an ARG without either stays unset). Fails, located at the ARG, on a bad default.
 core::Result<EnvList> ResolveMetaArgs(const std::vector<ArgInstruction>& meta_args,
-                                      EnvList predefined, const BuildArgs& build_args,
-                                      char escape);
+                                      EnvList predefined, const BuildArgs& build_args, char escape);
 
 // A FROM line with its base name and --platform expanded with the global scope.
 struct ResolvedFrom {

@@ -11,18 +11,8 @@ core::Error FlagError(std::string message) {
   return core::Error{core::ErrorCode::kInvalidInput, std::move(message), std::nullopt};
 }
 
-std::u32string ToRunes(std::string_view s) {
-  std::u32string out;
-  while (!s.empty()) {
-    DecodedRune d = DecodeRune(s);
-    out.push_back(d.rune);
-    s.remove_prefix(d.width);
-  }
-  return out;
-}
-
 size_t EditDistance(std::string_view a, std::string_view b) {
-  std::u32string x = ToRunes(a), y = ToRunes(b);
+  std::u32string x = DecodeRunes(a), y = DecodeRunes(b);
   std::vector<size_t> row(y.size() + 1);
   for (size_t j = 0; j <= y.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= x.size(); ++i) {
@@ -89,7 +79,8 @@ core::Status BuildFlags::Parse() {
     std::string flag_name = a.substr(0, eq);
     std::string value = has_value ? a.substr(eq + 1) : "";
     std::string name = flag_name.substr(2);
-    auto it = std::find_if(flags_.begin(), flags_.end(), [&](const Flag& f) { return f.name == name; });
+    auto it =
+        std::find_if(flags_.begin(), flags_.end(), [&](const Flag& f) { return f.name == name; });
     if (it == flags_.end()) {
       std::vector<std::string> names;
       for (const Flag& f : flags_) names.push_back(f.name);
@@ -113,8 +104,8 @@ core::Status BuildFlags::Parse() {
         } else if (lower == "false") {
           it->value = "false";
         } else {
-          return std::unexpected(FlagError("expecting boolean value for flag " + flag_name +
-                                           ", not: " + value));
+          return std::unexpected(
+              FlagError("expecting boolean value for flag " + flag_name + ", not: " + value));
         }
         break;
       }

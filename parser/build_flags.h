@@ -16,7 +16,7 @@ class BuildFlags {
   struct Flag {
     std::string name;
     Type type;
-    std::string value;               // kBool: "true"/"false"; kString: the value
+    std::string value;                // kBool: "true"/"false"; kString: the value
     std::vector<std::string> values;  // kStrings: every value, in order
     bool used = false;
   };

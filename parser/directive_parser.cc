@@ -24,7 +24,8 @@ bool MatchDirective(std::string_view s, std::string& key, std::string& value) {
   while (begin < end && IsReSpace(tail[begin])) ++begin;
   while (end > begin && IsReSpace(tail[end - 1])) --end;
   // All white space: `(.+?)` still needs one character, so the regexp keeps the last one.
-  value = begin == end ? std::string(tail.substr(tail.size() - 1)) : std::string(tail.substr(begin, end - begin));
+  value = begin == end ? std::string(tail.substr(tail.size() - 1))
+                       : std::string(tail.substr(begin, end - begin));
   return true;
 }
 

@@ -2,28 +2,19 @@
 
 #include <charconv>
 
+#include "parser/instruction_request.h"
 #include "parser/runes.h"
 
 namespace kiln::parser {
-namespace {
-
-std::string DocComment(const std::vector<std::string>& comments, const std::string& name) {
-  if (name.empty()) return "";
-  for (const std::string& line : comments) {
-    if (line.starts_with(name + " ")) return line.substr(name.size() + 1);
-  }
-  return "";
-}
-
-}  // namespace
-
 std::optional<size_t> Dockerfile::FindStage(std::string_view name_or_index) const {
   for (size_t i = 0; i < stages.size(); ++i) {
     if (!stages[i].name.empty() && AsciiEqualFold(stages[i].name, name_or_index)) return i;
   }
   size_t index = 0;
-  auto [end, ec] = std::from_chars(name_or_index.data(), name_or_index.data() + name_or_index.size(), index);
-  if (ec == std::errc() && end == name_or_index.data() + name_or_index.size() && index < stages.size()) {
+  auto [end, ec] =
+      std::from_chars(name_or_index.data(), name_or_index.data() + name_or_index.size(), index);
+  if (ec == std::errc() && end == name_or_index.data() + name_or_index.size() &&
+      index < stages.size()) {
     return index;
   }
   return std::nullopt;
@@ -39,7 +30,7 @@ core::Result<Dockerfile> BuildStages(const Ast& ast) {
     if (auto* from = std::get_if<FromInstruction>(&parsed)) {
       Stage stage;
       stage.name = from->stage_name;
-      stage.doc_comment = DocComment(from->comments, stage.name);
+      stage.doc_comment = detail::DocComment(from->comments, stage.name);
       stage.from = std::move(*from);
       df.stages.push_back(std::move(stage));
       continue;

@@ -14,8 +14,8 @@
 namespace kiln::parser {
 
 struct Stage {
-  FromInstruction from;  // base_name / platform as written: expand them with the meta ARGs
-  std::string name;      // from.stage_name ("" when unnamed)
+  FromInstruction from;     // base_name / platform as written: expand them with the meta ARGs
+  std::string name;         // from.stage_name ("" when unnamed)
   std::string doc_comment;  // "# <name> ..." comment above FROM
   std::vector<Instruction> instructions;
 };
@@ -43,7 +43,7 @@ core::Result<Dockerfile> ParseDockerfile(std::string_view text,
 // Parses the ONBUILD triggers of a base image (OnbuildInstruction::expression strings, one
 // instruction each) as BuildKit does when a stage starts from that image. Every instruction and
 // error is located at `at` (the stage's FROM). FROM, MAINTAINER and ONBUILD are refused.
-core::Result<std::vector<Instruction>> ParseOnbuildTriggers(const std::vector<std::string>& triggers,
-                                                            const core::SourceRange& at);
+core::Result<std::vector<Instruction>> ParseOnbuildTriggers(
+    const std::vector<std::string>& triggers, const core::SourceRange& at);
 
 }  // namespace kiln::parser

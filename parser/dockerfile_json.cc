@@ -1,159 +1,253 @@
 #include "parser/dockerfile_json.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <functional>
+
+#include "parser/json_writer.h"
 
 namespace kiln::parser {
 namespace {
 
-using nlohmann::json;
-
-json Location(const core::SourceRange& r) {
-  return {{"start", {{"line", r.start.line}, {"column", r.start.column}}},
-          {"end", {{"line", r.end.line}, {"column", r.end.column}}}};
-}
-
-json Common(std::string_view kind, const InstructionBase& b) {
-  return {{"instruction", kind},
-          {"keyword", b.keyword},
-          {"original", b.original},
-          {"location", Location(b.range)},
-          {"comments", b.comments}};
-}
-
-json Pairs(const std::vector<KeyValue>& pairs) {
-  json out = json::array();
-  for (const KeyValue& kv : pairs) {
-    out.push_back({{"key", kv.key}, {"value", kv.value}, {"legacy", kv.legacy}});
+// An object's members, printed sorted by key (the documented order).
+class Members {
+ public:
+  explicit Members(JsonWriter& w) : w_(w) {}
+  Members& Add(std::string_view key, std::function<void(JsonWriter&)> value) {
+    items_.emplace_back(key, std::move(value));
+    return *this;
   }
-  return out;
-}
-
-json Command(const CommandLine& c) {
-  json files = json::array();
-  for (const ShellInlineFile& f : c.files) {
-    files.push_back({{"name", f.name}, {"data", f.data}, {"chomp", f.chomp}});
-  }
-  return {{"args", c.args}, {"shell_form", c.prepend_shell}, {"files", files}};
-}
-
-void Files(json& j, const SourcesAndDest& f) {
-  j["sources"] = f.source_paths;
-  json docs = json::array();
-  for (const SourceContent& c : f.source_contents) {
-    docs.push_back({{"path", c.path}, {"data", c.data}, {"expand", c.expand}});
-  }
-  j["heredocs"] = docs;
-  j["dest"] = f.dest;
-}
-
-json Mount(const RunMount& m) {
-  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
-  return {{"type", m.type},       {"from", m.from},         {"source", m.source},
-          {"target", m.target},   {"readonly", m.read_only}, {"size", m.size_limit},
-          {"id", m.cache_id},     {"sharing", m.sharing},   {"required", m.required},
-          {"env", opt(m.env)},    {"mode", opt(m.mode)},    {"uid", opt(m.uid)},
-          {"gid", opt(m.gid)}};
-}
-
-json Args(const std::vector<ArgDecl>& args) {
-  json out = json::array();
-  for (const ArgDecl& a : args) {
-    out.push_back({{"key", a.key},
-                   {"value", a.value ? json(*a.value) : json(nullptr)},
-                   {"doc", a.doc_comment}});
-  }
-  return out;
-}
-
-struct Fields {
-  json& j;
-  void operator()(const EnvInstruction& i) { j["env"] = Pairs(i.env); }
-  void operator()(const LabelInstruction& i) { j["labels"] = Pairs(i.labels); }
-  void operator()(const MaintainerInstruction& i) { j["maintainer"] = i.maintainer; }
-  void operator()(const CopyInstruction& i) {
-    Files(j, i.files);
-    j.update({{"from", i.from}, {"chown", i.chown}, {"chmod", i.chmod}, {"link", i.link},
-              {"parents", i.parents}, {"exclude", i.exclude}});
-  }
-  void operator()(const AddInstruction& i) {
-    Files(j, i.files);
-    auto opt = [](const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); };
-    j.update({{"chown", i.chown}, {"chmod", i.chmod}, {"checksum", i.checksum},
-              {"link", i.link}, {"keep_git_dir", opt(i.keep_git_dir)},
-              {"unpack", opt(i.unpack)}, {"exclude", i.exclude}});
-  }
-  void operator()(const OnbuildInstruction& i) { j["expression"] = i.expression; }
-  void operator()(const WorkdirInstruction& i) { j["path"] = i.path; }
-  void operator()(const RunInstruction& i) {
-    j["command"] = Command(i.command);
-    j["mount_specs"] = i.mount_specs;
-    json mounts = json::array();
-    for (const RunMount& m : i.mounts) mounts.push_back(Mount(m));
-    j["mounts"] = i.mounts_resolved ? mounts : json(nullptr);
-    j["network"] = i.network;
-    j["security"] = i.security;
-    json devices = json::array();
-    for (const RunDevice& d : i.devices) {
-      devices.push_back({{"name", d.name}, {"required", d.required}});
+  void Write() {
+    std::sort(items_.begin(), items_.end(),  // keys are unique
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    w_.BeginObject();
+    for (auto& [key, value] : items_) {
+      w_.Key(key);
+      value(w_);
     }
-    j["devices"] = devices;
+    w_.EndObject();
   }
-  void operator()(const CmdInstruction& i) { j["command"] = Command(i.command); }
-  void operator()(const EntrypointInstruction& i) { j["command"] = Command(i.command); }
-  void operator()(const HealthcheckInstruction& i) {
-    j.update({{"test", i.test}, {"interval_ns", i.interval_ns}, {"timeout_ns", i.timeout_ns},
-              {"start_period_ns", i.start_period_ns},
-              {"start_interval_ns", i.start_interval_ns}, {"retries", i.retries}});
-  }
-  void operator()(const ExposeInstruction& i) { j["ports"] = i.ports; }
-  void operator()(const UserInstruction& i) { j["user"] = i.user; }
-  void operator()(const VolumeInstruction& i) { j["volumes"] = i.volumes; }
-  void operator()(const StopSignalInstruction& i) { j["signal"] = i.signal; }
-  void operator()(const ArgInstruction& i) { j["args"] = Args(i.args); }
-  void operator()(const ShellInstruction& i) { j["shell"] = i.shell; }
+
+ private:
+  JsonWriter& w_;
+  std::vector<std::pair<std::string_view, std::function<void(JsonWriter&)>>> items_;
 };
 
-json InstructionJson(const Instruction& instruction) {
-  json j = Common(KindName(instruction), Base(instruction));
-  std::visit(Fields{j}, instruction);
-  return j;
+void Location(JsonWriter& w, const core::SourceRange& r) {
+  w.BeginObject().Key("end").BeginObject().Key("column").Int(r.end.column);
+  w.Key("line").Int(r.end.line).EndObject();
+  w.Key("start").BeginObject().Key("column").Int(r.start.column);
+  w.Key("line").Int(r.start.line).EndObject().EndObject();
 }
 
-json StageJson(const Stage& stage, size_t index) {
-  json from = Common("FROM", stage.from);
-  from.update({{"base", stage.from.base_name}, {"platform", stage.from.platform}});
-  json instructions = json::array();
-  for (const Instruction& i : stage.instructions) instructions.push_back(InstructionJson(i));
-  return {{"index", index},
-          {"name", stage.name},
-          {"doc", stage.doc_comment},
-          {"from", from},
-          {"instructions", instructions}};
+void Common(Members& m, std::string_view kind, const InstructionBase& b) {
+  m.Add("comments", [&b](JsonWriter& w) { w.Strings(b.comments); })
+      .Add("instruction", [kind](JsonWriter& w) { w.String(kind); })
+      .Add("keyword", [&b](JsonWriter& w) { w.String(b.keyword); })
+      .Add("location", [&b](JsonWriter& w) { Location(w, b.range); })
+      .Add("original", [&b](JsonWriter& w) { w.String(b.original); });
+}
+
+void Pairs(JsonWriter& w, const std::vector<KeyValue>& pairs) {
+  w.BeginArray();
+  for (const KeyValue& kv : pairs) {
+    w.BeginObject().Key("key").String(kv.key).Key("legacy").Bool(kv.legacy);
+    w.Key("value").String(kv.value).EndObject();
+  }
+  w.EndArray();
+}
+
+void Command(JsonWriter& w, const CommandLine& c) {
+  w.BeginObject().Key("args").Strings(c.args).Key("files").BeginArray();
+  for (const ShellInlineFile& f : c.files) {
+    w.BeginObject().Key("chomp").Bool(f.chomp).Key("data").String(f.data);
+    w.Key("name").String(f.name).EndObject();
+  }
+  w.EndArray().Key("shell_form").Bool(c.prepend_shell).EndObject();
+}
+
+void Files(Members& m, const SourcesAndDest& f) {
+  m.Add("sources", [&f](JsonWriter& w) { w.Strings(f.source_paths); })
+      .Add("heredocs",
+           [&f](JsonWriter& w) {
+             w.BeginArray();
+             for (const SourceContent& c : f.source_contents) {
+               w.BeginObject().Key("data").String(c.data).Key("expand").Bool(c.expand);
+               w.Key("path").String(c.path).EndObject();
+             }
+             w.EndArray();
+           })
+      .Add("dest", [&f](JsonWriter& w) { w.String(f.dest); });
+}
+
+template <typename T, typename Fn>
+void Optional(JsonWriter& w, const std::optional<T>& v, Fn fn) {
+  if (v) {
+    (w.*fn)(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void Mount(JsonWriter& w, const RunMount& m) {
+  w.BeginObject().Key("env");
+  Optional(w, m.env, &JsonWriter::String);
+  w.Key("from").String(m.from).Key("gid");
+  Optional(w, m.gid, &JsonWriter::Uint);
+  w.Key("id").String(m.cache_id).Key("mode");
+  Optional(w, m.mode, &JsonWriter::Uint);
+  w.Key("readonly").Bool(m.read_only).Key("required").Bool(m.required);
+  w.Key("sharing").String(m.sharing).Key("size").Int(m.size_limit);
+  w.Key("source").String(m.source).Key("target").String(m.target).Key("type").String(m.type);
+  w.Key("uid");
+  Optional(w, m.uid, &JsonWriter::Uint);
+  w.EndObject();
+}
+
+void Run(Members& m, const RunInstruction& i) {
+  m.Add("command", [&i](JsonWriter& w) { Command(w, i.command); })
+      .Add("mount_specs", [&i](JsonWriter& w) { w.Strings(i.mount_specs); })
+      .Add("mounts",
+           [&i](JsonWriter& w) {
+             if (!i.mounts_resolved) {
+               w.Null();
+               return;
+             }
+             w.BeginArray();
+             for (const RunMount& mount : i.mounts) Mount(w, mount);
+             w.EndArray();
+           })
+      .Add("network", [&i](JsonWriter& w) { w.String(i.network); })
+      .Add("security", [&i](JsonWriter& w) { w.String(i.security); })
+      .Add("devices", [&i](JsonWriter& w) {
+        w.BeginArray();
+        for (const RunDevice& d : i.devices) {
+          w.BeginObject().Key("name").String(d.name).Key("required").Bool(d.required).EndObject();
+        }
+        w.EndArray();
+      });
+}
+
+using Str = const std::string&;
+
+struct Fields {
+  Members& m;
+  void operator()(const EnvInstruction& i) {
+    m.Add("env", [&i](JsonWriter& w) { Pairs(w, i.env); });
+  }
+  void operator()(const LabelInstruction& i) {
+    m.Add("labels", [&i](JsonWriter& w) { Pairs(w, i.labels); });
+  }
+  void operator()(const MaintainerInstruction& i) { Text("maintainer", i.maintainer); }
+  void operator()(const CopyInstruction& i) {
+    Files(m, i.files);
+    Text("from", i.from);
+    Text("chown", i.chown);
+    Text("chmod", i.chmod);
+    Flag("link", i.link);
+    Flag("parents", i.parents);
+    List("exclude", i.exclude);
+  }
+  void operator()(const AddInstruction& i) {
+    Files(m, i.files);
+    Text("chown", i.chown);
+    Text("chmod", i.chmod);
+    Text("checksum", i.checksum);
+    Flag("link", i.link);
+    Maybe("keep_git_dir", i.keep_git_dir);
+    Maybe("unpack", i.unpack);
+    List("exclude", i.exclude);
+  }
+  void operator()(const OnbuildInstruction& i) { Text("expression", i.expression); }
+  void operator()(const WorkdirInstruction& i) { Text("path", i.path); }
+  void operator()(const RunInstruction& i) { Run(m, i); }
+  void operator()(const CmdInstruction& i) {
+    m.Add("command", [&i](JsonWriter& w) { Command(w, i.command); });
+  }
+  void operator()(const EntrypointInstruction& i) {
+    m.Add("command", [&i](JsonWriter& w) { Command(w, i.command); });
+  }
+  void operator()(const HealthcheckInstruction& i) {
+    List("test", i.test);
+    Number("interval_ns", i.interval_ns);
+    Number("timeout_ns", i.timeout_ns);
+    Number("start_period_ns", i.start_period_ns);
+    Number("start_interval_ns", i.start_interval_ns);
+    Number("retries", i.retries);
+  }
+  void operator()(const ExposeInstruction& i) { List("ports", i.ports); }
+  void operator()(const UserInstruction& i) { Text("user", i.user); }
+  void operator()(const VolumeInstruction& i) { List("volumes", i.volumes); }
+  void operator()(const StopSignalInstruction& i) { Text("signal", i.signal); }
+  void operator()(const ArgInstruction& i) {
+    m.Add("args", [&i](JsonWriter& w) {
+      w.BeginArray();
+      for (const ArgDecl& a : i.args) {
+        w.BeginObject().Key("doc").String(a.doc_comment).Key("key").String(a.key).Key("value");
+        Optional(w, a.value, &JsonWriter::String);
+        w.EndObject();
+      }
+      w.EndArray();
+    });
+  }
+  void operator()(const ShellInstruction& i) { List("shell", i.shell); }
+
+  void Text(std::string_view key, Str v) {
+    m.Add(key, [&v](JsonWriter& w) { w.String(v); });
+  }
+  void Flag(std::string_view key, bool v) {
+    m.Add(key, [v](JsonWriter& w) { w.Bool(v); });
+  }
+  void Number(std::string_view key, int64_t v) {
+    m.Add(key, [v](JsonWriter& w) { w.Int(v); });
+  }
+  void List(std::string_view key, const std::vector<std::string>& v) {
+    m.Add(key, [&v](JsonWriter& w) { w.Strings(v); });
+  }
+  void Maybe(std::string_view key, const std::optional<bool>& v) {
+    m.Add(key, [&v](JsonWriter& w) { Optional(w, v, &JsonWriter::Bool); });
+  }
+};
+
+void WriteInstruction(JsonWriter& w, const Instruction& instruction) {
+  Members m(w);
+  Common(m, KindName(instruction), Base(instruction));
+  std::visit(Fields{m}, instruction);
+  m.Write();
+}
+
+void WriteStage(JsonWriter& w, const Stage& stage, size_t index) {
+  w.BeginObject().Key("doc").String(stage.doc_comment).Key("from");
+  Members from(w);
+  Common(from, "FROM", stage.from);
+  from.Add("base", [&stage](JsonWriter& jw) { jw.String(stage.from.base_name); })
+      .Add("platform", [&stage](JsonWriter& jw) { jw.String(stage.from.platform); })
+      .Write();
+  w.Key("index").Uint(index).Key("instructions").BeginArray();
+  for (const Instruction& i : stage.instructions) WriteInstruction(w, i);
+  w.EndArray().Key("name").String(stage.name).EndObject();
 }
 
 }  // namespace
 
 std::string DockerfileToJson(const Dockerfile& df, const std::string& file) {
-  json directives = json::array();
+  JsonWriter w;
+  w.BeginObject().Key("directives").BeginArray();
   for (const Directive& d : df.directives) {
-    directives.push_back({{"name", d.name}, {"value", d.value}, {"line", d.line}});
+    w.BeginObject().Key("line").Int(d.line).Key("name").String(d.name);
+    w.Key("value").String(d.value).EndObject();
   }
-  json warnings = json::array();
-  for (const ParseWarning& w : df.warnings) {
-    warnings.push_back({{"message", w.message}, {"line", w.line}});
+  w.EndArray().Key("escape").String(std::string(1, df.escape)).Key("file").String(file);
+  w.Key("meta_args").BeginArray();
+  for (const ArgInstruction& a : df.meta_args) WriteInstruction(w, Instruction(a));
+  w.EndArray().Key("stages").BeginArray();
+  for (size_t i = 0; i < df.stages.size(); ++i) WriteStage(w, df.stages[i], i);
+  w.EndArray().Key("version").Int(kParseJsonVersion).Key("warnings").BeginArray();
+  for (const ParseWarning& warning : df.warnings) {
+    w.BeginObject().Key("line").Int(warning.line).Key("message").String(warning.message);
+    w.EndObject();
   }
-  json meta = json::array();
-  for (const ArgInstruction& a : df.meta_args) meta.push_back(InstructionJson(a));
-  json stages = json::array();
-  for (size_t i = 0; i < df.stages.size(); ++i) stages.push_back(StageJson(df.stages[i], i));
-  json doc = {{"version", kParseJsonVersion},
-              {"file", file},
-              {"escape", std::string(1, df.escape)},
-              {"directives", directives},
-              {"warnings", warnings},
-              {"meta_args", meta},
-              {"stages", stages}};
-  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 }  // namespace kiln::parser

@@ -13,6 +13,10 @@
 
 namespace kiln::parser {
 
+namespace detail {
+struct RegexInst;
+}
+
 class GlobRegexp {
  public:
   // Compiles `expr` with Go's Perl flags (negated classes match newline, '.' does not). Fails
@@ -23,10 +27,8 @@ class GlobRegexp {
   // Go's MatchString: whether the expression matches anywhere in `text`.
   bool Match(std::string_view text) const;
 
-  struct Inst;
-
  private:
-  std::shared_ptr<const std::vector<Inst>> prog_;
+  std::shared_ptr<const std::vector<detail::RegexInst>> prog_;
   int start_ = 0;
 };
 

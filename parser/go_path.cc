@@ -39,7 +39,8 @@ std::string CleanPath(std::string_view path) {
 
 std::string DirPath(std::string_view path) {
   size_t slash = path.rfind('/');
-  return CleanPath(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash + 1));
+  return CleanPath(slash == std::string_view::npos ? std::string_view()
+                                                   : path.substr(0, slash + 1));
 }
 
 }  // namespace kiln::parser

@@ -69,8 +69,8 @@ core::Result<uint64_t> DurationElement(std::string_view& s, std::string_view ori
   s.remove_prefix(i);
   uint64_t unit = UnitNanos(unit_text);
   if (unit == 0) {
-    return std::unexpected(Invalid("time: unknown unit " + TimeQuote(unit_text) +
-                                   " in duration " + TimeQuote(orig)));
+    return std::unexpected(
+        Invalid("time: unknown unit " + TimeQuote(unit_text) + " in duration " + TimeQuote(orig)));
   }
   if (v > kMaxDuration / unit) return std::unexpected(invalid());
   v *= unit;
@@ -131,7 +131,8 @@ core::Result<int64_t> ParseGoDuration(std::string_view s) {
   while (!s.empty()) {
     KILN_ASSIGN(uint64_t v, DurationElement(s, orig));
     d += v;
-    if (d > kMaxDuration) return std::unexpected(Invalid("time: invalid duration " + TimeQuote(orig)));
+    if (d > kMaxDuration)
+      return std::unexpected(Invalid("time: invalid duration " + TimeQuote(orig)));
   }
   if (neg) return static_cast<int64_t>(0 - d);
   if (d > kMaxDuration - 1) {
@@ -184,8 +185,8 @@ core::Result<int64_t> ParseRamInBytes(std::string_view s) {
   double size = 0;
   auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), size);
   if (n.empty() || ec != std::errc() || end != n.data() + n.size() || std::isnan(size)) {
-    return std::unexpected(Invalid("strconv.ParseFloat: parsing " + GoQuote(num) +
-                                   ": invalid syntax"));
+    return std::unexpected(
+        Invalid("strconv.ParseFloat: parsing " + GoQuote(num) + ": invalid syntax"));
   }
   if (size < 0) return std::unexpected(invalid());
   auto bad_suffix = [&] { return Invalid("invalid suffix: '" + sfx + "'"); };

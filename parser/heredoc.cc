@@ -44,9 +44,9 @@ core::Result<std::optional<Heredoc>> ParseHeredoc(std::string_view word) {
   options.raw_quotes = true;
   KILN_ASSIGN(auto raw, ShellLexer(options).ProcessWords(rest, env));
   if (raw.size() != words.size()) {
-    return core::Fail(core::ErrorCode::kInvalidInput,
-                      "internal lexing of heredoc produced inconsistent results: " +
-                          std::string(rest));
+    return core::Fail(
+        core::ErrorCode::kInvalidInput,
+        "internal lexing of heredoc produced inconsistent results: " + std::string(rest));
   }
   Heredoc doc;
   doc.name = words[0];

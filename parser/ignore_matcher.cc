@@ -23,6 +23,15 @@ std::string JoinFirst(const std::vector<std::string>& parts, size_t n) {
   return out;
 }
 
+// Whether `pattern` matches one of the parent directories listed in `dirs` ("a", "a/b", ...).
+bool MatchesAParent(const IgnorePattern& pattern, const std::vector<std::string>& dirs) {
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    auto r = pattern.Match(JoinFirst(dirs, i + 1));
+    if (r && *r) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> ReadIgnoreFile(std::string_view content) {
@@ -78,7 +87,8 @@ core::Result<IgnoreMatcher> IgnoreMatcher::Create(const std::vector<std::string>
       p.erase(0, 1);
       m.exclusions_ = true;
     }
-    if (!IsValidGlob(p)) return core::Fail(core::ErrorCode::kInvalidInput, "syntax error in pattern");
+    if (!IsValidGlob(p))
+      return core::Fail(core::ErrorCode::kInvalidInput, "syntax error in pattern");
     m.patterns_.emplace_back(std::move(p), exclusion);
   }
   return m;
@@ -97,10 +107,7 @@ core::Result<bool> IgnoreMatcher::MatchesOrParentMatches(std::string_view path) 
   for (const IgnorePattern& pattern : patterns_) {
     if (pattern.exclusion() != matched) continue;
     KILN_ASSIGN(bool match, pattern.Match(path));
-    for (size_t i = 0; !match && parent != "." && i < dirs.size(); ++i) {
-      auto r = pattern.Match(JoinFirst(dirs, i + 1));
-      match = r && *r;
-    }
+    if (!match && parent != ".") match = MatchesAParent(pattern, dirs);
     if (match) matched = !pattern.exclusion();
   }
   return matched;
@@ -122,11 +129,7 @@ core::Result<bool> IgnoreMatcher::MatchesUsingParentResults(std::string_view pat
       KILN_ASSIGN(match, pattern.Match(path));
       std::string dir = DirPath(path);
       if (!match && parent.matched.empty() && dir != ".") {
-        std::vector<std::string> dirs = SplitSlash(dir);
-        for (size_t k = 0; !match && k < dirs.size(); ++k) {
-          auto r = pattern.Match(JoinFirst(dirs, k + 1));
-          match = r && *r;
-        }
+        match = MatchesAParent(pattern, SplitSlash(dir));
       }
     }
     info.matched[i] = match;

@@ -7,7 +7,10 @@
 namespace kiln::parser {
 namespace {
 
-bool ShouldEscape(char32_t c) { return c < 0x80 && std::string_view(".+()|{}$").find(static_cast<char>(c)) != std::string_view::npos; }
+bool ShouldEscape(char32_t c) {
+  return c < 0x80 &&
+         std::string_view(".+()|{}$").find(static_cast<char>(c)) != std::string_view::npos;
+}
 
 std::string Utf8(char32_t r) {
   std::string s;
@@ -151,7 +154,8 @@ IgnorePattern::IgnorePattern(std::string cleaned, bool exclusion)
 
 core::Result<bool> IgnorePattern::Match(std::string_view path) const {
   switch (compiled_.type) {
-    case IgnoreMatchType::kExact: return path == cleaned_;
+    case IgnoreMatchType::kExact:
+      return path == cleaned_;
     case IgnoreMatchType::kPrefix:
       return path.starts_with(std::string_view(cleaned_).substr(0, cleaned_.size() - 2));
     case IgnoreMatchType::kSuffix: {

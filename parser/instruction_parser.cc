@@ -39,14 +39,6 @@ core::Result<std::vector<KeyValue>> KeyValues(const Request& req, std::string_vi
   return out;
 }
 
-std::string DocComment(const std::vector<std::string>& comments, const std::string& name) {
-  if (name.empty()) return "";
-  for (const std::string& line : comments) {
-    if (line.starts_with(name + " ")) return line.substr(name.size() + 1);
-  }
-  return "";
-}
-
 core::Result<Instruction> ParseEnvOrLabel(Request& req, bool env) {
   KILN_TRY(req.flags.Parse());
   KILN_ASSIGN(auto pairs, KeyValues(req, env ? "ENV" : "LABEL"));
@@ -117,7 +109,9 @@ core::Result<Instruction> ParseOnbuild(Request& req) {
   }
   // (?i)^\s*ONBUILD\s* removed from the original line.
   std::string_view text = req.node.original;
-  auto is_space = [](char c) { return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '; };
+  auto is_space = [](char c) {
+    return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
+  };
   size_t i = 0;
   while (i < text.size() && is_space(text[i])) ++i;
   if (AsciiEqualFold(text.substr(i, 7), "ONBUILD")) {
@@ -144,7 +138,8 @@ core::Result<Instruction> ParseList(Request& req, const std::string& cmd) {
   auto v = WithBase<VolumeInstruction>(req);
   for (const std::string& arg : req.args) {
     std::string_view trimmed = TrimSpace(arg);
-    if (trimmed.empty()) return std::unexpected(Error("VOLUME specified can not be an empty string"));
+    if (trimmed.empty())
+      return std::unexpected(Error("VOLUME specified can not be an empty string"));
     v.volumes.emplace_back(trimmed);
   }
   return v;
@@ -177,8 +172,9 @@ core::Result<FromInstruction> ParseFrom(Request& req) {
 }
 
 const std::vector<std::string> kInstructionNames = {
-    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
-    "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"};
+    "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
+    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR"};
 
 core::Result<Instruction> Dispatch(Request& req, const std::string& cmd) {
   if (cmd == "env" || cmd == "label") return ParseEnvOrLabel(req, cmd == "env");
@@ -202,12 +198,21 @@ core::Result<Instruction> Dispatch(Request& req, const std::string& cmd) {
 }
 
 }  // namespace
+
+std::string DocComment(const std::vector<std::string>& comments, const std::string& name) {
+  if (name.empty()) return "";
+  for (const std::string& line : comments) {
+    if (line.starts_with(name + " ")) return line.substr(name.size() + 1);
+  }
+  return "";
+}
+
 }  // namespace detail
 
 core::Result<ParsedInstruction> ParseInstruction(const Node& node) {
   detail::Request req{node, detail::NodeArgs(node), BuildFlags(node.flags),
-                      InstructionBase{node.value, std::string(TrimSpace(node.original)),
-                                      node.range, node.comments}};
+                      InstructionBase{node.value, std::string(TrimSpace(node.original)), node.range,
+                                      node.comments}};
   auto locate = [&](core::Error e) {
     e.location = node.range;
     return std::unexpected(std::move(e));
@@ -233,8 +238,9 @@ InstructionBase& Base(Instruction& instruction) {
 
 std::string_view KindName(const Instruction& instruction) {
   static constexpr std::string_view kNames[] = {
-      "ENV", "LABEL", "MAINTAINER", "COPY", "ADD", "ONBUILD", "WORKDIR", "RUN", "CMD",
-      "ENTRYPOINT", "HEALTHCHECK", "EXPOSE", "USER", "VOLUME", "STOPSIGNAL", "ARG", "SHELL"};
+      "ENV",     "LABEL",  "MAINTAINER", "COPY",       "ADD",         "ONBUILD",
+      "WORKDIR", "RUN",    "CMD",        "ENTRYPOINT", "HEALTHCHECK", "EXPOSE",
+      "USER",    "VOLUME", "STOPSIGNAL", "ARG",        "SHELL"};
   return kNames[instruction.index()];
 }
 

@@ -29,6 +29,9 @@ inline core::Error ErrExactlyOneArgument(std::string_view cmd) {
   return Error(std::string(cmd) + " requires exactly one argument");
 }
 
+// getDocComment: the text after "<name> " in the first comment line starting so, else "".
+std::string DocComment(const std::vector<std::string>& comments, const std::string& name);
+
 // handleJSONArgs: exec form as is, shell form joined into one string.
 std::vector<std::string> CommandArgs(const Request& req);
 

@@ -43,20 +43,20 @@ struct MaintainerInstruction : InstructionBase {  // deprecated; becomes the `au
 
 // An inline file made from a heredoc source of COPY/ADD.
 struct SourceContent {
-  std::string path;  // the heredoc name
-  std::string data;  // its body (tabs already chomped for <<-)
+  std::string path;    // the heredoc name
+  std::string data;    // its body (tabs already chomped for <<-)
   bool expand = true;  // variables in `data` are expanded (unquoted delimiter)
 };
 
 struct SourcesAndDest {
-  std::vector<std::string> source_paths;  // context or stage paths, URLs, git refs
+  std::vector<std::string> source_paths;       // context or stage paths, URLs, git refs
   std::vector<SourceContent> source_contents;  // heredoc sources
   std::string dest;
 };
 
 struct CopyInstruction : InstructionBase {
   SourcesAndDest files;
-  std::string from;   // --from: stage name/index or image (never variable-expanded)
+  std::string from;  // --from: stage name/index or image (never variable-expanded)
   std::string chown, chmod;
   bool link = false, parents = false;
   std::vector<std::string> exclude;  // --exclude patterns
@@ -99,8 +99,8 @@ struct RunInstruction : InstructionBase {
   // The mounts parsed from mount_specs when they need no expansion (no '$'); the builder calls
   // ExpandInstruction, which re-parses mount_specs with the stage environment.
   std::vector<RunMount> mounts;
-  bool mounts_resolved = false;  // `mounts` covers every mount_spec
-  std::string network = "default";  // --network: default | none | host
+  bool mounts_resolved = false;      // `mounts` covers every mount_spec
+  std::string network = "default";   // --network: default | none | host
   std::string security = "sandbox";  // --security: sandbox | insecure
   std::vector<RunDevice> devices;    // --device
   std::vector<std::string> flags_used;
@@ -162,7 +162,7 @@ std::string_view KindName(const Instruction& instruction);
 
 // A FROM line: the start of a build stage.
 struct FromInstruction : InstructionBase {
-  std::string base_name;  // image reference, stage name or "scratch", as written
+  std::string base_name;   // image reference, stage name or "scratch", as written
   std::string stage_name;  // `AS name`, lower-cased; "" when unnamed
   std::string platform;    // --platform, as written
 };

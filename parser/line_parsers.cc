@@ -154,7 +154,8 @@ core::Status Arguments(const std::string& cmd, std::string_view rest, char escap
   if (cmd == "healthcheck") return HealthConfig(rest, node);
   if (cmd == "onbuild") {
     if (rest.empty()) return {};
-    if (depth >= kMaxOnbuildNesting) return std::unexpected(ParseError("ONBUILD nested too deeply"));
+    if (depth >= kMaxOnbuildNesting)
+      return std::unexpected(ParseError("ONBUILD nested too deeply"));
     KILN_ASSIGN(Node sub, FromLine(rest, escape, depth + 1));
     node.sub = std::make_unique<Node>(std::move(sub));
     return {};

@@ -27,12 +27,12 @@ struct Node {
   // The arguments as BuildKit's line parser for this instruction splits them (exec form: one
   // per JSON element; ENV/LABEL: key, value, separator triples; unknown instructions: [""]).
   std::vector<std::string> args;
-  std::unique_ptr<Node> sub;       // ONBUILD's trigger instruction (args is empty then)
-  bool json = false;               // exec (JSON array) form
+  std::unique_ptr<Node> sub;  // ONBUILD's trigger instruction (args is empty then)
+  bool json = false;          // exec (JSON array) form
   std::vector<Heredoc> heredocs;
-  std::string original;            // the logical line, continuations joined (no heredoc bodies)
+  std::string original;               // the logical line, continuations joined (no heredoc bodies)
   std::vector<std::string> comments;  // the comment lines just above the instruction
-  core::SourceRange range;         // first line/column to last line (heredocs included)
+  core::SourceRange range;            // first line/column to last line (heredocs included)
 
   Node() = default;
   Node(Node&&) = default;

@@ -15,7 +15,8 @@ CommandLine MakeCommandLine(const Request& req, bool with_files) {
   cmd.args = CommandArgs(req);
   cmd.prepend_shell = !req.node.json;
   if (with_files) {
-    for (const Heredoc& doc : req.node.heredocs) cmd.files.push_back({doc.name, doc.content, doc.chomp});
+    for (const Heredoc& doc : req.node.heredocs)
+      cmd.files.push_back({doc.name, doc.content, doc.chomp});
   }
   return cmd;
 }
@@ -140,7 +141,8 @@ core::Result<Instruction> ParseHealthcheck(Request& req) {
   if (type != "CMD") {
     return std::unexpected(Error("Unknown type " + GoQuote(type) + " in HEALTHCHECK (try CMD)"));
   }
-  Request rest{req.node, std::vector<std::string>(req.args.begin() + 1, req.args.end()), BuildFlags({}), {}};
+  Request rest{
+      req.node, std::vector<std::string>(req.args.begin() + 1, req.args.end()), BuildFlags({}), {}};
   std::vector<std::string> cmd = CommandArgs(rest);
   if (cmd.empty()) return std::unexpected(Error("Missing command after HEALTHCHECK CMD"));
   h.test.push_back(req.node.json ? "CMD" : "CMD-SHELL");

@@ -82,7 +82,8 @@ core::Result<Instruction> ParseAdd(Request& req) {
   a.chmod = req.flags.Get(chmod).value;
   a.checksum = req.flags.Get(checksum).value;
   a.link = req.flags.Get(link).value == "true";
-  if (req.flags.Get(keep_git_dir).used) a.keep_git_dir = req.flags.Get(keep_git_dir).value == "true";
+  if (req.flags.Get(keep_git_dir).used)
+    a.keep_git_dir = req.flags.Get(keep_git_dir).value == "true";
   if (req.flags.Get(unpack).used) a.unpack = req.flags.Get(unpack).value == "true";
   a.exclude = req.flags.Get(exclude).values;
   return a;

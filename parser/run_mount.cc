@@ -18,8 +18,8 @@ core::Error CsvError(size_t column, const char* what) {
 const std::vector<std::string> kMountTypes = {"bind", "cache", "tmpfs", "secret", "ssh"};
 const std::vector<std::string> kSharing = {"shared", "private", "locked"};
 const std::vector<std::string> kMountKeys = {
-    "type", "from", "source", "target", "readonly", "id", "sharing", "required", "size", "mode",
-    "uid", "gid", "src", "dst", "destination", "ro", "rw", "readwrite", "env"};
+    "type", "from", "source", "target", "readonly",    "id", "sharing", "required",  "size", "mode",
+    "uid",  "gid",  "src",    "dst",    "destination", "ro", "rw",      "readwrite", "env"};
 
 std::string WithSuggestion(std::string msg, std::string_view value,
                            const std::vector<std::string>& options) {
@@ -39,19 +39,22 @@ core::Status FlagField(RunMount& m, const std::string& key, std::string_view fie
   }
   if (key == "required") {
     if (m.type != "secret" && m.type != "ssh") {
-      return std::unexpected(MountError("unexpected key '" + key + "' for mount type '" + m.type + "'"));
+      return std::unexpected(
+          MountError("unexpected key '" + key + "' for mount type '" + m.type + "'"));
     }
     m.required = true;
     return {};
   }
-  return std::unexpected(MountError("invalid field '" + std::string(field) + "' must be a key=value pair"));
+  return std::unexpected(
+      MountError("invalid field '" + std::string(field) + "' must be a key=value pair"));
 }
 
 core::Status ValueField(RunMount& m, const std::string& key, const std::string& value,
                         std::string_view field, bool& ro_auto) {
   auto bad = [&] { return std::unexpected(MountError("invalid value for " + key + ": " + value)); };
   auto unexpected_key = [&] {
-    return std::unexpected(MountError("unexpected key '" + key + "' for mount type '" + m.type + "'"));
+    return std::unexpected(
+        MountError("unexpected key '" + key + "' for mount type '" + m.type + "'"));
   };
   if (key == "type") {
     std::string t = GoToLower(value);
@@ -107,8 +110,8 @@ core::Status CheckMount(RunMount& m, bool ro_auto) {
   if (!IsFileInfoType(m.type)) {
     for (auto [name, v] : {std::pair{"mode", &m.mode}, {"uid", &m.uid}, {"gid", &m.gid}}) {
       if (v->has_value()) {
-        return std::unexpected(MountError(std::string(name) + " not allowed for \"" + m.type +
-                                          "\" type mounts"));
+        return std::unexpected(
+            MountError(std::string(name) + " not allowed for \"" + m.type + "\" type mounts"));
       }
     }
   }
@@ -203,8 +206,8 @@ core::Result<RunMount> ParseRunMount(std::string_view spec, const WordExpander* 
     } else if (key == "from") {
       size_t dollar = value.find('$');
       if (dollar != std::string::npos && dollar != value.size() - 1) {
-        return std::unexpected(MountError(
-            "'from' doesn't support variable expansion, define alias stage instead"));
+        return std::unexpected(
+            MountError("'from' doesn't support variable expansion, define alias stage instead"));
       }
     } else {
       continue;
@@ -230,13 +233,15 @@ core::Result<RunDevice> ParseRunDevice(std::string_view spec) {
       } else if (d.name.empty()) {
         d.name = field;
       } else {
-        return std::unexpected(MountError("invalid field '" + field + "' must be a key=value pair"));
+        return std::unexpected(
+            MountError("invalid field '" + field + "' must be a key=value pair"));
       }
       continue;
     }
     std::string value = field.substr(eq + 1);
     if (key == "name") {
-      if (!d.name.empty()) return std::unexpected(MountError("device name already set to " + d.name));
+      if (!d.name.empty())
+        return std::unexpected(MountError("device name already set to " + d.name));
       d.name = value;
     } else if (key == "required") {
       auto b = ParseGoBool(value);

@@ -14,15 +14,15 @@
 namespace kiln::parser {
 
 struct RunMount {
-  std::string type = "bind";  // bind | cache | tmpfs | secret | ssh
-  std::string from;           // stage or image to mount from (bind, cache)
-  std::string source;         // source / src
-  std::string target;         // target / dst / destination
-  bool read_only = true;      // default: false for cache and tmpfs, true otherwise
-  int64_t size_limit = 0;     // tmpfs size=, bytes
-  std::string cache_id;       // id= (cache; also the secret id)
-  std::string sharing;        // cache sharing: shared | private | locked ("" = default)
-  bool required = false;      // secret, ssh
+  std::string type = "bind";       // bind | cache | tmpfs | secret | ssh
+  std::string from;                // stage or image to mount from (bind, cache)
+  std::string source;              // source / src
+  std::string target;              // target / dst / destination
+  bool read_only = true;           // default: false for cache and tmpfs, true otherwise
+  int64_t size_limit = 0;          // tmpfs size=, bytes
+  std::string cache_id;            // id= (cache; also the secret id)
+  std::string sharing;             // cache sharing: shared | private | locked ("" = default)
+  bool required = false;           // secret, ssh
   std::optional<std::string> env;  // secret: expose as this environment variable
   std::optional<uint64_t> mode, uid, gid;  // secret, ssh, cache
   bool operator==(const RunMount&) const = default;

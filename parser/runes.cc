@@ -79,6 +79,16 @@ void AppendRune(std::string& out, char32_t r) {
   }
 }
 
+std::u32string DecodeRunes(std::string_view s) {
+  std::u32string out;
+  while (!s.empty()) {
+    DecodedRune d = DecodeRune(s);
+    out.push_back(d.rune);
+    s.remove_prefix(d.width);
+  }
+  return out;
+}
+
 std::string ToValidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -98,8 +108,8 @@ bool IsSpace(char32_t r) {
   if (r <= 0xFF) {
     return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0;
   }
-  return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 ||
-         r == 0x202F || r == 0x205F || r == 0x3000;
+  return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F ||
+         r == 0x205F || r == 0x3000;
 }
 
 bool IsLetter(char32_t r) {
@@ -147,7 +157,8 @@ std::string GoToLower(std::string_view s) {
   while (!s.empty()) {
     DecodedRune d = DecodeRune(s);
     const auto* it = std::lower_bound(
-        kLower, end, d.rune, [](const unicode_tables::RuneMapping& m, char32_t r) { return m.from < r; });
+        kLower, end, d.rune,
+        [](const unicode_tables::RuneMapping& m, char32_t r) { return m.from < r; });
     AppendRune(out, it != end && it->from == d.rune ? it->to : d.rune);
     s.remove_prefix(d.width);
   }

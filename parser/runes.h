@@ -20,6 +20,8 @@ struct DecodedRune {
 DecodedRune DecodeRune(std::string_view s);
 // Appends the UTF-8 encoding of `r`; invalid runes (surrogates, > U+10FFFF) append U+FFFD.
 void AppendRune(std::string& out, char32_t r);
+// The runes of `s` as Go's []rune(s) gives them (invalid bytes become U+FFFD).
+std::u32string DecodeRunes(std::string_view s);
 // Replaces every invalid byte sequence of `s` by U+FFFD, as a Go rune loop would.
 std::string ToValidUtf8(std::string_view s);
 

@@ -10,7 +10,7 @@ namespace kiln::parser {
 namespace {
 
 constexpr char32_t kEof = RuneScanner::kEof;
-constexpr int kMaxNesting = 500;   // ${a:-${b:-...}} depth; deeper input is rejected
+constexpr int kMaxNesting = 500;  // ${a:-${b:-...}} depth; deeper input is rejected
 
 core::Error LexError(std::string message) {
   return core::Error{core::ErrorCode::kInvalidInput, std::move(message), std::nullopt};
@@ -135,10 +135,14 @@ class ShellWord {
 
   core::Result<std::string> Special(char32_t ch) {
     switch (ch) {
-      case '$': return Dollar();
-      case '<': return PossibleHeredoc();
-      case '\'': return SingleQuote();
-      default: return DoubleQuote();
+      case '$':
+        return Dollar();
+      case '<':
+        return PossibleHeredoc();
+      case '\'':
+        return SingleQuote();
+      default:
+        return DoubleQuote();
     }
   }
 
@@ -279,11 +283,14 @@ class ShellWord {
     if (o_.skip_unset_env && !value) return "${" + name + chs + word + "}";
     bool empty = !value || (null_is_unset && value->empty());
     switch (ch) {
-      case '-': return empty ? word : *value;
-      case '+': return empty ? std::string() : word;
+      case '-':
+        return empty ? word : *value;
+      case '+':
+        return empty ? std::string() : word;
       case '?':
         if (!value) return Required(name, word, "is not allowed to be unset");
-        if (null_is_unset && value->empty()) return Required(name, word, "is not allowed to be empty");
+        if (null_is_unset && value->empty())
+          return Required(name, word, "is not allowed to be empty");
         return *value;
       case '%':
       case '#': {
@@ -307,7 +314,8 @@ class ShellWord {
     if (all) scan_.Next();
     auto pattern = ProcessStopOn('/', true);
     if (!pattern) {
-      if (scan_.Peek() == kEof) return std::unexpected(LexError("syntax error: missing '/' in ${}"));
+      if (scan_.Peek() == kEof)
+        return std::unexpected(LexError("syntax error: missing '/' in ${}"));
       return std::unexpected(pattern.error());
     }
     auto replacement = ProcessStopOn('}', true);

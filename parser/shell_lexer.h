@@ -22,9 +22,9 @@ struct LexOptions {
 };
 
 struct WordResult {
-  std::string word;                // the whole input, expanded (ProcessWord)
-  std::vector<std::string> words;  // expanded and split on unquoted white space (ProcessWords)
-  std::set<std::string> matched;   // variable names that were looked up and set
+  std::string word;                 // the whole input, expanded (ProcessWord)
+  std::vector<std::string> words;   // expanded and split on unquoted white space (ProcessWords)
+  std::set<std::string> matched;    // variable names that were looked up and set
   std::set<std::string> unmatched;  // ... looked up and unset
 };
 
@@ -40,8 +40,7 @@ class ShellLexer {
   // The single-word form (ENV values, COPY paths, ...).
   core::Result<std::string> ProcessWord(std::string_view word, const Env& env) const;
   // The word-splitting form (EXPOSE, heredoc detection).
-  core::Result<std::vector<std::string>> ProcessWords(std::string_view word,
-                                                      const Env& env) const;
+  core::Result<std::vector<std::string>> ProcessWords(std::string_view word, const Env& env) const;
 
   const LexOptions& options() const { return options_; }
 

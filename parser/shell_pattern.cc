@@ -44,7 +44,7 @@ core::Result<std::vector<Token>> Compile(std::string_view pattern) {
 // The subject as runes, with the byte offset of each rune in the original string.
 struct Subject {
   std::vector<char32_t> runes;
-  std::vector<size_t> offsets;  // size runes+1
+  std::vector<size_t> offsets;   // size runes+1
   std::vector<size_t> line_end;  // first '\n' at or after i (or size), size runes+1
   explicit Subject(std::string_view s) {
     size_t pos = 0;
@@ -130,19 +130,8 @@ class Matcher {
 
 core::Error InvalidPattern(std::string_view pattern, const core::Error& e) {
   return core::Error{core::ErrorCode::kInvalidInput,
-                     "invalid pattern (" + std::string(pattern) + ") in substitution: " +
-                         e.message,
+                     "invalid pattern (" + std::string(pattern) + ") in substitution: " + e.message,
                      std::nullopt};
-}
-
-std::u32string Runes(std::string_view s) {
-  std::u32string out;
-  while (!s.empty()) {
-    DecodedRune d = DecodeRune(s);
-    out.push_back(d.rune);
-    s.remove_prefix(d.width);
-  }
-  return out;
 }
 
 std::string Utf8(const std::u32string& runes) {
@@ -216,11 +205,11 @@ core::Result<std::string> TrimPrefixPattern(std::string_view pattern, std::strin
 
 core::Result<std::string> TrimSuffixPattern(std::string_view pattern, std::string_view value,
                                             bool greedy) {
-  std::string reversed_pattern = Utf8(ReversePattern(Runes(pattern)));
-  std::u32string v = Runes(value);
+  std::string reversed_pattern = Utf8(ReversePattern(DecodeRunes(pattern)));
+  std::u32string v = DecodeRunes(value);
   std::reverse(v.begin(), v.end());
   KILN_ASSIGN(std::string trimmed, TrimPrefixPattern(reversed_pattern, Utf8(v), greedy));
-  std::u32string t = Runes(trimmed);
+  std::u32string t = DecodeRunes(trimmed);
   std::reverse(t.begin(), t.end());
   return Utf8(t);
 }

@@ -54,13 +54,13 @@ class VerifyingWriter : public core::Writer {
 
 core::Status Client::FetchBlob(const core::Reference& repo, const core::Descriptor& desc,
                                core::Writer& sink, core::ProgressSink* progress_sink,
-                               uint64_t offset) {
+                               uint64_t offset, bool sink_verifies) {
   uint64_t size = static_cast<uint64_t>(desc.size);
   TransferProgress progress(progress_sink, desc.digest.ToString(), "pull " + desc.digest.Short(),
                             size);
   progress.Start();
   std::optional<core::Hasher> hasher;
-  if (offset == 0) hasher.emplace(desc.digest.algorithm());
+  if (offset == 0 && !sink_verifies) hasher.emplace(desc.digest.algorithm());
   VerifyingWriter writer(sink, hasher ? &*hasher : nullptr, offset, size, progress);
   Call call;
   call.registry = repo.registry();
@@ -126,7 +126,10 @@ core::Status Client::FetchBlob(const core::Reference& repo, const core::Descript
                                            "; nothing was stored");
     }
   }
-  KILN_TRY(sink.Close());
+  if (auto st = sink.Close(); !st) {
+    progress.Error(st.error().message);
+    return Fail(st.error().Wrap(call.what));
+  }
   progress.Done();
   return {};
 }

@@ -78,9 +78,11 @@ class Client {
   // connections. With offset 0, sink.Close() is called only after size and digest matched: a
   // mismatch or failure leaves the sink unclosed (discarded). With offset > 0 the caller (or
   // the registry the bytes go to) must verify. Progress goes to `progress` when given.
+  // `sink_verifies`: the sink's Close() itself checks the digest (a store BlobWriter committing
+  // with the expected digest), so the client only checks the size and skips its own hash.
   core::Status FetchBlob(const core::Reference& repo, const core::Descriptor& desc,
                          core::Writer& sink, core::ProgressSink* progress = nullptr,
-                         uint64_t offset = 0);
+                         uint64_t offset = 0, bool sink_verifies = false);
   // A small blob (a config) in memory, verified; fails past `limit` bytes.
   core::Result<std::string> FetchSmallBlob(const core::Reference& repo,
                                            const core::Descriptor& desc,

@@ -31,7 +31,9 @@ bool Printable(std::string_view name) {
   std::string n = AsciiLower(name);
   return n == "content-type" || n == "content-length" || n == "content-range" || n == "range" ||
          n == "location" || n == "docker-content-digest" || n == "www-authenticate" ||
-         n == "retry-after" || n == "accept" || n == "docker-upload-uuid";
+         n == "retry-after" || n == "accept" || n == "docker-upload-uuid" || n == "date" ||
+         n == "docker-distribution-api-version" || n == "accept-ranges" || n == "etag" ||
+         n == "cache-control" || n == "connection" || n == "link";
 }
 
 std::string DescribeHeaders(const Headers& h) {
@@ -78,6 +80,7 @@ void Session::Log(std::string_view line) const {
 }
 
 core::Result<std::string> Session::BaseUrl(const std::string& registry) {
+  std::lock_guard ping_lock(ping_mu_);  // parallel transfers wait for one ping per registry
   {
     std::lock_guard lock(mu_);
     if (auto it = known_.find(registry); it != known_.end()) return it->second.base_url;
@@ -95,12 +98,23 @@ core::Result<std::string> Session::Ping(const std::string& registry) {
   HttpResponse r;
   int attempt = 1;
   std::string base;
+  bool loopback = core::IsLoopbackHost(host);
   for (;; ++attempt) {
-    base = "https://" + host;
-    r = SendOnce(call, base + "/v2/", nullptr);
-    if (r.failure == NetFailure::kTlsHandshake && hosts_.AllowsPlainHttp(host)) {
+    // Loopback registries usually speak plain HTTP: ask that first (it saves a failed TLS
+    // handshake per run). A TLS server answers plain HTTP with 400; then HTTPS decides.
+    bool answered = false;
+    if (loopback) {
       base = "http://" + host;
       r = SendOnce(call, base + "/v2/", nullptr);
+      answered = (r.ok() && r.status != 400) || r.failure == NetFailure::kConnect;
+    }
+    if (!answered) {
+      base = "https://" + host;
+      r = SendOnce(call, base + "/v2/", nullptr);
+      if (r.failure == NetFailure::kTlsHandshake && hosts_.AllowsPlainHttp(host) && !loopback) {
+        base = "http://" + host;
+        r = SendOnce(call, base + "/v2/", nullptr);
+      }
     }
     if (!IsRetryable(r) || attempt >= options_.retry.max_attempts) break;
     auto after = r.ok() ? r.headers.Get("Retry-After") : std::nullopt;
@@ -158,7 +172,9 @@ HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::R
 
 core::Result<HttpResponse> Session::Send(const Call& call_in) {
   Call call = call_in;
-  KILN_ASSIGN(std::string base, BaseUrl(call.registry));
+  auto base_or = BaseUrl(call.registry);
+  if (!base_or) return std::unexpected(base_or.error().Wrap(call.what));
+  std::string base = *base_or;
   std::string url = call.target.find("://") == std::string::npos ? base + call.target : call.target;
   bool same_host = HostOfUrl(url) == HostOfUrl(base);
   bool auth_retried = false;

@@ -72,7 +72,7 @@ class Session {
   std::shared_ptr<Transport> transport_;
   HostPolicy hosts_;
   std::unique_ptr<Authenticator> auth_;
-  std::mutex mu_;
+  std::mutex mu_, ping_mu_;
   std::map<std::string, Host> known_;
 };
 

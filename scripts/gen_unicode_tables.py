@@ -23,8 +23,8 @@ def ranges(pred):
     return out
 
 
-def emit(name, rs):
-    print(f"const RuneRange {name}[] = {{")
+def emit(name, rs, type_name="RuneRange"):
+    print(f"const {type_name} {name}[] = {{")
     line = "   "
     for lo, hi in rs:
         item = f" {{0x{lo:X}, 0x{hi:X}}},"
@@ -55,16 +55,5 @@ for cp in range(0x110000):
         lo = "i"  # Go's simple mapping; Python gives the full (two-rune) one
     if len(lo) == 1 and lo != ch:
         lower.append((cp, ord(lo)))
-print("const RuneMapping kLower[] = {")
-line = "   "
-for a, b in lower:
-    item = f" {{0x{a:X}, 0x{b:X}}},"
-    if len(line) + len(item) > 99:
-        print(line)
-        line = "   "
-    line += item
-print(line)
-print("};")
-print("const size_t kLowerSize = sizeof(kLower) / sizeof(kLower[0]);")
-print()
+emit("kLower", lower, "RuneMapping")
 print("}  // namespace kiln::parser::unicode_tables")

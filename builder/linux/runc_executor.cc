@@ -202,6 +202,9 @@ core::Result<ExitStatus> RuncExecutor::StartAndWait(const RunSpec& spec, const s
 }
 
 core::Status RuncExecutor::DeleteContainer(const std::string& id) {
+  // `runc run` deletes a container whose process ended; its state dir is then gone too.
+  std::error_code ec;
+  if (!fs::exists(state_ + "/" + id, ec) && !ec) return {};
   auto out = RunCaptured({options_.runc, "--root", state_, "delete", "-f", id},
                          std::chrono::seconds(30));
   if (!out) return core::Fail(out.error());

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
 
@@ -34,22 +35,15 @@ core::Status WriteHostsFile(const std::string& path, const std::string& hostname
 }  // namespace
 
 std::string AbsoluteTarget(const std::string& working_dir, const std::string& target) {
-  std::string joined = !target.empty() && target[0] == '/' ? target
-                                                            : (working_dir.empty() ? "/"
-                                                                                   : working_dir) +
-                                                                  "/" + target;
+  bool absolute = !target.empty() && target[0] == '/';
+  std::string joined = absolute ? target : working_dir + "/" + target;
   std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= joined.size()) {
-    size_t end = joined.find('/', start);
-    if (end == std::string::npos) end = joined.size();
-    std::string part = joined.substr(start, end - start);
+  for (auto& part : layers::SplitPath(joined)) {
     if (part == "..") {
       if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
+    } else if (part != ".") {
+      parts.push_back(std::move(part));
     }
-    start = end + 1;
   }
   std::string out;
   for (const auto& p : parts) out += "/" + p;

@@ -57,22 +57,27 @@ core::Result<UniqueFd> OpenDir(const std::string& path) {
   return fd;
 }
 
-std::pair<std::string, std::string> SplitParent(std::string_view path) {
-  std::vector<std::string_view> parts;
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
   size_t start = 0;
-  while (start <= path.size()) {
+  while (start < path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    if (end > start) parts.push_back(path.substr(start, end - start));
+    if (end > start) parts.emplace_back(path.substr(start, end - start));
     start = end + 1;
   }
+  return parts;
+}
+
+std::pair<std::string, std::string> SplitParent(std::string_view path) {
+  auto parts = SplitPath(path);
   if (parts.empty()) return {"", ""};
   std::string parent;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     if (!parent.empty()) parent += '/';
     parent += parts[i];
   }
-  return {parent, std::string(parts.back())};
+  return {parent, parts.back()};
 }
 
 core::Status MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode) {

@@ -26,6 +26,10 @@ core::Result<UniqueFd> OpenBeneath(int root_fd, std::string_view path, int flags
 // Opens a directory (O_RDONLY | O_DIRECTORY) on the host.
 core::Result<UniqueFd> OpenDir(const std::string& path);
 
+// The non-empty components of a '/'-separated path ("/a//b/" gives a, b); "." and ".." are
+// kept for the caller to judge.
+std::vector<std::string> SplitPath(std::string_view path);
+
 // Splits "a/b/c" into parent "a/b" and name "c" (parent "" for a top-level name); leading and
 // trailing slashes and empty components are dropped.
 std::pair<std::string, std::string> SplitParent(std::string_view path);

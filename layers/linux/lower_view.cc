@@ -13,17 +13,6 @@ bool IsWhiteout(const struct stat& st) {
   return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
 }
 
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) parts.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
 
 }  // namespace
 
@@ -65,7 +54,7 @@ LowerView::Found LowerView::Lookup(int layer_fd, const std::vector<std::string>&
 }
 
 std::optional<LowerDir> LowerView::FindDir(const std::string& path) const {
-  auto parts = Components(path);
+  auto parts = SplitPath(path);
   for (const auto& layer : layers_) {
     LowerDir out;
     switch (Lookup(layer.get(), parts, out)) {

@@ -10,18 +10,9 @@
 using kiln::builder::RunMount;
 using kiln::layers::OverlaySnapshotter;
 using kiln::testing::DiffRecorder;
+using kiln::testing::Mount;
 using kiln::testing::RuncFixture;
 namespace fs = std::filesystem;
-
-namespace {
-RunMount Mount(RunMount::Type type, std::string source, std::string target) {
-  RunMount m;
-  m.type = type;
-  m.source = std::move(source);
-  m.target = std::move(target);
-  return m;
-}
-}  // namespace
 
 TEST_CASE("a RUN step's diff holds what it changed and nothing of its mounts or secret",
           "[integration]") {

@@ -49,4 +49,14 @@ struct RuncFixture {
   }
 };
 
+inline builder::RunMount Mount(builder::RunMount::Type type, std::string source,
+                              std::string target, bool read_only = false) {
+  builder::RunMount m;
+  m.type = type;
+  m.source = std::move(source);
+  m.target = std::move(target);
+  m.read_only = read_only;
+  return m;
+}
+
 }  // namespace kiln::testing

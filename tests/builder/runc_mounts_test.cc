@@ -11,6 +11,7 @@ using kiln::builder::CacheMount;
 using kiln::builder::CacheSharing;
 using kiln::builder::RunMount;
 using kiln::testing::ReadFile;
+using kiln::testing::Mount;
 using kiln::testing::RuncFixture;
 using kiln::testing::WriteFile;
 namespace fs = std::filesystem;
@@ -31,14 +32,6 @@ std::map<std::string, std::string> Snapshot(const fs::path& root) {
   return out;
 }
 
-RunMount Mount(RunMount::Type type, std::string source, std::string target, bool ro = false) {
-  RunMount m;
-  m.type = type;
-  m.source = std::move(source);
-  m.target = std::move(target);
-  m.read_only = ro;
-  return m;
-}
 
 }  // namespace
 

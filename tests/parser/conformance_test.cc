@@ -1,8 +1,7 @@
 // BuildKit's own Dockerfile front-end test data (../shared/conformance/buildkit), read at test
 // time: golden AST dumps, negative cases, line numbers, and the shell lexer tables.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <sstream>
 
@@ -119,7 +118,8 @@ TEST_CASE("testfile-line gives BuildKit's start and end line of every instructio
 namespace {
 
 void RunEnvVarTest(bool windows) {
-  EnvList env = EnvList::FromStrings({"PWD=/home", "SHELL=bash", "KOREAN=한국어", "NULL="}, windows);
+  EnvList env =
+      EnvList::FromStrings({"PWD=/home", "SHELL=bash", "KOREAN=한국어", "NULL="}, windows);
   ShellLexer lexer('\\');
   int checked = 0;
   auto lines = Lines(ReadFile(BuildkitDir() / "shell" / "envVarTest"));

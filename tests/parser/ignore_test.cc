@@ -1,7 +1,6 @@
 // .dockerignore matching: moby/patternmatcher's own test cases (transcribed into
 // data/patternmatcher_cases.jsonl), plus the <Dockerfile>.dockerignore precedence rule.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -15,7 +14,8 @@ using nlohmann::json;
 namespace {
 
 std::vector<json> Cases(const std::string& kind) {
-  std::istringstream in(kiln::testing::ReadFile(kiln::testing::SourceDir() / "tests/parser/data/patternmatcher_cases.jsonl"));
+  std::istringstream in(kiln::testing::ReadFile(kiln::testing::SourceDir() /
+                                                "tests/parser/data/patternmatcher_cases.jsonl"));
   std::vector<json> out;
   for (std::string line; std::getline(in, line);) {
     json j = json::parse(line);
@@ -122,7 +122,8 @@ TEST_CASE("patternmatcher matchTests (Go's filepath.Match cases) give the same a
   }
 }
 
-TEST_CASE("patternmatcher's named tests: wildcards, exceptions, '.', empty and bad lists", "[unit]") {
+TEST_CASE("patternmatcher's named tests: wildcards, exceptions, '.', empty and bad lists",
+          "[unit]") {
   auto cases = Cases("named");
   REQUIRE(cases.size() == 11);
   for (const json& c : cases) {
@@ -137,7 +138,8 @@ TEST_CASE("patternmatcher's named tests: wildcards, exceptions, '.', empty and b
   }
 }
 
-TEST_CASE("patternmatcher pattern cleaning: empty patterns dropped, '!' detected, lone '!' refused", "[unit]") {
+TEST_CASE("patternmatcher pattern cleaning: empty patterns dropped, '!' detected, lone '!' refused",
+          "[unit]") {
   for (const json& c : Cases("cleaned")) {
     INFO(c["name"].get<std::string>());
     auto m = IgnoreMatcher::Create(Patterns(c));
@@ -184,7 +186,8 @@ TEST_CASE("a pattern Go's regexp rejects fails every match, not the matcher's cr
   }
 }
 
-TEST_CASE("ignorefile ReadAll rules: BOM, comments, blank lines, cleaning, leading slash", "[unit]") {
+TEST_CASE("ignorefile ReadAll rules: BOM, comments, blank lines, cleaning, leading slash",
+          "[unit]") {
   auto cases = Cases("readall");
   REQUIRE(cases.size() == 2);
   for (const json& c : cases) {
@@ -195,9 +198,11 @@ TEST_CASE("ignorefile ReadAll rules: BOM, comments, blank lines, cleaning, leadi
         std::vector<std::string>{"bin\\Debug", "# not a comment", "b"});
 }
 
-TEST_CASE("<name>.dockerignore beside the Dockerfile wins over the context's .dockerignore", "[unit]") {
+TEST_CASE("<name>.dockerignore beside the Dockerfile wins over the context's .dockerignore",
+          "[unit]") {
   auto names = DockerignoreCandidates("build/app.Dockerfile", "ctx");
-  REQUIRE(names == std::vector<std::string>{"build/app.Dockerfile.dockerignore", "ctx/.dockerignore"});
+  REQUIRE(names ==
+          std::vector<std::string>{"build/app.Dockerfile.dockerignore", "ctx/.dockerignore"});
   CHECK(DockerignoreCandidates("Dockerfile", ".")[1] == ".dockerignore");
   auto both = SelectDockerignore({{names[0], "secret\n"}, {names[1], "*.log\n"}});
   REQUIRE(both.has_value());

@@ -241,3 +241,53 @@ TEST_CASE("TLS works with the registry's CA in certs.d and is refused without it
   registry::Client with_flag(no_ca);
   CHECK(with_flag.CheckLogin(reg.host()));
 }
+
+TEST_CASE("an identity token from config.json is exchanged for access tokens", "[integration]") {
+  LocalRegistry reg(RegistryMode::kToken);
+  TempDir tmp;
+  WriteFile(tmp / "cfg/config.json", "{\"auths\": {\"" + reg.host() +
+                                         "\": {\"identitytoken\": \"kiln-refresh-token\"}}}");
+  auto opts = OptionsFor(reg);
+  opts.config_dir = (tmp / "cfg").string();
+  registry::Client client(opts);
+  TestImage img = MakeTestImage({2000}, 12, tmp.path());
+  CHECK(PushTestImage(client, Ref(reg.host() + "/oauth/img:v1"), img) == "");
+  WriteFile(tmp / "cfg/config.json", "{\"auths\": {\"" + reg.host() +
+                                         "\": {\"identitytoken\": \"revoked\"}}}");
+  registry::Client revoked(opts);
+  auto st = revoked.CheckLogin(reg.host());
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == core::ErrorCode::kUnauthorized);
+}
+
+TEST_CASE("a whole index is copied with its children and keeps its digest", "[integration]") {
+  LocalRegistry reg;
+  TempDir tmp;
+  registry::Client client(OptionsFor(reg));
+  auto P = [](const char* s) { return *core::Platform::Parse(s); };
+  std::vector<core::Platform> platforms = {P("windows/amd64:10.0.17763.1"), P("windows/amd64:10.0.20348.1")};
+  std::vector<TestImage> images;
+  auto repo = Ref(reg.host() + "/multi/src:v1");
+  for (size_t i = 0; i < platforms.size(); ++i) {
+    images.push_back(MakeTestImage({3000 + i}, 70 + static_cast<uint32_t>(i), tmp.path(), platforms[i]));
+    REQUIRE(PushTestImage(client, repo.WithTag("").WithDigest(images.back().manifest_digest),
+                          images.back()) == "");
+  }
+  std::string index = MakeIndex(images, platforms);
+  REQUIRE(client.PutManifest(repo, core::media::kOciIndex, index));
+  auto copied = registry::CopyImage(client, repo, Ref(reg.host() + "/multi/dst:v1"), {});
+  REQUIRE(copied);
+  CHECK(copied->digest == core::Digest::Sha256Of(index));
+  std::vector<std::string> raw{"skopeo", "inspect", "--raw"};
+  for (auto& f : reg.SkopeoFlags(true, true)) raw.push_back(f);
+  raw.push_back("docker://" + reg.host() + "/multi/dst:v1");
+  CHECK(Run(raw).out == index);  // skopeo reads the very bytes
+  for (const auto& img : images)
+    CHECK(client.GetManifest(Ref(reg.host() + "/multi/dst").WithTag("").WithDigest(img.manifest_digest)));
+  // --platform: only the chosen image, as a plain manifest.
+  registry::CopyOptions one;
+  one.platform = P("windows/amd64:10.0.17763");
+  auto single = registry::CopyImage(client, repo, Ref(reg.host() + "/multi/one:v1"), one);
+  REQUIRE(single);
+  CHECK(single->digest == images[0].manifest_digest);
+}

@@ -2,6 +2,8 @@
 // synthetic TestImage with it.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -20,6 +22,8 @@ inline registry::ClientOptions OptionsFor(LocalRegistry& reg, bool logged_in = t
   o.certs_dirs = {o.config_dir + "/certs.d"};
   o.retry.initial = std::chrono::milliseconds(50);
   o.retry.max_delay = std::chrono::milliseconds(400);
+  if (std::getenv("KILN_TEST_DEBUG"))  // the client's --debug log, for diagnosing a failure
+    o.debug_log = [](std::string_view l) { std::fprintf(stderr, "debug: %.*s\n", int(l.size()), l.data()); };
   return o;
 }
 

@@ -172,7 +172,8 @@ void FaultProxy::Serve(int client) {
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t r = recv(client, buf, sizeof buf, 0);
       if (r <= 0) break;
-      if (last_from_server) {  // a new request begins
+      // A new request begins (a TLS ClientHello, 0x16, is not an HTTP request: let it through).
+      if (last_from_server && buf[0] != 0x16) {
         Answer a;
         if (TakeAnswer(a)) {
           ++answered_;

@@ -2,7 +2,7 @@
 # Benchmark: `kiln layer create` against the shell-pipeline bound and `umoci insert`, on the W1
 # ("app": 2,000 files, 300 MiB) and W2 ("small": 30,000 files) trees of
 # ../shared/bench/gen_context.py. Peer commands run in the same hyperfine invocation.
-#   bench/layer_create.sh [KILN] [RUNS]
+#   bench/layer_create_bench.sh [KILN] [RUNS]
 # Writes bench/out/layer_create-<tree>.md (hyperfine tables) and bench/out/layer_create-rss.txt
 # (peak RSS from /usr/bin/time -v), and prints the load (uptime) at start and end.
 set -euo pipefail
