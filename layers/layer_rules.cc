@@ -141,6 +141,9 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
     case EntryType::kSymlink:
       if (e.linkname.find('/') != std::string::npos)
         Add(out, e, Sev::kWarning, "6.3 symlink-target", "symlink targets should use '\\'");
+      if (e.win_mountpoint && !(e.win_attributes && (*e.win_attributes & windows::kAttrDirectory)))
+        Add(out, e, Sev::kError, "1.5 junction",
+            "a junction (MSWINDOWS.mountpoint) lacks FILE_ATTRIBUTE_DIRECTORY (16)");
       break;
     case EntryType::kFile:
       break;

@@ -153,6 +153,22 @@ core::Status LayerTree::AddSymlink(std::string_view dest, std::string target,
   return {};
 }
 
+core::Status LayerTree::AddJunction(std::string_view dest, std::string_view target,
+                                    const EntryMeta& meta) {
+  if (flavor_ != LayerFlavor::kWindows)
+    return Bad("junction \"" + std::string(dest) + "\" in a Linux layer");
+  // Junctions are absolute: the target must be a path of C:\.
+  auto in_files = windows::LayerNameFromContainerPath(target);
+  if (!in_files)
+    return Bad("junction \"" + std::string(dest) + "\": " + in_files.error().message);
+  std::string windows_target = "C:" + in_files->substr(windows::kFiles.size());
+  if (windows_target == "C:") windows_target = "C:/";
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_TRY(AddSymlink(name, std::move(windows_target), meta, /*directory=*/true));
+  Find(name)->junction = true;
+  return {};
+}
+
 core::Status LayerTree::AddHardLink(std::string_view dest, std::string_view target) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(std::string to, CheckDest(target));

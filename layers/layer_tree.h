@@ -68,6 +68,11 @@ class LayerTree {
   // written as given (Windows: '/' becomes '\\').
   core::Status AddSymlink(std::string_view dest, std::string target, const EntryMeta& meta = {},
                           bool directory = false);
+  // A Windows junction (mount point reparse point, MSWINDOWS.mountpoint): a directory link
+  // whose target must be an absolute container path ("C:\\app\\bin" or "/app/bin"; written
+  // as "C:\\app\\bin"). Windows flavour only.
+  core::Status AddJunction(std::string_view dest, std::string_view target,
+                           const EntryMeta& meta = {});
   // A hard link to `target`, another destination of this tree (written after it).
   core::Status AddHardLink(std::string_view dest, std::string_view target);
   // Deletes `dest` of lower layers (".wh.<name>"); Windows: only under Files/.
@@ -108,6 +113,7 @@ class LayerTree {
     EntryType type = EntryType::kFile;
     bool implicit = false;  // synthesised parent
     bool has_children = false;
+    bool junction = false;  // Windows mount point (symlink entries only)
     bool is_dir() const { return type == EntryType::kDirectory; }
     bool is_file() const { return type == EntryType::kFile; }
     void SetMeta(const EntryMeta& m);

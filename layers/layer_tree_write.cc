@@ -39,6 +39,7 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
     e.linkname = n->linkname;
     e.devmajor = n->devmajor;
     e.devminor = n->devminor;
+    e.win_mountpoint = n->junction;
     e.mode = DefaultMode(e.type);
     e.mtime = default_time;
     if (n->info) {
