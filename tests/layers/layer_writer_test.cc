@@ -39,6 +39,26 @@ Written Write(const LayerOptions& o, const LayerTree& tree) {
   return w;
 }
 
+// One entry of every Windows kind: files with Administrators and Users owners, attributes and
+// a sub-second time, directory and file symlinks, a hard link, an ADS, a junction, a whiteout.
+LayerTree EveryWindowsKind() {
+  LayerTree tree(LayerFlavor::kWindows);
+  EntryMeta admin;
+  admin.windows_owner = windows::Owner::kAdministrators;
+  admin.mtime = TarTime{1700000000, 123456789};
+  REQUIRE(tree.AddData("Files/app/bin/tool.exe", "MZ...", admin));
+  EntryMeta ro;
+  ro.windows_attributes = windows::kAttrArchive | windows::kAttrReadOnly;
+  REQUIRE(tree.AddData("Files/app/readme.txt", "read me", ro));
+  REQUIRE(tree.AddSymlink("Files/app/current", "bin", {}, /*directory=*/true));
+  REQUIRE(tree.AddSymlink("Files/app/tool", "bin/tool.exe"));
+  REQUIRE(tree.AddHardLink("Files/app/tool2.exe", "Files/app/bin/tool.exe"));
+  REQUIRE(tree.AddStream("Files/app/readme.txt", "Zone.Identifier", "[ZoneTransfer]"));
+  REQUIRE(tree.AddJunction("Files/data", "c:/app/bin"));
+  REQUIRE(tree.AddWhiteout("Files/old.dll"));
+  return tree;
+}
+
 }  // namespace
 
 TEST_CASE("the Windows security descriptors are the documented constants", "[unit]") {
@@ -67,26 +87,14 @@ TEST_CASE("container paths map to Files/ names and escapes are refused", "[unit]
 
 TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link targets",
           "[unit]") {
-  LayerTree tree(LayerFlavor::kWindows);
-  EntryMeta admin;
-  admin.windows_owner = windows::Owner::kAdministrators;
-  admin.mtime = TarTime{1700000000, 123456789};
-  REQUIRE(tree.AddData("Files/app/bin/tool.exe", "MZ...", admin));
-  EntryMeta ro;
-  ro.windows_attributes = windows::kAttrArchive | windows::kAttrReadOnly;
-  REQUIRE(tree.AddData("Files/app/readme.txt", "read me", ro));
-  REQUIRE(tree.AddSymlink("Files/app/current", "bin", {}, /*directory=*/true));
-  REQUIRE(tree.AddSymlink("Files/app/tool", "bin/tool.exe"));
-  REQUIRE(tree.AddHardLink("Files/app/tool2.exe", "Files/app/bin/tool.exe"));
-  REQUIRE(tree.AddStream("Files/app/readme.txt", "Zone.Identifier", "[ZoneTransfer]"));
-  REQUIRE(tree.AddWhiteout("Files/old.dll"));
+  LayerTree tree = EveryWindowsKind();
   auto w = Write(Windows(1800000000), tree);
   auto entries = ReadLayer(w.blob);
   CHECK(Names(entries) == std::vector<std::string>{
                               "Files", "Hives", "Files/.wh.old.dll", "Files/app", "Files/app/bin",
                               "Files/app/bin/tool.exe", "Files/app/current",
                               "Files/app/readme.txt", "Files/app/readme.txt:Zone.Identifier",
-                              "Files/app/tool", "Files/app/tool2.exe"});
+                              "Files/app/tool", "Files/app/tool2.exe", "Files/data"});
   auto by = [&](const std::string& n) -> const ReadEntry& {
     for (const auto& e : entries)
       if (e.entry.name == n) return e;
@@ -117,6 +125,12 @@ TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link t
   CHECK(hard.type == EntryType::kHardLink);
   CHECK(hard.linkname == "Files/app/bin/tool.exe");
   CHECK(hard.win_security_descriptor.empty());
+  const auto& junction = by("Files/data").entry;
+  CHECK(junction.type == EntryType::kSymlink);
+  CHECK(junction.linkname == "C:\\app\\bin");
+  CHECK(junction.win_mountpoint);
+  CHECK(junction.win_attributes == 0x410u);
+  CHECK_FALSE(dirlink.win_mountpoint);
   const auto& ads = by("Files/app/readme.txt:Zone.Identifier");
   CHECK(ads.data == "[ZoneTransfer]");
   CHECK_FALSE(ads.entry.win_attributes);
@@ -127,25 +141,12 @@ TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link t
   REQUIRE(report);
   INFO(report->ErrorsText());
   CHECK(report->violations.empty());
-  CHECK(report->entries == 11);
+  CHECK(report->entries == 12);
 }
 
 TEST_CASE("python's tarfile reads every Windows record of our layers with the exact values",
           "[integration]") {
-  LayerTree tree(LayerFlavor::kWindows);
-  EntryMeta admin;
-  admin.windows_owner = windows::Owner::kAdministrators;
-  admin.mtime = TarTime{1700000000, 123456789};
-  REQUIRE(tree.AddData("Files/app/bin/tool.exe", "MZ...", admin));
-  EntryMeta ro;
-  ro.windows_attributes = windows::kAttrArchive | windows::kAttrReadOnly;
-  REQUIRE(tree.AddData("Files/app/readme.txt", "read me", ro));
-  REQUIRE(tree.AddSymlink("Files/app/current", "bin", {}, /*directory=*/true));
-  REQUIRE(tree.AddSymlink("Files/app/tool", "bin/tool.exe"));
-  REQUIRE(tree.AddHardLink("Files/app/tool2.exe", "Files/app/bin/tool.exe"));
-  REQUIRE(tree.AddStream("Files/app/readme.txt", "Zone.Identifier", "[ZoneTransfer]"));
-  REQUIRE(tree.AddJunction("Files/data", "c:/app/bin"));
-  REQUIRE(tree.AddWhiteout("Files/old.dll"));
+  LayerTree tree = EveryWindowsKind();
   testing::TempDir dir;
   testing::WriteFile(dir / "w.tar.gz", Write(Windows(1800000000), tree).blob);
   // One line per member: name type linkname, each Windows/time record or '-', ustar mtime.
