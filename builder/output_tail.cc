@@ -43,8 +43,9 @@ namespace {
 
 bool NeedsQuotes(std::string_view arg) {
   if (arg.empty()) return true;
-  return arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                               "_-./=:,+@%") != std::string_view::npos;
+  return arg.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+             "_-./=:,+@%") != std::string_view::npos;
 }
 
 std::string Quote(std::string_view arg) {
@@ -73,9 +74,9 @@ std::string QuoteCommand(const std::vector<std::string>& argv, size_t max_bytes)
 }
 
 core::Error StepFailure(const RunSpec& spec, const ExitStatus& status, const OutputTail& tail) {
-  std::string msg = "RUN " + QuoteCommand(spec.argv.empty() ? std::vector<std::string>{
-                                                                  spec.command_line}
-                                                            : spec.argv);
+  std::string msg =
+      "RUN " +
+      QuoteCommand(spec.argv.empty() ? std::vector<std::string>{spec.command_line} : spec.argv);
   if (!spec.stage.empty()) msg += " (stage " + spec.stage + ")";
   if (status.timed_out)
     msg += " timed out after " + std::to_string(spec.timeout.count()) + "s and was killed";

@@ -11,8 +11,8 @@
 namespace kiln::builder {
 namespace {
 
-using layers::OwnerLock;
 using layers::LockMode;
+using layers::OwnerLock;
 
 core::Status EnsureDir(const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid) {
   if (::mkdir(path.c_str(), 0700) != 0) {
@@ -40,9 +40,9 @@ core::Result<CacheSharing> ParseCacheSharing(std::string_view text) {
   if (text == "shared") return CacheSharing::kShared;
   if (text == "private") return CacheSharing::kPrivate;
   if (text == "locked") return CacheSharing::kLocked;
-  return core::Fail(core::ErrorCode::kInvalidInput,
-                    "cache mount sharing must be shared, private or locked, not " +
-                        std::string(text));
+  return core::Fail(
+      core::ErrorCode::kInvalidInput,
+      "cache mount sharing must be shared, private or locked, not " + std::string(text));
 }
 
 core::Result<CacheMount> CacheMount::Acquire(const std::string& home, CacheSharing sharing,

@@ -26,8 +26,9 @@ using layers::UniqueFd;
 core::Result<std::string> FindProgram(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
   const char* path = std::getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                                            "/sbin:/bin";
+  std::string dirs = path && *path ? path
+                                   : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                                     "/sbin:/bin";
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t end = dirs.find(':', start);
@@ -94,8 +95,10 @@ class Supervisor {
       outcome.cancelled = cancel && !late;
       stopping_ = true;
       stop_time_ = now;
-      if (options_.on_stop) options_.on_stop();
-      else ::kill(-pid_, SIGKILL);
+      if (options_.on_stop)
+        options_.on_stop();
+      else
+        ::kill(-pid_, SIGKILL);
     } else if (!killed_ && now - stop_time_ >= options_.kill_grace) {
       ::kill(-pid_, SIGKILL);
       killed_ = true;
@@ -128,7 +131,8 @@ core::Result<ChildOutcome> RunChild(const std::vector<std::string>& argv,
   KILN_ASSIGN(Pipe out, MakePipe());
   KILN_ASSIGN(Pipe err, MakePipe());
   pid_t pid = ::fork();
-  if (pid < 0) return core::Fail(core::ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
+  if (pid < 0)
+    return core::Fail(core::ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) ExecChild(path.c_str(), args.data(), out.write.get(), err.write.get());
   ::setpgid(pid, pid);  // also here, so a kill(-pid) right after fork reaches it
   out.write.Reset();

@@ -42,8 +42,8 @@ struct CapturedOutput {
 };
 
 // Runs argv to completion and returns its output; killed (exit 137) after `timeout`.
-core::Result<CapturedOutput> RunCaptured(const std::vector<std::string>& argv,
-                                         std::chrono::milliseconds timeout =
-                                             std::chrono::seconds(60));
+core::Result<CapturedOutput> RunCaptured(
+    const std::vector<std::string>& argv,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace kiln::builder

@@ -15,10 +15,10 @@ namespace {
 using layers::UniqueFd;
 
 core::Error IoError(std::string_view what, std::string_view path) {
-  return core::Error{core::ErrorCode::kIo,
-                     std::string(what) + " mount target /" + std::string(path) + ": " +
-                         std::strerror(errno),
-                     std::nullopt};
+  return core::Error{
+      core::ErrorCode::kIo,
+      std::string(what) + " mount target /" + std::string(path) + ": " + std::strerror(errno),
+      std::nullopt};
 }
 
 bool SameTime(const timespec& a, const timespec& b) {
@@ -48,8 +48,7 @@ MountPlaceholders::Touched* MountPlaceholders::Touch(int dir_fd, const struct st
 
 core::Status MountPlaceholders::CreateIn(const std::string& parent_path, const std::string& name,
                                          bool file) {
-  KILN_ASSIGN(UniqueFd parent,
-              layers::OpenInRoot(root_fd_, parent_path, O_RDONLY | O_DIRECTORY));
+  KILN_ASSIGN(UniqueFd parent, layers::OpenInRoot(root_fd_, parent_path, O_RDONLY | O_DIRECTORY));
   struct stat before {};
   if (::fstat(parent.get(), &before) != 0) return core::Fail(IoError("cannot stat", parent_path));
   // Only directories that existed before get their mtime restored; ours are removed anyway.

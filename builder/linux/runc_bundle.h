@@ -21,7 +21,7 @@ struct BundleConfig {
   std::string cwd = "/";
   ResolvedUser user;
   std::string hostname;
-  bool network_host = false;    // share the host's network namespace instead of a new one
+  bool network_host = false;     // share the host's network namespace instead of a new one
   std::vector<OciMount> mounts;  // every mount, in order (StandardMounts() first)
 };
 

@@ -4,10 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "builder/linux/child_process.h"
 #include "builder/linux/runc_bundle.h"
@@ -15,17 +14,17 @@
 #include "builder/linux/user_lookup.h"
 #include "builder/output_tail.h"
 #include "core/cancel.h"
-#include "layers/linux/owner_lock.h"
 #include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
+#include "layers/linux/owner_lock.h"
 #include "layers/linux/remove_tree.h"
 
 namespace kiln::builder {
 namespace {
 
 namespace fs = std::filesystem;
-using layers::OwnerLock;
 using layers::LockMode;
+using layers::OwnerLock;
 
 core::Error Located(core::Error error, const RunSpec& spec) {
   if (!error.location && spec.where.valid()) error.location = spec.where;
@@ -162,9 +161,14 @@ core::Result<ExitStatus> RuncExecutor::RunInBundle(const RunSpec& spec, const st
   auto status = [&]() -> core::Result<ExitStatus> {
     auto oci_mounts = mounts.Prepare(spec);
     if (!oci_mounts) return core::Fail(Located(oci_mounts.error(), spec));
-    BundleConfig config{fs::absolute(spec.rootfs).string(), spec.argv, StepEnv(spec, *user), cwd,
-                        *user, spec.hostname.empty() ? "kiln" : spec.hostname,
-                        spec.network_host, std::move(*oci_mounts)};
+    BundleConfig config{fs::absolute(spec.rootfs).string(),
+                        spec.argv,
+                        StepEnv(spec, *user),
+                        cwd,
+                        *user,
+                        spec.hostname.empty() ? "kiln" : spec.hostname,
+                        spec.network_host,
+                        std::move(*oci_mounts)};
     KILN_ASSIGN(std::string json, RuntimeConfigJson(config));
     KILN_TRY(WriteText(bundle + "/config.json", json));
     return StartAndWait(spec, id, bundle);
@@ -205,8 +209,8 @@ core::Status RuncExecutor::DeleteContainer(const std::string& id) {
   // `runc run` deletes a container whose process ended; its state dir is then gone too.
   std::error_code ec;
   if (!fs::exists(state_ + "/" + id, ec) && !ec) return {};
-  auto out = RunCaptured({options_.runc, "--root", state_, "delete", "-f", id},
-                         std::chrono::seconds(30));
+  auto out =
+      RunCaptured({options_.runc, "--root", state_, "delete", "-f", id}, std::chrono::seconds(30));
   if (!out) return core::Fail(out.error());
   if (out->exit_code != 0 && out->err.find("does not exist") == std::string::npos)
     return core::Fail(core::ErrorCode::kRuntime,

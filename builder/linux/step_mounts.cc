@@ -53,8 +53,8 @@ std::string AbsoluteTarget(const std::string& working_dir, const std::string& ta
 StepMounts::StepMounts(int root_fd, std::string bundle_dir)
     : root_fd_(root_fd), bundle_dir_(std::move(bundle_dir)), placeholders_(root_fd) {}
 
-core::Status StepMounts::AddPlaceholder(const std::vector<OciMount>& before,
-                                        const OciMount& mount, bool file) {
+core::Status StepMounts::AddPlaceholder(const std::vector<OciMount>& before, const OciMount& mount,
+                                        bool file) {
   // Inside an earlier mount runc creates the target in that mount, not in the root.
   for (const auto& m : before)
     if (Under(mount.destination, m.destination)) return {};

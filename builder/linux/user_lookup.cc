@@ -50,8 +50,8 @@ std::optional<PasswdEntry> FindPasswd(std::string_view passwd, std::string_view 
   ForEachRecord(passwd, 7, [&](const std::vector<std::string_view>& f) {
     auto u = ParseId(f[2]), g = ParseId(f[3]);
     if (found || !u || !g) return;
-    if (uid ? *u == *uid : f[0] == name) found = PasswdEntry{std::string(f[0]), std::string(f[5]),
-                                                             *u, *g};
+    if (uid ? *u == *uid : f[0] == name)
+      found = PasswdEntry{std::string(f[0]), std::string(f[5]), *u, *g};
   });
   return found;
 }
@@ -90,9 +90,9 @@ core::Result<ResolvedUser> ResolveUser(std::string_view user, std::string_view p
   auto uid = ParseId(user_part);
   auto entry = FindPasswd(passwd, user_part, uid);
   if (!uid && !entry)
-    return core::Fail(core::ErrorCode::kInvalidInput,
-                      "unable to find user " + std::string(user_part) +
-                          ": no matching entries in passwd file");
+    return core::Fail(
+        core::ErrorCode::kInvalidInput,
+        "unable to find user " + std::string(user_part) + ": no matching entries in passwd file");
   out.uid = uid ? *uid : entry->uid;
   if (entry) {
     out.gid = entry->gid;
@@ -102,9 +102,9 @@ core::Result<ResolvedUser> ResolveUser(std::string_view user, std::string_view p
     auto gid = ParseId(group_part);
     if (!gid) gid = FindGroup(group, group_part);
     if (!gid)
-      return core::Fail(core::ErrorCode::kInvalidInput,
-                        "unable to find group " + std::string(group_part) +
-                            ": no matching entries in group file");
+      return core::Fail(core::ErrorCode::kInvalidInput, "unable to find group " +
+                                                            std::string(group_part) +
+                                                            ": no matching entries in group file");
     out.gid = *gid;
   } else if (entry) {
     out.additional_gids = MemberOf(group, entry->name, out.gid);

@@ -104,8 +104,8 @@ core::Result<std::vector<std::string>> ListDir(int dir_fd) {
   if (!dir) {
     int err = errno;
     if (fd >= 0) ::close(fd);
-    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
-                                                std::strerror(err));
+    return core::Fail(core::ErrorCode::kIo,
+                      std::string("cannot list directory: ") + std::strerror(err));
   }
   ::rewinddir(dir);  // the dup shares its position with dir_fd
   std::vector<std::string> names;
@@ -117,8 +117,8 @@ core::Result<std::vector<std::string>> ListDir(int dir_fd) {
   int err = errno;
   ::closedir(dir);
   if (err)
-    return core::Fail(core::ErrorCode::kIo, std::string("cannot list directory: ") +
-                                                std::strerror(err));
+    return core::Fail(core::ErrorCode::kIo,
+                      std::string("cannot list directory: ") + std::strerror(err));
   return names;
 }
 

@@ -45,9 +45,7 @@ class HashingReader : public core::Reader {
   core::Hasher hasher_;
 };
 
-timespec Time(const TarTime& t) {
-  return {static_cast<time_t>(t.sec), static_cast<long>(t.nsec)};
-}
+timespec Time(const TarTime& t) { return {static_cast<time_t>(t.sec), static_cast<long>(t.nsec)}; }
 
 class Unpacker {
  public:
@@ -82,8 +80,8 @@ core::Result<UniqueFd> Unpacker::Parent(const std::string& parent) {
 
 // Makes room for an entry: a later entry replaces an earlier one of the same name, except that
 // a directory entry over a directory only updates it.
-core::Status Unpacker::ClearName(int parent_fd, const std::string& parent,
-                                 const std::string& base, bool keep_dir) {
+core::Status Unpacker::ClearName(int parent_fd, const std::string& parent, const std::string& base,
+                                 bool keep_dir) {
   struct stat st {};
   if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return {};
   if (S_ISDIR(st.st_mode)) {
@@ -144,8 +142,8 @@ core::Status Unpacker::SetMeta(int parent_fd, const std::string& base, const Tar
 core::Status Unpacker::Apply(const TarEntry& e, core::Reader& content) {
   if (e.name.empty() && e.is_dir()) return {};  // "./": the layer root itself
   if (const char* why = UnsafeLinuxName(e.name))
-    return core::Fail(core::ErrorCode::kInvalidInput, "unsafe entry name \"" + e.name + "\": " +
-                                                          why);
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "unsafe entry name \"" + e.name + "\": " + why);
   auto [parent, base] = SplitParent(e.name);
   KILN_ASSIGN(UniqueFd pfd, Parent(parent));
   int p = pfd.get();
@@ -173,7 +171,8 @@ core::Status Unpacker::Apply(const TarEntry& e, core::Reader& content) {
       dir_times_.emplace_back(e.name, e.mtime);
       return {};
     }
-    case EntryType::kFile: return WriteFile(p, base, e, content);
+    case EntryType::kFile:
+      return WriteFile(p, base, e, content);
     case EntryType::kHardLink: {
       if (const char* why = UnsafeLinuxName(e.linkname))
         return core::Fail(core::ErrorCode::kInvalidInput,

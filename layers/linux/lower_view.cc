@@ -13,7 +13,6 @@ bool IsWhiteout(const struct stat& st) {
   return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
 }
 
-
 }  // namespace
 
 core::Result<LowerView> LowerView::Open(const std::vector<std::string>& lowers) {
@@ -37,8 +36,8 @@ LowerView::Found LowerView::Lookup(int layer_fd, const std::vector<std::string>&
     if (::fstatat(dir.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       return opaque_above ? Found::kHidden : Found::kMissing;
     if (!S_ISDIR(st.st_mode) || IsWhiteout(st)) return Found::kHidden;
-    UniqueFd next(::openat(dir.get(), parts[i].c_str(),
-                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd next(
+        ::openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.valid()) return Found::kHidden;
     dir = std::move(next);
     if (i + 1 == parts.size()) {
@@ -58,9 +57,12 @@ std::optional<LowerDir> LowerView::FindDir(const std::string& path) const {
   for (const auto& layer : layers_) {
     LowerDir out;
     switch (Lookup(layer.get(), parts, out)) {
-      case Found::kDir: return out;
-      case Found::kHidden: return std::nullopt;
-      case Found::kMissing: break;
+      case Found::kDir:
+        return out;
+      case Found::kHidden:
+        return std::nullopt;
+      case Found::kMissing:
+        break;
     }
   }
   return std::nullopt;

@@ -23,8 +23,9 @@ core::Status MakeLinks(const std::string& base_dir, const std::vector<std::strin
   fs::path links = fs::path(base_dir) / "l";
   fs::remove_all(links, ec);
   fs::create_directory(links, ec);
-  if (ec) return core::Fail(core::ErrorCode::kIo, "cannot create " + links.string() + ": " +
-                                                      ec.message());
+  if (ec)
+    return core::Fail(core::ErrorCode::kIo,
+                      "cannot create " + links.string() + ": " + ec.message());
   for (size_t i = 0; i < lowers.size(); ++i) {
     fs::create_directory_symlink(lowers[i], links / std::to_string(i), ec);
     if (ec) return core::Fail(core::ErrorCode::kIo, "cannot link lower layer: " + ec.message());
@@ -37,7 +38,8 @@ core::Status MakeLinks(const std::string& base_dir, const std::vector<std::strin
 core::Status MountFromDir(const std::string& base_dir, const std::string& options,
                           const std::string& target) {
   pid_t pid = ::fork();
-  if (pid < 0) return core::Fail(core::ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
+  if (pid < 0)
+    return core::Fail(core::ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     if (::chdir(base_dir.c_str()) != 0) ::_exit(errno);
     if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) ::_exit(errno);
@@ -70,14 +72,17 @@ std::string DecodeMountinfo(const std::string& field) {
 
 }  // namespace
 
-std::string OverlayOptions(size_t lower_count, const std::string& upper, const std::string& work) {
+std::string OverlayOptions(size_t lower_count, const std::string& upper, const std::string& work,
+                           bool volatile_upper) {
   std::string opts = "lowerdir=";
   for (size_t i = 0; i < lower_count; ++i) {
     if (i) opts += ':';
     opts += "l/" + std::to_string(i);
   }
   if (!upper.empty()) opts += ",upperdir=" + upper + ",workdir=" + work;
-  return opts + ",index=off,redirect_dir=off,metacopy=off,xino=off";
+  opts += ",index=off,redirect_dir=off,metacopy=off,xino=off";
+  if (!upper.empty() && volatile_upper) opts += ",volatile";
+  return opts;
 }
 
 core::Status MountOverlay(const std::string& base_dir, const std::vector<std::string>& lowers,
@@ -88,7 +93,11 @@ core::Status MountOverlay(const std::string& base_dir, const std::vector<std::st
                       "overlayfs takes at most " + std::to_string(kMaxOverlayLowers) +
                           " layers; this image has " + std::to_string(lowers.size()));
   KILN_TRY(MakeLinks(base_dir, lowers));
-  return MountFromDir(base_dir, OverlayOptions(lowers.size(), upper, work), target);
+  // "volatile" (Linux 5.10+) skips syncing the upper dir on unmount: it is thrown away after the
+  // diff anyway, and a crash leaves it to the sweep. Older kernels refuse the option.
+  auto mounted = MountFromDir(base_dir, OverlayOptions(lowers.size(), upper, work, true), target);
+  if (mounted || upper.empty()) return mounted;
+  return MountFromDir(base_dir, OverlayOptions(lowers.size(), upper, work, false), target);
 }
 
 core::Status Unmount(const std::string& target) {

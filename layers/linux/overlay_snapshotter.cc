@@ -27,8 +27,8 @@ core::Status MakeDir(const std::string& path) {
 std::string KeyName(const std::string& key) {
   bool plain = !key.empty() && key.size() <= 64 && key[0] != '.';
   for (char c : key)
-    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                      c == '.');
+    plain =
+        plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
   return plain ? key : "k-" + core::Digest::Sha256Of(key).hex().substr(0, 32);
 }
 
@@ -91,8 +91,8 @@ core::Result<std::string> OverlaySnapshotter::EnsureUnpacked(const SnapshotLayer
   if (fs::is_directory(dir)) return dir;
   KILN_TRY(EnsureLayout());
   std::string hex = layer.diff_id.hex();
-  KILN_ASSIGN(OwnerLock lock, OwnerLock::Wait(locks_ + "/layer-" + hex + ".lock",
-                                              LockMode::kExclusive));
+  KILN_ASSIGN(OwnerLock lock,
+              OwnerLock::Wait(locks_ + "/layer-" + hex + ".lock", LockMode::kExclusive));
   if (fs::is_directory(dir)) return dir;  // another process unpacked it while we waited
   std::string tmp = layers_ + "/tmp-" + hex;
   KILN_TRY(RemoveTree(tmp));
@@ -116,8 +116,8 @@ core::Result<Snapshot> OverlaySnapshotter::Mount(const std::string& key,
                                                  const std::vector<std::string>& lowers) {
   KILN_TRY(SweepOnce());
   std::string dir = ActiveDir(key);
-  KILN_ASSIGN(auto lock, OwnerLock::Try(locks_ + "/active-" + KeyName(key) + ".lock",
-                                        LockMode::kExclusive));
+  KILN_ASSIGN(auto lock,
+              OwnerLock::Try(locks_ + "/active-" + KeyName(key) + ".lock", LockMode::kExclusive));
   if (!lock) return core::Fail(core::ErrorCode::kConflict, "snapshot " + key + " is in use");
   KILN_TRY(RemoveActive(dir));  // leftovers of a killed process that used the same key
   for (const char* sub : {"/upper", "/work", "/merged"}) KILN_TRY(MakeDir(dir + sub));
@@ -159,8 +159,8 @@ core::Status OverlaySnapshotter::SweepStale() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(active_, ec)) {
     std::string name = e.path().filename();
-    KILN_ASSIGN(auto lock, OwnerLock::Try(locks_ + "/active-" + name + ".lock",
-                                          LockMode::kExclusive));
+    KILN_ASSIGN(auto lock,
+                OwnerLock::Try(locks_ + "/active-" + name + ".lock", LockMode::kExclusive));
     if (!lock) continue;  // in use by a live process (or by this one)
     KILN_TRY(RemoveActive(e.path()));
     lock->Unlink();

@@ -32,8 +32,7 @@ core::Status EmptyDir(int dir_fd, dev_t dev, const std::string& path) {
         status = core::Fail(core::ErrorCode::kIo, "not removing " + child + ": a mount point");
         continue;
       }
-      UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                      O_CLOEXEC));
+      UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       // Directories without write/search permission for root are fine: root ignores modes.
       if (!sub.valid()) {
         status = core::Fail(Io("cannot open " + child));
@@ -59,7 +58,8 @@ core::Status RemoveTree(const std::string& path) {
     return core::Fail(Io("cannot stat " + path));
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return core::Fail(Io("cannot remove " + path));
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return core::Fail(Io("cannot remove " + path));
     return {};
   }
   if (IsMountPoint(path))

@@ -50,8 +50,8 @@ class UpperWalker {
 
  private:
   struct Child {
-    std::string name;       // in the upper dir
-    std::string tar_name;   // in the layer (".wh." added for whiteouts)
+    std::string name;      // in the upper dir
+    std::string tar_name;  // in the layer (".wh." added for whiteouts)
     struct stat st;
   };
   core::Result<std::vector<Child>> List(int dir_fd, const std::string& prefix);
@@ -111,8 +111,7 @@ core::Status UpperWalker::WalkDir(int dir_fd, const std::string& prefix) {
 
 core::Status UpperWalker::EmitDir(int parent_fd, const Child& c) {
   std::string path = upper_ + "/" + c.tar_name;
-  UniqueFd fd(::openat(parent_fd, c.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                      O_CLOEXEC));
+  UniqueFd fd(::openat(parent_fd, c.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return core::Fail(Io("cannot open", path));
   TarEntry e = Base(c, EntryType::kDirectory);
   bool opaque = false;

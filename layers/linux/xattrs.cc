@@ -17,8 +17,8 @@ core::Result<std::map<std::string, std::string>> ReadXattrs(int fd, const std::s
     ssize_t size = ::flistxattr(fd, nullptr, 0);
     if (size < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) return out;
     if (size < 0)
-      return core::Fail(core::ErrorCode::kIo, "cannot list xattrs of " + path + ": " +
-                                                  std::strerror(errno));
+      return core::Fail(core::ErrorCode::kIo,
+                        "cannot list xattrs of " + path + ": " + std::strerror(errno));
     names.resize(static_cast<size_t>(size));
     size = ::flistxattr(fd, names.data(), names.size());
     if (size >= 0) {
@@ -26,8 +26,8 @@ core::Result<std::map<std::string, std::string>> ReadXattrs(int fd, const std::s
       break;
     }
     if (errno != ERANGE)
-      return core::Fail(core::ErrorCode::kIo, "cannot list xattrs of " + path + ": " +
-                                                  std::strerror(errno));
+      return core::Fail(core::ErrorCode::kIo,
+                        "cannot list xattrs of " + path + ": " + std::strerror(errno));
   }
   for (size_t pos = 0; pos < names.size();) {
     std::string name(names.data() + pos);

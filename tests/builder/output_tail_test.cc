@@ -32,8 +32,7 @@ TEST_CASE("commands are quoted only where a shell would need it", "[unit]") {
   CHECK(QuoteCommand({"x", std::string(50, 'y')}, 10) == "x yyyyyyyy...");
 }
 
-TEST_CASE("a failed step's error says command, exit code and output, at the RUN line",
-          "[unit]") {
+TEST_CASE("a failed step's error says command, exit code and output, at the RUN line", "[unit]") {
   RunSpec spec;
   spec.argv = {"/bin/sh", "-c", "false"};
   spec.where.file = "Dockerfile";

@@ -6,6 +6,7 @@
 #include "layers/linux/overlay_snapshotter.h"
 #include "tests/builder/runc_fixture.h"
 #include "tests/layers/diff_recorder.h"
+#include "tests/layers/snapshot_guard.h"
 
 using kiln::builder::RunMount;
 using kiln::layers::OverlaySnapshotter;
@@ -22,6 +23,7 @@ TEST_CASE("a RUN step's diff holds what it changed and nothing of its mounts or 
   OverlaySnapshotter snapshotter((f.tmp / "snapshots").string());
   auto snap = snapshotter.Mount("step1", {f.rootfs.string()});
   REQUIRE(snap);
+  kiln::testing::SnapshotGuard snap_guard(snapshotter, *snap);
   auto spec = f.Spec(
       "cat /run/secrets/api > /dev/null && rm /bin/vi && echo hi > /etc/motd && "
       "ln -s motd /etc/motd.link && ln /etc/motd /etc/motd.hard && cp /bin/busybox /su && "
@@ -40,8 +42,8 @@ TEST_CASE("a RUN step's diff holds what it changed and nothing of its mounts or 
   REQUIRE(diffed);
   std::vector<std::string> names;
   for (const auto& e : diff.entries) names.push_back(e.name);
-  CHECK(names == std::vector<std::string>{"bin", "bin/.wh.vi", "etc", "etc/motd",
-                                          "etc/motd.hard", "etc/motd.link", "su"});
+  CHECK(names == std::vector<std::string>{"bin", "bin/.wh.vi", "etc", "etc/motd", "etc/motd.hard",
+                                          "etc/motd.link", "su"});
   CHECK(diff.lines[4] == "h etc/motd.hard 0644 0:0 -> etc/motd");
   CHECK((diff.entries[6].mode & 07777) == 04755);
   for (const auto& line : diff.lines) CHECK(line.find("TOP-SECRET") == std::string::npos);
@@ -58,6 +60,7 @@ TEST_CASE("a failed RUN step on a snapshot leaves no mount, container or directo
   for (const char* script : {"touch /x; exit 7", "sleep 20"}) {
     auto snap = snapshotter.Mount("failing", {f.rootfs.string()});
     REQUIRE(snap);
+    kiln::testing::SnapshotGuard snap_guard(snapshotter, *snap);
     auto spec = f.Spec(script);
     spec.rootfs = snap->rootfs;
     spec.timeout = std::chrono::seconds(1);
@@ -69,6 +72,7 @@ TEST_CASE("a failed RUN step on a snapshot leaves no mount, container or directo
   {
     auto snap = snapshotter.Mount("noshell", {f.rootfs.string()});
     REQUIRE(snap);
+    kiln::testing::SnapshotGuard snap_guard(snapshotter, *snap);
     auto spec = f.Spec("true");
     spec.argv[0] = "/bin/nosh";
     spec.rootfs = snap->rootfs;

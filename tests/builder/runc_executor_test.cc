@@ -27,8 +27,7 @@ TEST_CASE("a RUN command runs in a busybox root and streams stdout and stderr", 
   f.RequireNothingLeft();
 }
 
-TEST_CASE("env, user, groups, working dir, hostname and HOME reach the command",
-          "[integration]") {
+TEST_CASE("env, user, groups, working dir, hostname and HOME reach the command", "[integration]") {
   RuncFixture f;
   auto spec = f.Spec("echo \"$FOO|$(id -u)|$(id -g)|$(id -G)|$(pwd)|$(hostname)|$HOME|$PATH\"");
   spec.env = {"FOO=bar baz", "PATH=/bin"};

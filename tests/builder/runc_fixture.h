@@ -42,15 +42,14 @@ struct RuncFixture {
     auto list = Run({"runc", "--root", (state / "state").string(), "list", "-q"});
     CHECK(list.exit_code == 0);
     CHECK(list.out == "");
-    for (const char* dir : {"bundles", "locks"})
-      CHECK(std::filesystem::is_empty(state / dir));
+    for (const char* dir : {"bundles", "locks"}) CHECK(std::filesystem::is_empty(state / dir));
     auto mounts = Run({"findmnt", "-rn", "-o", "TARGET"});
     CHECK(mounts.out.find(tmp.path().string()) == std::string::npos);
   }
 };
 
-inline builder::RunMount Mount(builder::RunMount::Type type, std::string source,
-                              std::string target, bool read_only = false) {
+inline builder::RunMount Mount(builder::RunMount::Type type, std::string source, std::string target,
+                               bool read_only = false) {
   builder::RunMount m;
   m.type = type;
   m.source = std::move(source);

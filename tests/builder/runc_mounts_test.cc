@@ -10,8 +10,8 @@
 using kiln::builder::CacheMount;
 using kiln::builder::CacheSharing;
 using kiln::builder::RunMount;
-using kiln::testing::ReadFile;
 using kiln::testing::Mount;
+using kiln::testing::ReadFile;
 using kiln::testing::RuncFixture;
 using kiln::testing::WriteFile;
 namespace fs = std::filesystem;
@@ -25,13 +25,12 @@ std::map<std::string, std::string> Snapshot(const fs::path& root) {
        ++it) {
     struct stat st {};
     lstat(it->path().c_str(), &st);
-    out[fs::relative(it->path(), root).string()] =
-        std::to_string(st.st_mode) + "@" + std::to_string(st.st_mtim.tv_sec) + "." +
-        std::to_string(st.st_mtim.tv_nsec);
+    out[fs::relative(it->path(), root).string()] = std::to_string(st.st_mode) + "@" +
+                                                   std::to_string(st.st_mtim.tv_sec) + "." +
+                                                   std::to_string(st.st_mtim.tv_nsec);
   }
   return out;
 }
-
 
 }  // namespace
 
@@ -42,9 +41,9 @@ TEST_CASE("mount targets missing from the root leave no trace in it after the st
   fs::create_directories(f.rootfs / "run");
   auto before = Snapshot(f.rootfs);
   auto spec = f.Spec("cat /run/secrets/token; echo; ls /etc; echo x > /scratch/x; ls /scratch");
-  spec.mounts = {Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(),
-                       "/run/secrets/token"),
-                 Mount(RunMount::Type::kTmpfs, "", "/scratch")};
+  spec.mounts = {
+      Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(), "/run/secrets/token"),
+      Mount(RunMount::Type::kTmpfs, "", "/scratch")};
   auto status = f.executor.Run(spec);
   REQUIRE(status);
   CHECK(status->exit_code == 0);
@@ -53,13 +52,12 @@ TEST_CASE("mount targets missing from the root leave no trace in it after the st
   f.RequireNothingLeft();
 }
 
-TEST_CASE("a secret mount is read-only and the step cannot change the host file",
-          "[integration]") {
+TEST_CASE("a secret mount is read-only and the step cannot change the host file", "[integration]") {
   RuncFixture f;
   WriteFile(f.tmp / "secret.txt", "s3cr3t");
   auto spec = f.Spec("echo changed > /run/secrets/token");
-  spec.mounts = {Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(),
-                       "/run/secrets/token")};
+  spec.mounts = {
+      Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(), "/run/secrets/token")};
   auto status = f.executor.Run(spec);
   REQUIRE(status);
   CHECK(status->exit_code != 0);

@@ -24,8 +24,7 @@ TEST_CASE("preflight accepts linux targets of this host's architecture", "[integ
   CHECK(f.executor.Preflight(Platform::HostLinux()));
 }
 
-TEST_CASE("preflight names what is missing: a Windows host, another CPU, runc",
-          "[integration]") {
+TEST_CASE("preflight names what is missing: a Windows host, another CPU, runc", "[integration]") {
   RuncFixture f;
   auto win = f.executor.Preflight(*Platform::Parse("windows/amd64:10.0.20348"));
   REQUIRE_FALSE(win);
@@ -65,8 +64,7 @@ TEST_CASE("preflight without root says root is needed", "[integration]") {
   CHECK_THAT(std::string(buf), Catch::Contains("need root"));
 }
 
-TEST_CASE("leftovers of a killed kiln process are removed by the next preflight",
-          "[integration]") {
+TEST_CASE("leftovers of a killed kiln process are removed by the next preflight", "[integration]") {
   RuncFixture f;
   pid_t pid = fork();
   if (pid == 0) {  // a "kiln" that gets killed mid-step

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
   size_t sep = rest.find("\n--\n");
   std::string_view passwd = rest.substr(0, sep);
-  std::string_view group = sep == std::string_view::npos ? std::string_view() : rest.substr(sep + 4);
+  std::string_view group =
+      sep == std::string_view::npos ? std::string_view() : rest.substr(sep + 4);
   auto resolved = kiln::builder::ResolveUser(user, passwd, group);
   if (resolved && user.empty() && resolved->uid != 0) __builtin_trap();
   return 0;

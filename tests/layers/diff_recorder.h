@@ -46,13 +46,20 @@ class DiffRecorder : public layers::DiffSink {
  private:
   static char Letter(layers::EntryType t) {
     switch (t) {
-      case layers::EntryType::kFile: return 'f';
-      case layers::EntryType::kHardLink: return 'h';
-      case layers::EntryType::kSymlink: return 'l';
-      case layers::EntryType::kCharDevice: return 'c';
-      case layers::EntryType::kBlockDevice: return 'b';
-      case layers::EntryType::kDirectory: return 'd';
-      case layers::EntryType::kFifo: return 'p';
+      case layers::EntryType::kFile:
+        return 'f';
+      case layers::EntryType::kHardLink:
+        return 'h';
+      case layers::EntryType::kSymlink:
+        return 'l';
+      case layers::EntryType::kCharDevice:
+        return 'c';
+      case layers::EntryType::kBlockDevice:
+        return 'b';
+      case layers::EntryType::kDirectory:
+        return 'd';
+      case layers::EntryType::kFifo:
+        return 'p';
     }
     return '?';
   }

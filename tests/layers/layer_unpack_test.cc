@@ -27,14 +27,15 @@ namespace {
 // Writes layer.tar with python's tarfile (an independent writer): `body` adds members to `t`
 // with the helper add(name, type, **fields). Returns the tar's sha256 (its diff_id).
 Digest PythonTar(const fs::path& dir, const std::string& body) {
-  std::string script = "import io, tarfile\n"
-                       "t = tarfile.open('layer.tar', 'w', format=tarfile.PAX_FORMAT)\n"
-                       "def add(name, type=tarfile.REGTYPE, data=b'', **kw):\n"
-                       "    i = tarfile.TarInfo(name); i.type = type; i.size = len(data)\n"
-                       "    i.mtime = kw.pop('mtime', 1700000000); i.mode = kw.pop('mode', 0o644)\n"
-                       "    for k, v in kw.items(): setattr(i, k, v)\n"
-                       "    t.addfile(i, io.BytesIO(data) if data else None)\n" +
-                       body + "\nt.close()\n";
+  std::string script =
+      "import io, tarfile\n"
+      "t = tarfile.open('layer.tar', 'w', format=tarfile.PAX_FORMAT)\n"
+      "def add(name, type=tarfile.REGTYPE, data=b'', **kw):\n"
+      "    i = tarfile.TarInfo(name); i.type = type; i.size = len(data)\n"
+      "    i.mtime = kw.pop('mtime', 1700000000); i.mode = kw.pop('mode', 0o644)\n"
+      "    for k, v in kw.items(): setattr(i, k, v)\n"
+      "    t.addfile(i, io.BytesIO(data) if data else None)\n" +
+      body + "\nt.close()\n";
   kiln::testing::WriteFile(dir / "make.py", script);
   auto r = Shell("cd '" + dir.string() + "' && python3 make.py && gzip -kf layer.tar");
   INFO(r.err);
@@ -109,7 +110,9 @@ TEST_CASE("entries that would escape the layer directory are refused", "[integra
   fs::create_directories(tmp / "victim");
   for (const char* body :
        {"add('../escape', data=b'x')", "add('/abs', data=b'x')",
-        "add('lnk', tarfile.SYMTYPE, linkname='" "/tmp" "')\nadd('lnk/x', data=b'x')",
+        "add('lnk', tarfile.SYMTYPE, linkname='"
+        "/tmp"
+        "')\nadd('lnk/x', data=b'x')",
         "add('up', tarfile.SYMTYPE, linkname='..')\nadd('up/victim/x', data=b'x')",
         "add('h', tarfile.LNKTYPE, linkname='../victim/y')"}) {
     auto diff_id = PythonTar(tmp.path(), body);

@@ -15,6 +15,7 @@
 #include "layers/fs_util.h"
 #include "layers/linux/overlay_mount.h"
 #include "tests/layers/diff_recorder.h"
+#include "tests/layers/snapshot_guard.h"
 #include "tests/support/test_env.h"
 
 using kiln::layers::OverlaySnapshotter;
@@ -56,24 +57,26 @@ using Lines = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("creating, changing and deleting files shows as entries and whiteouts",
-          "[integration]") {
+TEST_CASE("creating, changing and deleting files shows as entries and whiteouts", "[integration]") {
   Fixture f;
   auto lower = f.tmp / "base";
-  f.Sh(f.tmp.path(), "mkdir -p base/data base/etc && printf old > base/data/old.txt && "
-              "printf gone > base/data/gone.txt && printf keep > base/data/keep && "
-              "chmod 0640 base/data/old.txt && touch -d @1000000000 base/data base/etc");
+  f.Sh(f.tmp.path(),
+       "mkdir -p base/data base/etc && printf old > base/data/old.txt && "
+       "printf gone > base/data/gone.txt && printf keep > base/data/keep && "
+       "chmod 0640 base/data/old.txt && touch -d @1000000000 base/data base/etc");
   auto s = f.snapshotter.Mount("k1", {lower.string()});
   REQUIRE(s);
-  f.Sh(s->rootfs, "printf new > data/old.txt; rm data/gone.txt; mkdir -p new/sub; "
-                  "printf hi > new/sub/f; touch -d @1000000000 new new/sub new/sub/f data");
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
+  f.Sh(s->rootfs,
+       "printf new > data/old.txt; rm data/gone.txt; mkdir -p new/sub; "
+       "printf hi > new/sub/f; touch -d @1000000000 new new/sub new/sub/f data");
   CHECK(f.Diff(*s) == Lines{"d data 0755 0:0", "f data/.wh.gone.txt 0600 0:0 0",
                             "f data/old.txt 0640 0:0 3 =new", "d new 0755 0:0",
                             "d new/sub 0755 0:0", "f new/sub/f 0644 0:0 2 =hi"});
   REQUIRE(f.snapshotter.Remove(*s));
   CHECK_FALSE(f.Mounted());
   CHECK_FALSE(fs::exists(s->scratch));
-  CHECK(f.snapshotter.Remove(*s));  // twice is fine
+  CHECK(f.snapshotter.Remove(*s));             // twice is fine
   CHECK(fs::exists(lower / "data/gone.txt"));  // the lower layer is never touched
 }
 
@@ -82,9 +85,10 @@ TEST_CASE("a directory replaced over a lower one becomes opaque", "[integration]
   f.Sh(f.tmp.path(), "mkdir -p base/opq && touch base/opq/a base/opq/b");
   auto s = f.snapshotter.Mount("k2", {(f.tmp / "base").string()});
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   f.Sh(s->rootfs, "rm -rf opq; mkdir opq; printf c > opq/c; chmod 0750 opq");
-  CHECK(f.Diff(*s) == Lines{"d opq 0750 0:0", "f opq/.wh..wh..opq 0750 0:0 0",
-                            "f opq/c 0644 0:0 1 =c"});
+  CHECK(f.Diff(*s) ==
+        Lines{"d opq 0750 0:0", "f opq/.wh..wh..opq 0750 0:0 0", "f opq/c 0644 0:0 1 =c"});
   REQUIRE(f.snapshotter.Remove(*s));
 }
 
@@ -94,6 +98,7 @@ TEST_CASE("symlinks, hard links, setuid bits, owners, xattrs and special files a
   fs::create_directories(f.tmp / "base");
   auto s = f.snapshotter.Mount("k3", {(f.tmp / "base").string()});
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   f.Sh(s->rootfs,
        "printf x > a; ln a b; ln a c; ln -s a link; printf s > suid; chown 1000:50 suid; "
        "chmod 4755 suid; printf g > sgid; chmod 2711 sgid; mkdir sticky; chmod 1777 sticky; "
@@ -101,8 +106,8 @@ TEST_CASE("symlinks, hard links, setuid bits, owners, xattrs and special files a
   REQUIRE(setxattr((fs::path(s->rootfs) / "a").c_str(), "user.note", "hello", 5, 0) == 0);
   CHECK(f.Diff(*s) == Lines{"f a 0644 0:0 1 =x user.note=hello", "h b 0644 0:0 -> a",
                             "h c 0644 0:0 -> a", "p fifo 0644 0:0", "l link 0777 0:0 -> a",
-                            "c null 0644 0:0 1,3", "f sgid 2711 0:0 1 =g",
-                            "d sticky 1777 0:0", "f suid 4755 1000:50 1 =s"});
+                            "c null 0644 0:0 1,3", "f sgid 2711 0:0 1 =g", "d sticky 1777 0:0",
+                            "f suid 4755 1000:50 1 =s"});
   REQUIRE(f.snapshotter.Remove(*s));
 }
 
@@ -111,10 +116,12 @@ TEST_CASE("directories overlayfs only copied up are left out of the diff", "[int
   f.Sh(f.tmp.path(), "mkdir -p base/etc/deep base/run && touch base/etc/deep/f");
   auto s = f.snapshotter.Mount("k4", {(f.tmp / "base").string()});
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   // chown to the same owner copies etc and etc/deep up without changing them; a mount target
   // made and removed in run, with run's mtime put back, does the same.
-  f.Sh(s->rootfs, "chown root:root etc/deep; m=$(stat -c %y run); mkdir run/secrets; "
-                  "rmdir run/secrets; touch -d \"$m\" run");
+  f.Sh(s->rootfs,
+       "chown root:root etc/deep; m=$(stat -c %y run); mkdir run/secrets; "
+       "rmdir run/secrets; touch -d \"$m\" run");
   CHECK(fs::exists(fs::path(s->scratch) / "etc/deep"));
   CHECK(fs::exists(fs::path(s->scratch) / "run"));
   CHECK(f.Diff(*s) == Lines{"d etc 0755 0:0"});  // has a child in the upper dir, so kept
@@ -127,6 +134,7 @@ TEST_CASE("a snapshot over no layers is an empty writable root", "[integration]"
   Fixture f;
   auto s = f.snapshotter.Mount("scratch", {});
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   CHECK(fs::is_empty(s->rootfs));
   f.Sh(s->rootfs, "printf 1 > one");
   CHECK(f.Diff(*s) == Lines{"f one 0644 0:0 1 =1"});
@@ -144,9 +152,10 @@ TEST_CASE("lower layers stack topmost first, up to overlayfs's limit of 500", "[
     if (i == 499) kiln::testing::WriteFile(dir / "bottom", "b");
     lowers.insert(lowers.begin(), dir.string());  // layer499 ends up last: the bottom
   }
-  std::reverse(lowers.begin(), lowers.end());     // layer0 first: the top
+  std::reverse(lowers.begin(), lowers.end());  // layer0 first: the top
   auto s = f.snapshotter.Mount("many", lowers);
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   CHECK(kiln::testing::ReadFile(fs::path(s->rootfs) / "who") == "0");
   CHECK(kiln::testing::ReadFile(fs::path(s->rootfs) / "bottom") == "b");
   REQUIRE(f.snapshotter.Remove(*s));
@@ -161,6 +170,7 @@ TEST_CASE("an active key cannot be mounted twice", "[integration]") {
   Fixture f;
   auto s = f.snapshotter.Mount("same", {});
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   auto again = f.snapshotter.Mount("same", {});
   REQUIRE_FALSE(again);
   CHECK(again.error().code == kiln::core::ErrorCode::kConflict);
@@ -217,8 +227,8 @@ class DirOpener : public kiln::layers::LayerOpener {
 kiln::layers::SnapshotLayer GnuTarLayer(const fs::path& dir, const fs::path& blobs) {
   fs::create_directories(blobs);
   auto tar = blobs / "tmp.tar";
-  auto r = Shell("tar --xattrs --numeric-owner -C '" + dir.string() + "' -cf '" + tar.string() +
-                 "' .");
+  auto r =
+      Shell("tar --xattrs --numeric-owner -C '" + dir.string() + "' -cf '" + tar.string() + "' .");
   REQUIRE(r.exit_code == 0);
   auto diff_id = kiln::core::Digest::Sha256Of(kiln::testing::ReadFile(tar));
   auto gz = blobs / (diff_id.hex() + ".tar.gz");
@@ -233,15 +243,17 @@ kiln::layers::SnapshotLayer GnuTarLayer(const fs::path& dir, const fs::path& blo
 TEST_CASE("prepare unpacks each parent once and stacks them with whiteouts applied",
           "[integration]") {
   Fixture f;
-  f.Sh(f.tmp.path(), "mkdir -p l1/etc l1/opq l2/opq && printf 1 > l1/etc/a && printf 1 > l1/etc/b"
-                     " && touch l1/opq/old && touch l2/etc.keep l2/.wh.etc l2/opq/.wh..wh..opq"
-                     " && printf new > l2/opq/new && mkdir l2/etc2");
+  f.Sh(f.tmp.path(),
+       "mkdir -p l1/etc l1/opq l2/opq && printf 1 > l1/etc/a && printf 1 > l1/etc/b"
+       " && touch l1/opq/old && touch l2/etc.keep l2/.wh.etc l2/opq/.wh..wh..opq"
+       " && printf new > l2/opq/new && mkdir l2/etc2");
   auto bottom = GnuTarLayer(f.tmp / "l1", f.tmp / "blobs");
   auto top = GnuTarLayer(f.tmp / "l2", f.tmp / "blobs");
   DirOpener opener(f.tmp / "blobs");
   auto s = f.snapshotter.Prepare("p1", {bottom, top}, opener);
   INFO((s ? "" : s.error().message));
   REQUIRE(s);
+  kiln::testing::SnapshotGuard s_guard(f.snapshotter, *s);
   CHECK(opener.opens == 2);
   CHECK_FALSE(fs::exists(fs::path(s->rootfs) / "etc"));  // whited out by the top layer
   CHECK(fs::exists(fs::path(s->rootfs) / "etc.keep"));
@@ -249,6 +261,7 @@ TEST_CASE("prepare unpacks each parent once and stacks them with whiteouts appli
   CHECK_FALSE(fs::exists(fs::path(s->rootfs) / "opq/old"));  // opaque in the top layer
   auto again = f.snapshotter.Prepare("p2", {bottom}, opener);
   REQUIRE(again);
+  kiln::testing::SnapshotGuard again_guard(f.snapshotter, *again);
   CHECK(opener.opens == 2);  // cached
   CHECK(kiln::testing::ReadFile(fs::path(again->rootfs) / "etc/a") == "1");
   REQUIRE(f.snapshotter.Remove(*s));
@@ -263,7 +276,8 @@ TEST_CASE("a layer that fails to unpack leaves no half-written directory", "[int
   fs::create_directories(f.tmp / "blobs");
   auto gz = f.tmp / "blobs" / (bad.diff_id.hex() + ".tar.gz");
   REQUIRE(Shell("mkdir -p '" + (f.tmp / "x").string() + "' && tar -C '" + (f.tmp / "x").string() +
-                "' -czf '" + gz.string() + "' .").exit_code == 0);
+                "' -czf '" + gz.string() + "' .")
+              .exit_code == 0);
   DirOpener opener(f.tmp / "blobs");
   auto s = f.snapshotter.Prepare("bad", {bad}, opener);
   REQUIRE_FALSE(s);
