@@ -243,6 +243,41 @@ TEST_CASE("symlinks of lower layers are resolved inside the root, never outside"
   CHECK(d.OutsideIntact());
 }
 
+TEST_CASE("entries over lower symlinks replace the links and never touch their targets",
+          "[unit]") {
+  Sandbox s;
+  // A lower layer left absolute symlinks to a file and to a directory outside the root.
+  fs::create_symlink(s.outside / "keep", s.root / "file");
+  fs::create_symlink(s.outside, s.root / "dir");
+  fs::create_symlink(s.outside / "keep", s.root / "gone");
+  fs::create_symlink(s.outside / "keep", s.root / "linked");
+  fs::permissions(s.outside, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  TarEntry dir = E(EntryType::kDirectory, "dir");
+  dir.mode = 0700;
+  dir.mtime = {1000, 0};
+  TarEntry file = E(EntryType::kFile, "file", "", 2);
+  file.mode = 0600;
+  auto r = Apply(WriteTar({{dir, ""},
+                           {file, "in"},
+                           {E(EntryType::kFile, ".wh.gone"), ""},
+                           {E(EntryType::kHardLink, "hard", "linked"), ""}}),
+                 s.root);
+  REQUIRE_OK(r);
+  CHECK(s.OutsideIntact());
+  struct stat st;
+  REQUIRE(stat(s.outside.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0744);  // not chmod'ed through "dir"
+  CHECK(st.st_mtime != 1000);           // nor its times
+  REQUIRE(stat((s.outside / "keep").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) != 0600);
+  CHECK(fs::is_directory(fs::symlink_status(s.root / "dir")));
+  CHECK(fs::is_regular_file(fs::symlink_status(s.root / "file")));
+  CHECK(testing::ReadFile(s.root / "file") == "in");
+  CHECK_FALSE(fs::exists(fs::symlink_status(s.root / "gone")));
+  // A hard link to a lower symlink links the symlink itself, not what it points to.
+  CHECK(fs::is_symlink(fs::symlink_status(s.root / "hard")));
+}
+
 TEST_CASE("truncated layers and decompression bombs stop with a clear error", "[unit]") {
   Sandbox s;
   std::string tar = WriteTar({{E(EntryType::kFile, "f", "", 5000), std::string(5000, 'x')}});
