@@ -1,0 +1,44 @@
+// The build cache: step cache key -> the layer the step produced. Keys chain the parent state,
+// the expanded instruction and (for COPY/ADD) the content hashes of the sources, so a rebuild
+// with nothing changed reuses every layer and a changed file reruns only the steps after it.
+// Records live in <store>/cache/steps/<key>.json; a record whose blob left the store misses.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/image.h"
+#include "layers/blob_store.h"
+
+namespace kiln::builder {
+
+struct CachedLayer {
+  core::Descriptor blob;  // compressed layer
+  core::Digest diff_id;
+  uint64_t tar_size = 0;
+};
+
+class BuildCache {
+ public:
+  // `dir` = <store>/cache; `enabled` false (--no-cache) makes every lookup miss but still
+  // records results, so the next build can use them.
+  BuildCache(std::string dir, bool enabled) : dir_(std::move(dir)), enabled_(enabled) {}
+
+  // The key of a state derived from `parent` by a step described by `material`.
+  static core::Digest Chain(const core::Digest& parent, std::string_view material);
+
+  // The layer recorded for `key`, if the record exists and its blob is in `store`.
+  std::optional<CachedLayer> Lookup(const core::Digest& key, layers::BlobStore& store) const;
+  // Records (atomically) that `key` produced `layer`.
+  core::Status Record(const core::Digest& key, const CachedLayer& layer) const;
+
+ private:
+  std::string Path(const core::Digest& key) const;
+  std::string dir_;
+  bool enabled_;
+};
+
+}  // namespace kiln::builder

@@ -1,0 +1,246 @@
+#include "builder/build_context.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "builder/target_path.h"
+#include "core/cancel.h"
+#include "core/image.h"
+#include "layers/fs_util.h"
+
+namespace kiln::builder {
+namespace {
+
+using core::ErrorCode;
+
+std::unexpected<core::Error> NotFound(std::string_view source) {
+  return core::Fail(ErrorCode::kNotFound,
+                    "\"" + std::string(source) +
+                        "\": file not found in build context or excluded by .dockerignore");
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+}  // namespace
+
+bool HasWildcard(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
+
+bool MatchComponent(std::string_view pattern, std::string_view name) {
+  std::string p(pattern), n(name);
+  return fnmatch(p.c_str(), n.c_str(), 0) == 0;
+}
+
+core::Result<std::unique_ptr<BuildContext>> BuildContext::Open(const std::string& dir,
+                                                              IgnoreRules ignore,
+                                                              std::string memo_path) {
+  char resolved[PATH_MAX];
+  if (!realpath(dir.c_str(), resolved))
+    return core::Fail(ErrorCode::kNotFound, "build context \"" + dir + "\": " + std::strerror(errno));
+  struct stat st;
+  if (stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+    return core::Fail(ErrorCode::kInvalidInput, "build context \"" + dir + "\" is not a directory");
+  std::unique_ptr<BuildContext> ctx(new BuildContext());
+  ctx->root_ = resolved;
+  ctx->ignore_ = std::move(ignore);
+  ctx->memo_path_ = std::move(memo_path);
+  if (!ctx->memo_path_.empty()) {
+    if (auto text = layers::ReadFileToString(ctx->memo_path_, 256 << 20)) {
+      core::Json j = core::Json::parse(*text, nullptr, false);
+      if (j.is_object()) {
+        for (const auto& [rel, v] : j.items()) {
+          if (!v.is_array() || v.size() != 5) continue;
+          ctx->memo_[rel] = Memo{v[0].get<uint64_t>(), v[1].get<int64_t>(), v[2].get<int64_t>(),
+                                 v[3].get<uint64_t>(), v[4].get<std::string>()};
+        }
+      }
+    }
+  }
+  return ctx;
+}
+
+BuildContext::~BuildContext() = default;
+
+bool BuildContext::Excluded(std::string_view rel) const {
+  if (rel.empty() || !ignore_.excluded) return false;
+  return ignore_.excluded(rel);
+}
+
+core::Result<ContextEntry> BuildContext::Stat(const std::string& rel, bool follow) const {
+  ContextEntry e;
+  e.rel = rel;
+  e.host_path = rel.empty() ? root_ : root_ + "/" + rel;
+  struct stat st;
+  if (lstat(e.host_path.c_str(), &st) != 0) return NotFound(rel);
+  if (S_ISLNK(st.st_mode)) {
+    char buf[PATH_MAX];
+    ssize_t n = readlink(e.host_path.c_str(), buf, sizeof buf);
+    if (n < 0) return layers::ErrnoError("reading link", e.host_path);
+    e.link_target.assign(buf, n);
+    if (follow) {
+      // Resolve inside the context: an absolute target is relative to the context root.
+      std::string base = rel.find('/') == std::string::npos ? "" : rel.substr(0, rel.rfind('/'));
+      std::string target = e.link_target[0] == '/' ? CleanPath(e.link_target)
+                                                   : CleanPath("/" + Join(base, e.link_target));
+      auto resolved = Stat(target == "/" ? "" : target.substr(1), true);
+      if (!resolved) return resolved;
+      resolved->rel = rel;  // keep the name the user wrote
+      return resolved;
+    }
+  }
+  e.type = S_ISDIR(st.st_mode)   ? ContextEntry::Type::kDir
+           : S_ISLNK(st.st_mode) ? ContextEntry::Type::kSymlink
+                                 : ContextEntry::Type::kFile;
+  if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode))
+    return core::Fail(ErrorCode::kUnsupported, "\"" + rel + "\" is not a file, directory or link");
+  e.mode = st.st_mode & 07777;
+  e.size = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  e.mtime_sec = st.st_mtim.tv_sec;
+  e.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  e.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+  e.dev = st.st_dev;
+  e.ino = st.st_ino;
+  e.nlink = st.st_nlink;
+  return e;
+}
+
+core::Status BuildContext::Expand(const std::vector<std::string>& parts, size_t index,
+                                  const std::string& rel, std::vector<ContextEntry>& out) const {
+  if (index == parts.size()) {
+    if (Excluded(rel)) return {};
+    auto e = Stat(rel, /*follow=*/true);
+    if (e) out.push_back(std::move(*e));
+    return {};
+  }
+  const std::string& part = parts[index];
+  if (!HasWildcard(part)) return Expand(parts, index + 1, Join(rel, part), out);
+  std::string dir = rel.empty() ? root_ : root_ + "/" + rel;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return {};
+  std::vector<std::string> names;
+  while (dirent* de = readdir(d)) {
+    std::string name = de->d_name;
+    if (name == "." || name == "..") continue;
+    if (MatchComponent(part, name)) names.push_back(name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) KILN_TRY(Expand(parts, index + 1, Join(rel, name), out));
+  return {};
+}
+
+core::Result<std::vector<ContextEntry>> BuildContext::Match(std::string_view source) const {
+  std::string cleaned = CleanPath("/" + std::string(source));
+  // CleanPath clamps ".." at the root; detect a climb by comparing component counts.
+  int depth = 0;
+  for (const auto& p : SplitPath(source)) {
+    if (p == "..") {
+      if (--depth < 0)
+        return core::Fail(ErrorCode::kInvalidInput,
+                          "\"" + std::string(source) + "\": forbidden path outside the build context");
+    } else if (p != ".") {
+      ++depth;
+    }
+  }
+  std::vector<ContextEntry> out;
+  KILN_TRY(Expand(SplitPath(cleaned), 0, "", out));
+  if (out.empty()) return NotFound(source);
+  return out;
+}
+
+core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& dir) const {
+  std::vector<ContextEntry> out;
+  std::vector<std::string> stack{dir.rel};
+  while (!stack.empty()) {
+    KILN_TRY(core::CheckCancelled());
+    std::string rel = std::move(stack.back());
+    stack.pop_back();
+    std::string path = rel.empty() ? root_ : root_ + "/" + rel;
+    DIR* d = opendir(path.c_str());
+    if (!d) return layers::ErrnoError("reading directory", path);
+    std::vector<std::string> names;
+    while (dirent* de = readdir(d)) {
+      std::string name = de->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end(), std::greater<>());  // popped in ascending order
+    std::vector<std::string> subdirs;
+    for (const auto& name : names) {
+      std::string child = Join(rel, name);
+      bool excluded = Excluded(child);
+      auto e = Stat(child, /*follow=*/false);
+      if (!e) {
+        if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
+        return std::unexpected(e.error());
+      }
+      if (e->type == ContextEntry::Type::kDir && (!excluded || ignore_.has_exceptions))
+        subdirs.push_back(child);
+      if (!excluded) out.push_back(std::move(*e));
+    }
+    for (auto& s : subdirs) stack.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.rel < b.rel; });
+  return out;
+}
+
+core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
+  {
+    std::lock_guard lock(mu_);
+    auto it = memo_.find(file.rel);
+    int64_t mtime_ns = file.mtime_sec * 1000000000LL + file.mtime_nsec;
+    if (it != memo_.end() && it->second.size == file.size && it->second.mtime_ns == mtime_ns &&
+        it->second.ctime_ns == file.ctime_ns && it->second.ino == file.ino) {
+      if (auto d = core::Digest::Parse(it->second.digest)) return *d;
+    }
+  }
+  int fd = open(file.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return layers::ErrnoError("opening", file.host_path);
+  layers::FdReader reader(fd, file.host_path);
+  core::Hasher hasher;
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    KILN_ASSIGN(size_t n, reader.Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    hasher.Update(buf.data(), n);
+  }
+  core::Digest digest = hasher.Finish();
+  std::lock_guard lock(mu_);
+  memo_[file.rel] = Memo{file.size, file.mtime_sec * 1000000000LL + file.mtime_nsec, file.ctime_ns,
+                         static_cast<uint64_t>(file.ino), digest.ToString()};
+  memo_dirty_ = true;
+  return digest;
+}
+
+core::Status BuildContext::SaveMemo() const {
+  std::lock_guard lock(mu_);
+  if (memo_path_.empty() || !memo_dirty_) return {};
+  core::Json j = core::Json::object();
+  for (const auto& [rel, m] : memo_)
+    j[rel] = core::Json::array({m.size, m.mtime_ns, m.ctime_ns, m.ino, m.digest});
+  auto slash = memo_path_.rfind('/');
+  if (slash != std::string::npos) KILN_TRY(layers::MakeDirs(memo_path_.substr(0, slash)));
+  KILN_TRY(layers::WriteFileAtomic(memo_path_, j.dump()));
+  memo_dirty_ = false;
+  return {};
+}
+
+}  // namespace kiln::builder

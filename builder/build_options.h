@@ -1,0 +1,69 @@
+// What `kiln build` is asked to do: context, Dockerfile, args, target, platforms, outputs,
+// cache and reproducibility settings. Filled by cli/cmd_build.cc, read by builder/.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/platform.h"
+#include "core/progress.h"
+#include "registry/client.h"
+
+namespace kiln::builder {
+
+// --build-context NAME=oci-layout://PATH[:TAG|@DIGEST] | docker-image://REF | DIR
+struct ContextOverride {
+  enum class Kind { kOciLayout, kDockerImage, kLocalDir };
+  std::string name;   // what FROM / COPY --from write
+  Kind kind = Kind::kLocalDir;
+  std::string value;  // layout path (with :tag/@digest), image reference, or directory
+};
+
+// --output type=oci|docker|registry|local,dest=...,name=...
+struct OutputSpec {
+  enum class Type { kOci, kDocker, kRegistry };
+  Type type = Type::kOci;
+  std::string dest;                          // file (.tar) or directory
+  std::vector<std::string> names;            // registry: name=... (else the -t names)
+  std::map<std::string, std::string> attrs;  // everything given, for messages
+};
+
+// --secret id=ID,src=PATH | id=ID,env=VAR
+struct SecretSpec {
+  std::string id;
+  std::string src;  // file on the host
+  std::string env;  // or an environment variable of kiln's process
+};
+
+struct BuildOptions {
+  std::string context_dir = ".";
+  std::string dockerfile;  // path; empty = <context>/Dockerfile
+  std::vector<std::string> tags;
+  std::vector<std::pair<std::string, std::string>> build_args;  // in command-line order
+  std::string target;      // stage name or index; empty = last stage
+  std::vector<core::Platform> platforms;  // empty = derived from the base image
+  bool no_cache = false;
+  bool pull = false;       // resolve bases from their registry even when in the local store
+  bool push = false;
+  bool print_graph = false;
+  bool minimize = false;
+  std::vector<OutputSpec> outputs;
+  std::vector<ContextOverride> contexts;
+  std::vector<SecretSpec> secrets;
+  std::map<std::string, std::string> labels;  // --label
+  std::string iidfile;
+  std::string metadata_file;
+  std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH
+  std::string compression = "gzip";          // gzip | zstd | none
+  int compression_level = -1;
+  int step_timeout_seconds = 0;              // 0 = none (RUN steps)
+  std::string store_root;
+  registry::ClientOptions registry;  // from the global flags (cli/registry_flags.h)
+  core::ProgressSink* progress = nullptr;
+};
+
+}  // namespace kiln::builder

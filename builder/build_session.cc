@@ -1,0 +1,81 @@
+#include "builder/build_session.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/cancel.h"
+#include "layers/compression.h"
+#include "layers/fs_util.h"
+#include "layers/apply_layer.h"
+
+namespace kiln::builder {
+
+BuildSession::BuildSession(const BuildOptions& options, layers::Store& store,
+                           const parser::Dockerfile& dockerfile, BuildContext& context,
+                           ImageSource& images, BuildArgs& args)
+    : options_(options),
+      store_(store),
+      dockerfile_(dockerfile),
+      context_(context),
+      images_(images),
+      args_(args),
+      cache_(store.cache_dir(), !options.no_cache),
+      progress_(options.progress ? options.progress : &core::NullProgress()) {
+  created_time_ = options.source_date_epoch
+                      ? *options.source_date_epoch
+                      : std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+}
+
+BuildSession::~BuildSession() {
+  for (const auto& dir : scratch_) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
+void BuildSession::SetRunSupport(std::unique_ptr<Executor> executor,
+                                 std::unique_ptr<layers::Snapshotter> snapshotter) {
+  executor_ = std::move(executor);
+  snapshotter_ = std::move(snapshotter);
+}
+
+std::string BuildSession::NextTaskId() { return "#" + std::to_string(++task_counter_); }
+
+core::Result<std::string> BuildSession::ScratchDir(std::string_view purpose) {
+  KILN_TRY(layers::MakeDirs(store_.tmp_dir()));
+  std::string tmpl = store_.tmp_dir() + "/build-" + std::string(purpose) + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) return layers::ErrnoError("creating scratch directory", tmpl);
+  std::lock_guard lock(mu_);
+  scratch_.push_back(tmpl);
+  return tmpl;
+}
+
+core::Result<std::string> BuildSession::Flatten(const ImageState& state) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = flattened_.find(state.key.hex()); it != flattened_.end()) return it->second;
+  }
+  KILN_ASSIGN(std::string dir, ScratchDir("fs"));
+  layers::LayerFlavor flavor =
+      state.windows() ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux;
+  for (size_t i = 0; i < state.layers.size(); ++i) {
+    KILN_TRY(core::CheckCancelled());
+    const core::Descriptor& layer = state.layers[i];
+    KILN_TRY(images_.EnsureLocal(layer, i < state.origins.size() ? state.origins[i] : LayerOrigin{}));
+    KILN_ASSIGN(auto blob, store_.Open(layer.digest));
+    layers::ApplyOptions options;
+    options.flavor = flavor;
+    auto applied = layers::ApplyLayerBlob(*blob, dir, options);
+    if (!applied)
+      return core::Fail(applied.error().Wrap("unpacking layer " + layer.digest.ToString()));
+  }
+  std::lock_guard lock(mu_);
+  flattened_[state.key.hex()] = dir;
+  return dir;
+}
+
+}  // namespace kiln::builder

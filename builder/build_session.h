@@ -1,0 +1,78 @@
+// What every stage of one `kiln build` shares: options, the local store, the build cache, the
+// context, base-image resolution, build args, the RUN executor/snapshotter, progress, and
+// scratch directories (flattened stages for COPY --from), removed when the build ends.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "builder/build_cache.h"
+#include "builder/build_context.h"
+#include "builder/build_options.h"
+#include "builder/executor.h"
+#include "builder/image_source.h"
+#include "builder/image_state.h"
+#include "builder/stage_vars.h"
+#include "core/progress.h"
+#include "layers/snapshotter.h"
+#include "layers/store.h"
+#include "parser/dockerfile.h"
+
+namespace kiln::builder {
+
+class BuildSession {
+ public:
+  BuildSession(const BuildOptions& options, layers::Store& store, const parser::Dockerfile& dockerfile,
+               BuildContext& context, ImageSource& images, BuildArgs& args);
+  ~BuildSession();
+
+  const BuildOptions& options() const { return options_; }
+  layers::Store& store() { return store_; }
+  const parser::Dockerfile& dockerfile() const { return dockerfile_; }
+  BuildContext& context() { return context_; }
+  ImageSource& images() { return images_; }
+  BuildArgs& args() { return args_; }
+  const BuildCache& cache() const { return cache_; }
+  core::ProgressSink& progress() { return *progress_; }
+
+  // RUN support; null when this host has none for the target (checked before any work).
+  Executor* executor() { return executor_.get(); }
+  layers::Snapshotter* snapshotter() { return snapshotter_.get(); }
+  void SetRunSupport(std::unique_ptr<Executor> executor,
+                     std::unique_ptr<layers::Snapshotter> snapshotter);
+
+  // The time written into configs and history: SOURCE_DATE_EPOCH, else the build's start.
+  int64_t created_time() const { return created_time_; }
+
+  // The filesystem of a built stage or an image, unpacked once into a scratch directory (for
+  // COPY --from); Windows images unpack Files/ as the root. Keyed by the state's cache key.
+  core::Result<std::string> Flatten(const ImageState& state);
+
+  // A fresh scratch directory under the store's tmp/, removed with the session.
+  core::Result<std::string> ScratchDir(std::string_view purpose);
+
+  // Unique ids for progress events.
+  std::string NextTaskId();
+
+ private:
+  const BuildOptions& options_;
+  layers::Store& store_;
+  const parser::Dockerfile& dockerfile_;
+  BuildContext& context_;
+  ImageSource& images_;
+  BuildArgs& args_;
+  BuildCache cache_;
+  core::ProgressSink* progress_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<layers::Snapshotter> snapshotter_;
+  int64_t created_time_ = 0;
+  std::mutex mu_;
+  std::map<std::string, std::string> flattened_;  // state key -> dir
+  std::vector<std::string> scratch_;
+  std::atomic<int> task_counter_{0};
+};
+
+}  // namespace kiln::builder

@@ -1,0 +1,111 @@
+#include "builder/image_output.h"
+
+#include <set>
+
+#include "builder/image_export.h"
+#include "core/media_types.h"
+#include "layers/fs_util.h"
+#include "layers/local_image.h"
+
+namespace kiln::builder {
+namespace {
+
+namespace media = core::media;
+
+// Stores one platform's config and manifest; the layers are the state's (base layers need not
+// be local: the store knows where they come from).
+core::Result<core::Descriptor> WriteImage(BuildSession& session, const ImageState& state,
+                                          BuildResult& result) {
+  layers::Store& store = session.store();
+  core::ImageConfig config = state.config;
+  config.created = core::Rfc3339(session.created_time());
+  for (const auto& [k, v] : session.options().labels) config.config.labels[k] = v;
+  std::vector<core::Descriptor> layer_descs;
+  for (size_t i = 0; i < state.layers.size(); ++i) {
+    core::Descriptor layer = state.layers[i];
+    layer.media_type = OciLayerMediaType(layer.media_type);
+    layer.urls.clear();
+    if (i < state.origins.size() && !state.origins[i].layout_dir.empty())
+      KILN_TRY(session.images().EnsureLocal(state.layers[i], state.origins[i]));
+    layer_descs.push_back(std::move(layer));
+  }
+  KILN_ASSIGN(core::Descriptor manifest, layers::PutImage(store, config, layer_descs));
+  KILN_ASSIGN(layers::LocalImage stored, layers::LoadImage(store, manifest));
+  BuiltImage image;
+  image.platform = config.platform();
+  image.manifest = manifest;
+  image.config = stored.manifest.config;
+  size_t li = 0;  // history entries describe layers in order
+  for (const auto& h : config.history) {
+    if (h.empty_layer) continue;
+    if (li < layer_descs.size()) image.layers.push_back({layer_descs[li], h.created_by, li < state.base_layers});
+    ++li;
+  }
+  for (; li < layer_descs.size(); ++li) image.layers.push_back({layer_descs[li], "", li < state.base_layers});
+  result.images.push_back(std::move(image));
+  return manifest;
+}
+
+core::Status WriteFiles(const BuildOptions& o, const BuildResult& r) {
+  if (!o.iidfile.empty()) KILN_TRY(layers::WriteFileAtomic(o.iidfile, r.top.digest.ToString()));
+  if (o.metadata_file.empty()) return {};
+  core::Json j = core::Json::object();
+  if (r.images.size() == 1) j["containerimage.config.digest"] = r.images[0].config.digest.ToString();
+  core::Descriptor top = r.top;
+  top.platform.reset();
+  j["containerimage.descriptor"] = top.ToJson();
+  j["containerimage.digest"] = r.top.digest.ToString();
+  std::string names;
+  for (const auto& n : r.names) names += (names.empty() ? "" : ",") + n;
+  if (!names.empty()) j["image.name"] = names;
+  return layers::WriteFileAtomic(o.metadata_file, j.dump(2) + "\n");
+}
+
+}  // namespace
+
+std::string OciLayerMediaType(std::string_view t) {
+  switch (media::LayerCompression(t)) {
+    case media::Compression::kGzip: return std::string(media::kOciLayerGzip);
+    case media::Compression::kZstd: return std::string(media::kOciLayerZstd);
+    case media::Compression::kNone: return std::string(media::kOciLayer);
+  }
+  return std::string(t);
+}
+
+core::Status WriteOutputs(BuildSession& session,
+                          const std::vector<std::pair<core::Platform, ImageState>>& built,
+                          BuildResult& result) {
+  layers::Store& store = session.store();
+  const BuildOptions& o = session.options();
+  std::vector<core::Descriptor> manifests;
+  for (const auto& [platform, state] : built) {
+    KILN_ASSIGN(core::Descriptor m, WriteImage(session, state, result));
+    manifests.push_back(std::move(m));
+  }
+  if (manifests.size() == 1) {
+    result.top = manifests[0];
+    result.top.platform.reset();
+  } else {
+    KILN_ASSIGN(result.top, layers::PutIndex(store, manifests));
+  }
+  std::set<std::string> seen;
+  for (const auto& img : result.images) {
+    for (const auto& l : img.layers)
+      if (seen.insert(l.blob.digest.hex()).second) result.compressed_size += l.blob.size;
+    if (seen.insert(img.config.digest.hex()).second) result.compressed_size += img.config.size;
+  }
+  for (const auto& tag : o.tags) {
+    KILN_ASSIGN(std::string name, layers::Store::NormalizeName(tag));
+    KILN_TRY(store.Tag(name, result.top));
+    result.names.push_back(name);
+  }
+  for (const auto& out : o.outputs) KILN_TRY(ExportImage(session, result, out));
+  if (o.push) {
+    OutputSpec push;
+    push.type = OutputSpec::Type::kRegistry;
+    KILN_TRY(ExportImage(session, result, push));
+  }
+  return WriteFiles(o, result);
+}
+
+}  // namespace kiln::builder

@@ -1,0 +1,48 @@
+#include "builder/run_support.h"
+
+#include "builder/host_executor.h"
+#include "layers/host_snapshotter.h"
+
+namespace kiln::builder {
+
+core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
+                               const core::Platform& target) {
+  const parser::RunInstruction* first = nullptr;
+  const GraphStage* stage = nullptr;
+  core::Platform platform = target;
+  for (size_t index : graph.Order()) {
+    const GraphStage& s = graph.stages()[index];
+    for (const auto& i : s.stage->instructions) {
+      if (auto* r = std::get_if<parser::RunInstruction>(&i)) {
+        core::Platform p = target;
+        if (!s.platform.empty()) {
+          if (auto parsed = core::Platform::Parse(s.platform)) p = *parsed;
+        }
+        // A Windows RUN anywhere decides: it is what a Linux host cannot do.
+        if (!first || (p.is_windows() && !platform.is_windows())) {
+          first = r;
+          stage = &s;
+          platform = p;
+        }
+        break;
+      }
+    }
+  }
+  if (!first) return {};
+  if (session.executor()) return {};
+  auto executor = MakeHostExecutor(session.store().root());
+  auto preflight = executor->Preflight(platform);
+  if (!preflight) {
+    std::string what = "RUN in " + stage->Label() + " (" + platform.ToString() + ")";
+    if (platform.is_windows())
+      what += " needs a Windows host: Windows RUN steps execute in process-isolated Windows "
+              "containers; COPY/ADD-only Windows stages build on any host";
+    core::Error e = preflight.error().Wrap(what);
+    e.location = first->range;
+    return std::unexpected(e);
+  }
+  session.SetRunSupport(std::move(executor), layers::MakeHostSnapshotter(session.store().root()));
+  return {};
+}
+
+}  // namespace kiln::builder

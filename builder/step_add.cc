@@ -1,0 +1,211 @@
+// ADD: local files and directories as COPY; local tar archives unpacked by docker's rule for the
+// target OS; http(s) URLs downloaded (with --checksum verified); git sources refused.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "builder/copy_plan.h"
+#include "builder/stage_builder.h"
+#include "builder/target_path.h"
+#include "core/cancel.h"
+#include "layers/compression.h"
+#include "layers/fs_util.h"
+#include "layers/apply_layer.h"
+#include "parser/expand.h"
+#include "registry/transport.h"
+
+namespace kiln::builder {
+namespace {
+
+using core::ErrorCode;
+
+bool IsUrl(std::string_view s) { return s.starts_with("http://") || s.starts_with("https://"); }
+
+bool IsGit(std::string_view s) {
+  return s.starts_with("git@") || s.starts_with("git://") || s.starts_with("ssh://") ||
+         (IsUrl(s) && (s.ends_with(".git") || s.find(".git#") != std::string_view::npos));
+}
+
+// Whether a host file is a tar archive (plain, gzip or zstd): the ustar magic after
+// decompressing its first block.
+bool IsTarArchive(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  layers::FdReader file(fd, path);
+  auto tar = layers::NewDecompressor(file, {1 << 20});
+  if (!tar) return false;
+  char block[512];
+  size_t got = 0;
+  while (got < sizeof block) {
+    auto n = (*tar)->Read(block + got, sizeof block - got);
+    if (!n || *n == 0) break;
+    got += *n;
+  }
+  return got == sizeof block && std::string_view(block + 257, 5) == "ustar";
+}
+
+std::string UrlBaseName(std::string_view url) {
+  std::string_view path = url.substr(url.find("//") + 2);
+  if (auto q = path.find_first_of("?#"); q != std::string_view::npos) path = path.substr(0, q);
+  auto slash = path.rfind('/');
+  std::string name = slash == std::string_view::npos ? "" : std::string(path.substr(slash + 1));
+  return name.empty() ? "download" : name;
+}
+
+// One ADD source after the first pass.
+struct AddSource {
+  enum class Kind { kUrl, kArchive, kPlain };
+  Kind kind;
+  std::string url;          // kUrl
+  std::string name;         // file name a URL is saved as
+  std::string downloaded;   // kUrl: where it was saved (empty when --checksum allowed a skip)
+  ContextEntry entry;       // kArchive, kPlain
+};
+
+}  // namespace
+
+core::Status StageBuilder::Add(const parser::AddInstruction& i) {
+  KILN_ASSIGN(parser::AddInstruction a, Expanded(i));
+  bool windows = state_.windows();
+  for (const auto& s : a.files.source_paths)
+    if (IsGit(s))
+      return core::Fail(ErrorCode::kUnsupported,
+                        "ADD of a git repository (" + s + ") is not supported by kiln: clone it "
+                        "into the build context and COPY it");
+  bool any_url = std::any_of(a.files.source_paths.begin(), a.files.source_paths.end(),
+                             [](const std::string& s) { return IsUrl(s); });
+  if (!a.checksum.empty() && !any_url)
+    return core::Fail(ErrorCode::kInvalidInput, "ADD --checksum needs an http(s) source");
+  // docker's rule: Linux targets unpack local tar archives; Windows targets do not (Microsoft:
+  // "this functionality is not available in Windows") unless --unpack=true asks for it.
+  bool unpack = a.unpack.value_or(!windows);
+  if (!any_url && !unpack)
+    return CopyFiles(i, "", a.files, a.chown, a.chmod, false, a.exclude, "ADD");
+
+  // Pass 1: what the step depends on, without unpacking anything (a cache hit stops here).
+  KILN_ASSIGN(std::string scratch, ScratchFor("add"));
+  std::vector<AddSource> sources;
+  std::string material = "ADD unpack=" + std::string(unpack ? "1" : "0") + " chown=" + a.chown +
+                         " chmod=" + a.chmod + " dest=" + a.files.dest;
+  for (const auto& e : a.exclude) material += " exclude=" + e;
+  for (const auto& src : a.files.source_paths) {
+    KILN_TRY(core::CheckCancelled());
+    if (IsUrl(src)) {
+      AddSource s{AddSource::Kind::kUrl, src, UrlBaseName(src), "", {}};
+      if (!a.checksum.empty()) {
+        material += "\nurl " + src + " " + a.checksum;
+      } else {
+        std::string dir = scratch + "/u" + std::to_string(sources.size());
+        KILN_TRY(layers::MakeDirs(dir));
+        s.downloaded = dir + "/" + s.name;
+        KILN_ASSIGN(core::Digest d, Download(src, s.downloaded, ""));
+        material += "\nurl " + src + " " + d.ToString();
+      }
+      sources.push_back(std::move(s));
+      continue;
+    }
+    KILN_ASSIGN(auto matches, session_.context().Match(NormalizeSource(src, windows, false)));
+    for (auto& m : matches) {
+      bool archive = unpack && m.type == ContextEntry::Type::kFile && IsTarArchive(m.host_path);
+      if (archive || m.type == ContextEntry::Type::kFile) {
+        KILN_ASSIGN(core::Digest d, session_.context().FileDigest(m));
+        material += std::string(archive ? "\narchive " : "\nfile ") + m.rel + " " + d.ToString();
+      } else {
+        CopyPlan one;
+        one.items.push_back({"/", m, "", false, false});
+        auto walked = session_.context().Walk(m);
+        if (!walked) return std::unexpected(walked.error());
+        for (auto& c : *walked) one.items.push_back({"/" + c.rel, c, "", false, false});
+        KILN_ASSIGN(std::string dir_material, PlanMaterial(session_.context(), one, windows));
+        material += "\ndir " + m.rel + "\n" + dir_material;
+      }
+      sources.push_back({archive ? AddSource::Kind::kArchive : AddSource::Kind::kPlain, "", "", "",
+                         std::move(m)});
+    }
+  }
+  core::Digest key = BuildCache::Chain(state_.key, material);
+  KILN_ASSIGN(TargetPath dest, ResolveDestination(windows, state_.config.config.working_dir, a.files.dest));
+  bool several = sources.size() > 1 || std::any_of(sources.begin(), sources.end(), [](const AddSource& s) {
+                   return s.kind == AddSource::Kind::kArchive;
+                 });
+  if (several && !dest.is_dir && !state_.known_dirs.count(windows ? dest.path : dest.path)) dest.is_dir = true;
+  if (UseCached(i, key)) {
+    RememberDirs(dest, nullptr);
+    return {};
+  }
+
+  // Pass 2: stage everything into one tree and copy it like COPY does.
+  KILN_ASSIGN(CopyOptions options, MakeCopyOptions(a.chown, a.chmod, false, a.exclude));
+  std::vector<std::string> staged;
+  for (size_t n = 0; n < sources.size(); ++n) {
+    AddSource& s = sources[n];
+    std::string slot = scratch + "/s" + std::to_string(n);
+    KILN_TRY(layers::MakeDirs(slot));
+    std::string rel = "s" + std::to_string(n);
+    if (s.kind == AddSource::Kind::kUrl) {
+      if (s.downloaded.empty()) {
+        KILN_ASSIGN(core::Digest d, Download(s.url, slot + "/" + s.name, a.checksum));
+        (void)d;
+      } else if (rename(s.downloaded.c_str(), (slot + "/" + s.name).c_str()) != 0) {
+        return layers::ErrnoError("staging", s.downloaded);
+      }
+      staged.push_back(rel + "/" + s.name);
+    } else if (s.kind == AddSource::Kind::kArchive) {
+      int fd = open(s.entry.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return layers::ErrnoError("opening", s.entry.host_path);
+      layers::FdReader file(fd, s.entry.host_path);
+      layers::ApplyOptions options;
+      options.restore_owner = false;
+      auto applied = layers::ApplyLayerBlob(file, slot, options);
+      if (!applied) return core::Fail(applied.error().Wrap("unpacking " + s.entry.rel));
+      staged.push_back(rel);
+    } else {
+      std::string base = s.entry.rel.substr(s.entry.rel.rfind('/') + 1);
+      if (s.entry.rel.empty()) base = "context";
+      if (symlink(s.entry.host_path.c_str(), (slot + "/" + base).c_str()) != 0)
+        return layers::ErrnoError("staging", s.entry.host_path);
+      staged.push_back(rel + "/" + base);
+    }
+  }
+  KILN_ASSIGN(auto ctx, BuildContext::Open(scratch, {}, ""));
+  KILN_ASSIGN(CopyPlan plan, PlanCopy(*ctx, staged, dest, state_.known_dirs.count(dest.path) > 0, options));
+  KILN_TRY(CommitPlan(i, plan, options, key));
+  RememberDirs(dest, &plan);
+  return {};
+}
+
+core::Result<std::string> StageBuilder::ScratchFor(std::string_view purpose) {
+  return session_.ScratchDir(purpose);
+}
+
+core::Result<core::Digest> StageBuilder::Download(const std::string& url, const std::string& path,
+                                                  const std::string& checksum) {
+  static std::shared_ptr<registry::Transport> transport = registry::MakeCurlTransport();
+  KILN_ASSIGN(auto out, layers::NewFileBlobWriter(path));
+  registry::HttpRequest req;
+  req.url = url;
+  req.follow_redirects = true;
+  req.sink = out.get();
+  req.body_limit = 0;
+  req.should_abort = [] { return core::CancelRequested(); };
+  registry::HttpResponse resp = transport->Send(req);
+  if (resp.failure != registry::NetFailure::kNone)
+    return core::Fail(ErrorCode::kNetwork, "ADD " + url + ": " + resp.error);
+  if (resp.status < 200 || resp.status >= 300)
+    return core::Fail(ErrorCode::kNetwork, "ADD " + url + ": HTTP status " + std::to_string(resp.status));
+  std::optional<core::Digest> want;
+  if (!checksum.empty()) {
+    KILN_ASSIGN(want, core::Digest::Parse(checksum));
+  }
+  auto committed = out->Commit("application/octet-stream", want ? &*want : nullptr);
+  if (!committed) {
+    if (want && committed.error().code == ErrorCode::kConflict)
+      return core::Fail(ErrorCode::kInvalidInput, "ADD " + url + ": checksum mismatch (expected " +
+                                                      checksum + ")");
+    return std::unexpected(committed.error());
+  }
+  return committed->digest;
+}
+
+}  // namespace kiln::builder

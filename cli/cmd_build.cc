@@ -1,0 +1,238 @@
+// kiln build: Dockerfile + context -> image (docker/buildx-compatible flags).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+
+#include "builder/builder.h"
+#include "cli/command.h"
+#include "cli/progress_renderer.h"
+#include "cli/registry_flags.h"
+#include "core/reference.h"
+
+namespace kiln::cli {
+namespace {
+
+using core::ErrorCode;
+
+struct BuildFlags {
+  std::vector<std::string> tags, build_args, platforms, outputs, contexts, secrets, labels;
+  std::string file, target, iidfile, metadata_file, compression = "gzip", context = ".";
+  bool no_cache = false, pull = false, push = false, print_graph = false, minimize = false;
+  int level = -1, timeout = 0;
+};
+
+core::Result<std::pair<std::string, std::string>> KeyValue(const std::string& s, std::string_view what) {
+  auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return core::Fail(ErrorCode::kInvalidInput, std::string(what) + " \"" + s + "\": expected NAME=VALUE");
+  return std::pair{s.substr(0, eq), s.substr(eq + 1)};
+}
+
+// "k=v,k=v" attributes of --output / --secret.
+core::Result<std::map<std::string, std::string>> Attributes(const std::string& s, std::string_view what) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string part = s.substr(i, j - i);
+    if (!part.empty()) {
+      KILN_ASSIGN(auto kv, KeyValue(part, what));
+      out[kv.first] = kv.second;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+core::Result<builder::OutputSpec> ParseOutput(const std::string& s) {
+  builder::OutputSpec out;
+  if (s.find('=') == std::string::npos) {  // "-o DIR" shorthand: an OCI layout directory
+    out.dest = s;
+    return out;
+  }
+  KILN_ASSIGN(out.attrs, Attributes(s, "--output"));
+  std::string type = out.attrs.count("type") ? out.attrs["type"] : "oci";
+  if (type == "oci") out.type = builder::OutputSpec::Type::kOci;
+  else if (type == "docker") out.type = builder::OutputSpec::Type::kDocker;
+  else if (type == "registry" || type == "image") out.type = builder::OutputSpec::Type::kRegistry;
+  else
+    return core::Fail(ErrorCode::kInvalidInput, "--output type=" + type +
+                                                    " is not supported (use oci, docker or registry)");
+  out.dest = out.attrs.count("dest") ? out.attrs["dest"] : "";
+  if (out.type != builder::OutputSpec::Type::kRegistry && out.dest.empty())
+    return core::Fail(ErrorCode::kInvalidInput, "--output type=" + type + " needs dest=PATH");
+  if (auto it = out.attrs.find("name"); it != out.attrs.end()) {
+    size_t i = 0;
+    while (i <= it->second.size()) {
+      size_t j = it->second.find(',', i);
+      if (j == std::string::npos) j = it->second.size();
+      if (j > i) out.names.push_back(it->second.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+  return out;
+}
+
+core::Result<builder::ContextOverride> ParseContext(const std::string& s) {
+  KILN_ASSIGN(auto kv, KeyValue(s, "--build-context"));
+  builder::ContextOverride c;
+  c.name = kv.first;
+  if (kv.second.starts_with("oci-layout://")) {
+    c.kind = builder::ContextOverride::Kind::kOciLayout;
+    c.value = kv.second.substr(13);
+  } else if (kv.second.starts_with("docker-image://")) {
+    c.kind = builder::ContextOverride::Kind::kDockerImage;
+    c.value = kv.second.substr(15);
+  } else if (kv.second.find("://") != std::string::npos) {
+    return core::Fail(ErrorCode::kUnsupported, "--build-context " + s +
+                                                   ": use oci-layout://, docker-image:// or a directory");
+  } else {
+    c.kind = builder::ContextOverride::Kind::kLocalDir;
+    c.value = kv.second;
+  }
+  return c;
+}
+
+core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globals& g) {
+  builder::BuildOptions o;
+  o.context_dir = f.context;
+  o.dockerfile = f.file;
+  o.tags = f.tags;
+  for (const auto& t : f.tags) {
+    auto ref = core::Reference::Parse(t);
+    if (!ref) return core::Fail(ref.error().Wrap("-t " + t));
+  }
+  for (const auto& a : f.build_args) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos) {  // docker: --build-arg NAME takes NAME from the environment
+      if (const char* v = std::getenv(a.c_str())) o.build_args.emplace_back(a, v);
+      continue;
+    }
+    o.build_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+  }
+  for (const auto& p : f.platforms) {
+    KILN_ASSIGN(auto list, core::Platform::ParseList(p));
+    o.platforms.insert(o.platforms.end(), list.begin(), list.end());
+  }
+  for (const auto& s : f.outputs) {
+    KILN_ASSIGN(auto out, ParseOutput(s));
+    o.outputs.push_back(std::move(out));
+  }
+  for (const auto& s : f.contexts) {
+    KILN_ASSIGN(auto c, ParseContext(s));
+    o.contexts.push_back(std::move(c));
+  }
+  for (const auto& s : f.secrets) {
+    KILN_ASSIGN(auto attrs, Attributes(s, "--secret"));
+    builder::SecretSpec secret{attrs["id"], attrs.count("src") ? attrs["src"] : attrs["source"],
+                               attrs["env"]};
+    if (secret.id.empty()) return core::Fail(ErrorCode::kInvalidInput, "--secret " + s + ": needs id=");
+    if (!secret.env.empty() && secret.src.empty()) {
+      // Secrets from the environment are staged by the builder; kept as env here.
+    }
+    o.secrets.push_back(std::move(secret));
+  }
+  for (const auto& l : f.labels) {
+    KILN_ASSIGN(auto kv, KeyValue(l, "--label"));
+    o.labels[kv.first] = kv.second;
+  }
+  o.target = f.target;
+  o.no_cache = f.no_cache;
+  o.pull = f.pull;
+  o.push = f.push;
+  o.print_graph = f.print_graph;
+  o.minimize = f.minimize;
+  o.iidfile = f.iidfile;
+  o.metadata_file = f.metadata_file;
+  o.compression = f.compression;
+  o.compression_level = f.level;
+  o.step_timeout_seconds = f.timeout;
+  o.store_root = StoreRoot(g);
+  o.registry = ClientOptionsFor(g);
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+    try {
+      o.source_date_epoch = std::stoll(epoch);
+    } catch (...) {
+      return core::Fail(ErrorCode::kInvalidInput, "SOURCE_DATE_EPOCH=" + std::string(epoch) + " is not a number");
+    }
+  }
+  for (const auto& [k, v] : o.build_args)
+    if (k == "SOURCE_DATE_EPOCH" && !o.source_date_epoch) o.source_date_epoch = std::stoll(v);
+  if (o.push && o.tags.empty())
+    return core::Fail(ErrorCode::kInvalidInput, "--push needs a name: add -t REGISTRY/REPO:TAG");
+  return o;
+}
+
+std::string HumanSize(uint64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) v /= 1000, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+core::Status RunBuild(const BuildFlags& f, Globals& g) {
+  KILN_ASSIGN(builder::BuildOptions options, MakeOptions(f, g));
+  auto progress = ProgressRenderer::Make(g.progress);
+  options.progress = progress.get();
+  auto built = builder::Build(options);
+  progress->Finish();
+  if (!built) return std::unexpected(built.error());
+  builder::BuildResult& r = *built;
+  if (options.print_graph) {
+    std::cout << r.graph;
+    return {};
+  }
+  for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+  for (const auto& img : r.images) {
+    std::cerr << "image " << img.platform.ToString() << " " << img.manifest.digest.ToString() << "\n";
+    for (const auto& l : img.layers)
+      std::cerr << "  " << (l.base ? "base " : "     ") << l.blob.digest.Short() << "  "
+                << HumanSize(static_cast<uint64_t>(l.blob.size)) << "  " << l.created_by.substr(0, 70) << "\n";
+  }
+  std::string names;
+  for (const auto& n : r.names) names += (names.empty() ? "" : ", ") + n;
+  std::cout << (names.empty() ? "(unnamed)" : names) << " " << r.top.digest.ToString() << " "
+            << HumanSize(r.compressed_size) << "\n";
+  return {};
+}
+
+void AddBuildCommand(CLI::App& app, Globals& g) {
+  auto f = std::make_shared<BuildFlags>();
+  CLI::App* cmd = app.add_subcommand("build", "Build an image from a Dockerfile and a context");
+  cmd->add_option("context", f->context, "Build context directory (default .)");
+  cmd->add_option("-t,--tag", f->tags, "Name (and tag) of the image; repeatable")->allow_extra_args(false);
+  cmd->add_option("-f,--file", f->file, "Dockerfile (default CONTEXT/Dockerfile)");
+  cmd->add_option("--build-arg", f->build_args, "Build argument NAME=VALUE (or NAME from the environment)")->allow_extra_args(false);
+  cmd->add_option("--target", f->target, "Build this stage (and what it needs) only");
+  cmd->add_option("--platform", f->platforms,
+                  "Target platform(s): linux/amd64, windows/amd64:10.0.20348, comma-separated")->allow_extra_args(false);
+  cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");
+  cmd->add_flag("--pull", f->pull, "Resolve base images from their registry even if stored locally");
+  cmd->add_flag("--push", f->push, "Push the image to its registry (same as --output type=registry)");
+  cmd->add_option("-o,--output", f->outputs,
+                  "type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=registry")->allow_extra_args(false);
+  cmd->add_option("--build-context", f->contexts,
+                  "NAME=oci-layout://PATH[:TAG] | NAME=docker-image://REF | NAME=DIR")->allow_extra_args(false);
+  cmd->add_option("--secret", f->secrets, "id=ID,src=FILE: a secret for RUN --mount=type=secret")->allow_extra_args(false);
+  cmd->add_option("--label", f->labels, "Add a label KEY=VALUE to the image")->allow_extra_args(false);
+  cmd->add_option("--iidfile", f->iidfile, "Write the image digest to this file");
+  cmd->add_option("--metadata-file", f->metadata_file, "Write build result metadata (JSON, as buildx)");
+  cmd->add_flag("--print-graph", f->print_graph, "Print the build graph and exit");
+  cmd->add_flag("--minimize", f->minimize, "Shrink the image after building (see kiln shrink)");
+  cmd->add_option("--compression", f->compression, "Layer compression: gzip (default), zstd, none");
+  cmd->add_option("--compression-level", f->level, "Compression level (gzip 0-9, zstd 1-22)");
+  cmd->add_option("--timeout", f->timeout, "Time limit in seconds for each RUN step (0 = none)");
+  cmd->callback([f, &g] { g.status = RunBuild(*f, g); });
+}
+
+const CommandRegistrar kRegister(10, &AddBuildCommand);
+
+}  // namespace
+}  // namespace kiln::cli
