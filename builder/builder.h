@@ -33,6 +33,7 @@ struct BuildResult {
   std::string graph;                // --print-graph output (nothing is built then)
   std::vector<std::string> warnings;
   uint64_t compressed_size = 0;     // sum of distinct blobs of the result
+  std::string minimize_report;      // --minimize: what each shrink pass saved
 };
 
 // Runs the build. Errors from the Dockerfile are located (FILE:LINE:COL); a RUN the host cannot

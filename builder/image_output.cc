@@ -3,6 +3,7 @@
 #include <set>
 
 #include "builder/image_export.h"
+#include "builder/image_minimize.h"
 #include "core/media_types.h"
 #include "layers/fs_util.h"
 #include "layers/local_image.h"
@@ -30,18 +31,22 @@ core::Result<core::Descriptor> WriteImage(BuildSession& session, const ImageStat
     layer_descs.push_back(std::move(layer));
   }
   KILN_ASSIGN(core::Descriptor manifest, layers::PutImage(store, config, layer_descs));
+  if (session.options().minimize) {
+    KILN_ASSIGN(manifest, MinimizeImage(session, state, manifest, result.minimize_report));
+  }
   KILN_ASSIGN(layers::LocalImage stored, layers::LoadImage(store, manifest));
+  const std::vector<core::Descriptor>& out_layers = stored.manifest.layers;
   BuiltImage image;
   image.platform = config.platform();
   image.manifest = manifest;
   image.config = stored.manifest.config;
   size_t li = 0;  // history entries describe layers in order
-  for (const auto& h : config.history) {
+  for (const auto& h : stored.config.history) {
     if (h.empty_layer) continue;
-    if (li < layer_descs.size()) image.layers.push_back({layer_descs[li], h.created_by, li < state.base_layers});
+    if (li < out_layers.size()) image.layers.push_back({out_layers[li], h.created_by, li < state.base_layers});
     ++li;
   }
-  for (; li < layer_descs.size(); ++li) image.layers.push_back({layer_descs[li], "", li < state.base_layers});
+  for (; li < out_layers.size(); ++li) image.layers.push_back({out_layers[li], "", li < state.base_layers});
   result.images.push_back(std::move(image));
   return manifest;
 }

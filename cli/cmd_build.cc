@@ -190,6 +190,7 @@ core::Status RunBuild(const BuildFlags& f, Globals& g) {
     return {};
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+  std::cerr << r.minimize_report;
   for (const auto& img : r.images) {
     std::cerr << "image " << img.platform.ToString() << " " << img.manifest.digest.ToString() << "\n";
     for (const auto& l : img.layers)

@@ -1,0 +1,468 @@
+#include "layers/shrink_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "layers/flat_tree.h"
+#include "layers/layer_rules.h"
+#include "layers/windows_layer.h"
+
+namespace kiln::layers {
+namespace {
+
+using Pos = std::pair<size_t, size_t>;  // image layer index, entry index
+
+template <typename It>
+const std::string& KeyOf(It it) {
+  if constexpr (requires { it->first; }) return it->first;
+  else return *it;
+}
+
+// Erases the keys strictly under `key` from a map or set keyed by PathKey.
+template <typename Map>
+void EraseUnder(Map& m, const std::string& key) {
+  auto it = key.empty() ? m.begin() : m.lower_bound(key + "/");
+  while (it != m.end() && IsUnder(KeyOf(it), key)) it = m.erase(it);
+}
+
+// Plans one group of layers squashed into one (or one layer rewritten on its own).
+class GroupPlanner {
+ public:
+  GroupPlanner(const std::vector<LayerCatalog>& layers, const std::vector<size_t>& group,
+               const FlatTree& lower, const FlatTree& base, const ShrinkOptions& options,
+               ShrinkSavings& savings)
+      : layers_(layers), group_(group), lower_(lower), base_(base), options_(options),
+        savings_(savings), flavor_(layers[group[0]].flavor) {}
+
+  core::Result<LayerPlan> Run() {
+    for (size_t l : group_)
+      for (size_t i = 0; i < layers_[l].entries.size(); ++i) Scan({l, i});
+    KILN_TRY(CheckLinks());
+    EmitFiles();
+    EmitDeletions();
+    EmitDirs();
+    EmitHives();
+    std::sort(out_.begin(), out_.end(), [](const Out& a, const Out& b) {
+      return std::tie(a.pos, a.seq) < std::tie(b.pos, b.seq);
+    });
+    LayerPlan plan;
+    plan.sources = group_;
+    for (auto& o : out_) plan.items.push_back(std::move(o.item));
+    if (options_.dedupe) Dedupe(plan.items);
+    Account(plan);
+    return plan;
+  }
+
+ private:
+  struct Live {
+    bool dir = false;
+    Pos occ, start;  // last occurrence (metadata, bytes); first of this incarnation (position)
+  };
+  struct Deletion {
+    Pos pos;
+    bool hit_group = false;  // deleted something an earlier layer of the group had
+  };
+  struct Link {
+    Pos pos;
+    std::string target;
+    std::optional<Pos> target_occ;  // nullopt: the target lies below the group
+  };
+  struct Out {
+    Pos pos;
+    int seq = 0;  // 0: the entry at pos; 1..: entries synthesised right after it
+    PlanItem item;
+  };
+
+  const CatalogEntry& At(Pos p) const { return layers_[p.first].entries[p.second]; }
+  std::string Key(std::string_view path) const { return PathKey(path, flavor_); }
+
+  void Scan(Pos pos) {
+    const CatalogEntry& e = At(pos);
+    std::string k = Key(e.path);
+    if (e.is_content() || e.kind == CatalogKind::kWhiteout || e.kind == CatalogKind::kOpaque)
+      for (std::string_view d = ParentPath(k); !d.empty(); d = ParentPath(d)) touched_.insert(std::string(d));
+    switch (e.kind) {
+      case CatalogKind::kRoot:
+        if (e.path == windows::kFiles && !files_root_) files_root_ = pos;
+        if (e.path == windows::kHives && !hives_root_) hives_root_ = pos;
+        return;
+      case CatalogKind::kWhiteout: {
+        bool hit = live_.count(k) || HasUnder(live_, k);
+        ForgetUnder(k);
+        live_.erase(k);
+        opaque_.erase(k);
+        replaced_.erase(k);
+        whiteouts_[k] = {pos, hit};
+        return;
+      }
+      case CatalogKind::kOpaque:
+        ForgetUnder(k);
+        opaque_[k] = {pos, true};
+        return;
+      case CatalogKind::kFile:
+      case CatalogKind::kDir:
+      case CatalogKind::kSymlink:
+      case CatalogKind::kHardLink:
+      case CatalogKind::kOther:
+        ScanContent(pos, e, k);
+        return;
+      default:  // registry deltas (EmitHives), streams (follow their file), UtilityVM
+        return;
+    }
+  }
+
+  void ScanContent(Pos pos, const CatalogEntry& e, const std::string& k) {
+    auto it = live_.find(k);
+    bool was = it != live_.end(), was_dir = was && it->second.dir;
+    if (whiteouts_.erase(k)) replaced_.insert(k);
+    if (e.kind == CatalogKind::kDir) {
+      if (was_dir) {
+        it->second.occ = pos;
+        return;
+      }
+      if (was) replaced_.insert(k);
+      live_[k] = {true, pos, pos};
+      return;
+    }
+    if (was_dir) {
+      ForgetUnder(k);
+      opaque_.erase(k);
+    }
+    live_[k] = {false, pos, pos};
+    if (e.kind == CatalogKind::kHardLink) {
+      std::string target = Key(e.link);
+      auto t = live_.find(target);
+      links_.push_back({pos, target, t == live_.end() ? std::nullopt : std::optional(t->second.occ)});
+    }
+  }
+
+  void ForgetUnder(const std::string& k) {
+    EraseUnder(live_, k);
+    EraseUnder(whiteouts_, k);
+    EraseUnder(opaque_, k);
+    EraseUnder(replaced_, k);
+  }
+
+  // A hard link must still point at the bytes it named when its layer was written.
+  core::Status CheckLinks() {
+    for (const auto& l : links_) {
+      auto self = live_.find(Key(At(l.pos).path));
+      if (self == live_.end() || self->second.occ != l.pos) continue;  // the link itself is gone
+      auto t = live_.find(l.target);
+      bool same = l.target_occ ? (t != live_.end() && t->second.occ == *l.target_occ)
+                               : (t == live_.end() && !whiteouts_.count(l.target));
+      if (!same)
+        return core::Fail(core::ErrorCode::kUnsupported,
+                          "layer " + std::to_string(l.pos.first) + ": hard link \"" +
+                              At(l.pos).header.name + "\" names a file a later layer replaces or "
+                              "deletes; shrink with --no-squash");
+    }
+    return {};
+  }
+
+  void Add(Pos pos, TarEntry header, bool content, int seq = 0) {
+    out_.push_back({pos, seq, PlanItem{pos.first, pos.second, std::move(header), content}});
+  }
+
+  void EmitFiles() {
+    if (files_root_) Add(*files_root_, At(*files_root_).header, false);
+    std::set<std::string> link_targets;
+    for (const auto& [k, live] : live_)
+      if (At(live.occ).kind == CatalogKind::kHardLink) link_targets.insert(Key(At(live.occ).link));
+    for (const auto& [k, live] : live_) {
+      if (live.dir) continue;
+      const CatalogEntry& src = At(live.occ);
+      if (options_.junk && options_.rules.Matches(src.path, flavor_) && !lower_.Has(src.path) &&
+          !link_targets.count(k)) {
+        ++savings_.junk_files;
+        savings_.junk_bytes += src.size() + StreamBytes(live.occ);
+        junk_bytes_ += src.size() + StreamBytes(live.occ);
+        if (savings_.junk_examples.size() < 10) savings_.junk_examples.push_back(src.path);
+        continue;
+      }
+      kept_.insert(k);
+      Add(live.occ, src.header, src.kind == CatalogKind::kFile);
+      const auto& entries = layers_[live.occ.first].entries;
+      for (size_t i = live.occ.second + 1; i < entries.size() && entries[i].kind == CatalogKind::kStream; ++i)
+        Add({live.occ.first, i}, entries[i].header, true);
+    }
+  }
+
+  // Directories, deepest first. One that the layers below already have and that is left with
+  // nothing under it, although the group put something there, was only the parent of what the
+  // other passes dropped: it goes too (the directory keeps the lower layer's metadata).
+  void EmitDirs() {
+    for (auto it = live_.rbegin(); it != live_.rend(); ++it) {
+      const auto& [k, live] = *it;
+      if (!live.dir) continue;
+      const FlatTree::Node* below = lower_.Find(At(live.occ).path);
+      bool parent_only = below && below->kind == CatalogKind::kDir && touched_.count(k) &&
+                         !HasUnder(kept_, k) && !kept_.count(k);
+      if (parent_only && !k.empty()) continue;
+      kept_.insert(k);
+      TarEntry h = At(live.occ).header;
+      h.name = At(live.start).header.name;
+      Add(live.start, std::move(h), false);
+    }
+  }
+
+  template <typename Set>
+  static bool HasUnder(const Set& m, const std::string& k) {
+    auto it = k.empty() ? m.begin() : m.lower_bound(k + "/");
+    return it != m.end() && IsUnder(KeyOf(it), k);
+  }
+
+  uint64_t StreamBytes(Pos pos) const {
+    uint64_t n = 0;
+    const auto& entries = layers_[pos.first].entries;
+    for (size_t i = pos.second + 1; i < entries.size() && entries[i].kind == CatalogKind::kStream; ++i)
+      n += entries[i].size();
+    return n;
+  }
+
+  void EmitDeletions() {
+    for (const auto& [k, d] : whiteouts_) {
+      if (!lower_.Has(At(d.pos).path) && options_.drop_useless_whiteouts) {
+        if (!d.hit_group) ++savings_.useless_whiteouts;
+        continue;
+      }
+      kept_.insert(k);
+      Add(d.pos, At(d.pos).header, false);
+      if (base_.Has(At(d.pos).path)) {
+        ++savings_.base_deletions;
+        savings_.base_deleted_bytes += base_.SubtreeBytes(At(d.pos).path);
+      }
+    }
+    for (const auto& [k, d] : opaque_) {
+      if (!lower_.HasUnder(At(d.pos).path) && options_.drop_useless_whiteouts) {
+        ++savings_.useless_whiteouts;
+        continue;
+      }
+      kept_.insert(k);
+      Add(d.pos, At(d.pos).header, false);
+    }
+    for (const auto& k : replaced_) {
+      auto it = live_.find(k);
+      if (it == live_.end() || !it->second.dir) continue;
+      const FlatTree::Node* below = lower_.Find(At(it->second.occ).path);
+      if (below && below->kind == CatalogKind::kDir) {
+        kept_.insert(k);
+        HideLower(k, it->second);
+      }
+    }
+  }
+
+  // A directory deleted (or replaced) and created again inside the group: what the layers
+  // below hold under it must stay hidden. Linux: an opaque marker; Windows has none, so each
+  // lower child that the group does not replace gets a whiteout.
+  void HideLower(const std::string& k, const Live& dir) {
+    const std::string& dir_name = At(dir.start).header.name;
+    if (flavor_ == LayerFlavor::kLinux) {
+      if (opaque_.count(k) || !lower_.HasUnder(At(dir.occ).path)) return;
+      TarEntry marker;
+      marker.name = dir_name.empty() ? std::string(kOpaqueWhiteout) : dir_name + "/" + std::string(kOpaqueWhiteout);
+      marker.mode = 0;
+      Add(dir.start, std::move(marker), false, ++synthesised_);
+      return;
+    }
+    std::vector<const FlatTree::Node*> children;
+    lower_.ForEachUnder(At(dir.occ).path, [&](const FlatTree::Node& n) {
+      if (Key(ParentPath(n.path)) == k) children.push_back(&n);
+    });
+    for (const FlatTree::Node* c : children) {
+      std::string ck = Key(c->path);
+      auto it = live_.find(ck);
+      if (it != live_.end()) {
+        if (it->second.dir && c->kind == CatalogKind::kDir) {
+          kept_.insert(ck);
+          HideLower(ck, it->second);
+        }
+        continue;
+      }
+      TarEntry wh;
+      std::string_view base = std::string_view(c->path).substr(c->path.rfind('/') == std::string::npos ? 0 : c->path.rfind('/') + 1);
+      wh.name = dir_name + "/" + std::string(windows::kWhiteoutPrefix) + std::string(base);
+      wh.mode = 0;
+      Add(dir.start, std::move(wh), false, ++synthesised_);
+      if (base_.Has(c->path)) {
+        ++savings_.base_deletions;
+        savings_.base_deleted_bytes += base_.SubtreeBytes(c->path);
+      }
+    }
+  }
+
+  // Registry deltas: those of the one layer that carries non-empty ones (grouping makes sure
+  // there is at most one), else the last layer's (empty) ones.
+  void EmitHives() {
+    if (!hives_root_) return;
+    Add(*hives_root_, At(*hives_root_).header, false);
+    std::optional<size_t> chosen;
+    for (size_t l : group_) {
+      bool any = false;
+      for (const auto& e : layers_[l].entries) any |= e.kind == CatalogKind::kHive;
+      if (any && (!chosen || layers_[*chosen].nonempty_hives == 0)) chosen = l;
+    }
+    if (!chosen) return;
+    const auto& entries = layers_[*chosen].entries;
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (entries[i].kind == CatalogKind::kHive) Add({*chosen, i}, entries[i].header, entries[i].header.is_file());
+  }
+
+  // Identical files (same bytes and metadata) after the first become hard links to it.
+  void Dedupe(std::vector<PlanItem>& items) {
+    std::map<std::string, size_t> first;
+    for (size_t n = 0; n < items.size(); ++n) {
+      PlanItem& it = items[n];
+      const CatalogEntry& src = At({it.layer, it.index});
+      if (!it.content || src.kind != CatalogKind::kFile || it.header.size == 0 || src.content.empty())
+        continue;
+      if (StreamBytes({it.layer, it.index}) > 0 || src.kind == CatalogKind::kStream) continue;
+      const TarEntry& h = it.header;
+      std::string key = src.content.hex() + "|" + std::to_string(h.size) + "|" +
+                        std::to_string(h.mode) + "|" + std::to_string(h.uid) + "|" +
+                        std::to_string(h.gid) + "|" + std::to_string(h.mtime.sec) + "." +
+                        std::to_string(h.mtime.nsec) + "|" +
+                        std::to_string(h.win_attributes.value_or(0)) + "|" +
+                        h.win_security_descriptor;
+      for (const auto& [x, v] : h.xattrs) key += "|x" + x + "=" + v;
+      for (const auto& [x, v] : h.win_eas) key += "|e" + x + "=" + v;
+      auto [f, inserted] = first.emplace(key, n);
+      if (inserted) continue;
+      ++savings_.dedupe_files;
+      savings_.dedupe_bytes += h.size;
+      dedupe_bytes_ += h.size;
+      it.header.type = EntryType::kHardLink;
+      it.header.linkname = items[f->second].header.name;
+      it.header.size = 0;
+      it.header.win_security_descriptor.clear();
+      it.content = false;
+      ++deduped_;
+    }
+  }
+
+  void Account(LayerPlan& plan) {
+    uint64_t in = 0, out = 0;
+    size_t total_entries = 0;
+    for (size_t l : group_) {
+      total_entries += layers_[l].entries.size();
+      for (const auto& e : layers_[l].entries)
+        if (e.header.is_file()) in += e.size();
+      if (layers_[l].metadata_only()) ++savings_.empty_layers;
+    }
+    for (const auto& it : plan.items) out += it.header.size;
+    savings_.squash_bytes += in - out - junk_bytes_ - dedupe_bytes_;
+    savings_.squashed_layers += group_.size() - 1;
+    plan.empty = !HasVisible(plan);
+    plan.keep = group_.size() == 1 && synthesised_ == 0 && deduped_ == 0 &&
+                plan.items.size() == total_entries;
+  }
+
+  bool HasVisible(const LayerPlan& plan) const {
+    for (const auto& it : plan.items) {
+      const CatalogEntry& src = At({it.layer, it.index});
+      if (src.kind == CatalogKind::kRoot) continue;
+      if (src.kind == CatalogKind::kHive && src.size() == 0) continue;
+      return true;
+    }
+    return false;
+  }
+
+  const std::vector<LayerCatalog>& layers_;
+  const std::vector<size_t>& group_;
+  const FlatTree& lower_;
+  const FlatTree& base_;
+  const ShrinkOptions& options_;
+  ShrinkSavings& savings_;
+  LayerFlavor flavor_;
+
+  std::map<std::string, Live> live_;
+  std::map<std::string, Deletion> whiteouts_, opaque_;
+  std::set<std::string> replaced_;
+  std::set<std::string> kept_;     // keys written (non-directories, deletions, kept directories)
+  std::set<std::string> touched_;  // directories the group put something under
+  std::vector<Link> links_;
+  std::optional<Pos> files_root_, hives_root_;
+  std::vector<Out> out_;
+  int synthesised_ = 0;
+  uint64_t junk_bytes_ = 0, dedupe_bytes_ = 0, deduped_ = 0;
+};
+
+}  // namespace
+
+core::Result<ShrinkPlan> PlanShrink(const std::vector<LayerCatalog>& layers, size_t base_layers,
+                                    const ShrinkOptions& given) {
+  ShrinkPlan plan;
+  ShrinkOptions options = given;
+  if (options.default_junk && !layers.empty()) {
+    options.rules = JunkRules::Defaults(layers[0].flavor);
+    options.rules.Append(given.rules);
+  }
+  plan.base_layers = std::min(base_layers, layers.size());
+  if (layers.empty()) return plan;
+  LayerFlavor flavor = layers[0].flavor;
+  FlatTree lower(flavor);
+  for (size_t l = 0; l < plan.base_layers; ++l) lower.Apply(layers[l], l);
+  const FlatTree base = lower;
+
+  // Groups: every added layer on its own without squash; else runs of layers, cut where a
+  // second layer with registry deltas would join, and around layers carrying UtilityVM files.
+  std::vector<std::vector<size_t>> groups;
+  std::vector<std::string> reasons;
+  std::vector<size_t> current;
+  std::optional<size_t> hive_layer;
+  std::string next_reason;
+  auto flush = [&] {
+    if (current.empty()) return;
+    groups.push_back(current);
+    reasons.push_back(next_reason);
+    next_reason.clear();
+    current.clear();
+    hive_layer.reset();
+  };
+  for (size_t l = plan.base_layers; l < layers.size(); ++l) {
+    const LayerCatalog& c = layers[l];
+    if (c.utility_vm || !options.squash) {
+      flush();
+      if (c.utility_vm) next_reason = "layer " + std::to_string(l) + " carries UtilityVM files";
+      current.push_back(l);
+      flush();
+      continue;
+    }
+    if (c.nonempty_hives > 0) {
+      if (hive_layer) {
+        std::string why = "layers " + std::to_string(*hive_layer) + " and " + std::to_string(l) +
+                          " both carry registry deltas (Hives/*_Delta), which cannot be merged "
+                          "without Windows; kept apart";
+        flush();
+        next_reason = why;
+        plan.notes.push_back(why);
+      }
+      hive_layer = l;
+    }
+    current.push_back(l);
+  }
+  flush();
+
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& group = groups[g];
+    LayerPlan lp;
+    if (layers[group[0]].utility_vm) {
+      lp.sources = group;
+      lp.keep = true;
+      plan.notes.push_back("layer " + std::to_string(group[0]) +
+                           " carries UtilityVM files; kept as it is");
+    } else {
+      GroupPlanner planner(layers, group, lower, base, options, plan.savings);
+      KILN_ASSIGN(lp, planner.Run());
+    }
+    lp.split_reason = reasons[g];
+    for (size_t l : group) lower.Apply(layers[l], l);
+    plan.layers.push_back(std::move(lp));
+  }
+  return plan;
+}
+
+}  // namespace kiln::layers
