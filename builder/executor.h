@@ -19,6 +19,7 @@ struct RunMount {
   enum class Type { kBind, kCache, kTmpfs, kSecret };
   Type type = Type::kBind;
   std::string source;  // host path (bind, cache, secret file); empty for tmpfs
+  std::string data;    // a secret's bytes when it has no file (--secret id=..,env=VAR)
   std::string target;  // path inside the container
   bool read_only = false;
   uint64_t size_bytes = 0;  // tmpfs size limit (0 = default)

@@ -1,5 +1,9 @@
 // RUN: the step runs in a process-isolated container on a snapshot of the stage's layers
 // (Executor + Snapshotter seams); the snapshot's diff becomes the step's layer.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 #include "builder/cache_mount.h"
@@ -51,7 +55,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
                           " to build " + platform_.ToString() + " images");
 
   RunSpec spec;
-  spec.stage = stage_.Label();
+  spec.stage = stage_.name.empty() ? std::to_string(stage_.index) : stage_.name;  // "(stage N)"
   spec.where = i.range;
   spec.platform = platform_;
   std::string command = Join(r.command.args, " ");
@@ -83,7 +87,10 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   std::string created_by = "RUN " + (r.command.prepend_shell ? spec.command_line : core::Json(spec.argv).dump());
   if (UseCached(i, key)) return {};
 
-  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(getpid());
+  // Unique per step: parallel stages may run the same step on the same base at once.
+  static std::atomic<uint64_t> steps{0};
+  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(getpid()) + "-" +
+            std::to_string(steps++);
   std::vector<layers::SnapshotLayer> parents;
   for (size_t n = 0; n < state_.layers.size(); ++n)
     parents.push_back({state_.layers[n], state_.config.diff_ids[n]});
@@ -162,14 +169,23 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
       const SecretSpec* found = nullptr;
       for (const auto& s : session_.options().secrets)
         if (s.id == m.cache_id) found = &s;
-      if (!found || found->src.empty()) {
+      const char* env = found && found->src.empty() && !found->env.empty()
+                            ? std::getenv(found->env.c_str())
+                            : nullptr;
+      if (!found || (found->src.empty() && !env)) {
         if (m.required)
-          return core::Fail(ErrorCode::kInvalidInput, "secret \"" + m.cache_id +
-                                                          "\" is required: pass --secret id=" +
-                                                          m.cache_id + ",src=FILE");
+          return core::Fail(ErrorCode::kInvalidInput,
+                            "secret \"" + m.cache_id + "\" is required: pass --secret id=" +
+                                m.cache_id + ",src=FILE" +
+                                (found && !found->env.empty()
+                                     ? " (environment variable " + found->env + " is not set)"
+                                     : ""));
         continue;
       }
-      rm.source = found->src;
+      if (env)
+        rm.data = env;
+      else
+        rm.source = found->src;
       if (rm.target.empty()) rm.target = "/run/secrets/" + m.cache_id;
       rm.mode = static_cast<uint32_t>(m.mode.value_or(0400));
       rm.uid = static_cast<uint32_t>(m.uid.value_or(0));

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "layers/linux/owner_lock.h"
 
@@ -47,6 +48,11 @@ core::Result<CacheSharing> ParseCacheSharing(std::string_view text) {
 
 core::Result<CacheMount> CacheMount::Acquire(const std::string& home, CacheSharing sharing,
                                              uint32_t mode, uint32_t uid, uint32_t gid) {
+  std::error_code ec;  // <store>/cache/mounts is made on first use
+  std::filesystem::create_directories(std::filesystem::path(home).parent_path(), ec);
+  if (ec)
+    return core::Fail(core::ErrorCode::kIo,
+                      "cannot create the parent of cache mount " + home + ": " + ec.message());
   KILN_TRY(EnsureDir(home, 0700, 0, 0));
   auto instance = [&](int n) { return home + "/" + std::to_string(n); };
   if (sharing != CacheSharing::kPrivate) {

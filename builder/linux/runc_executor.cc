@@ -220,9 +220,11 @@ core::Status RuncExecutor::DeleteContainer(const std::string& id) {
 
 core::Status RuncExecutor::RemoveBundle(const std::string& bundle) {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(bundle, ec))
-    if (entry.path().filename().string().starts_with("rw"))
-      KILN_TRY(layers::Unmount((entry.path() / "merged").string()));
+  for (const auto& entry : fs::directory_iterator(bundle, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("rw")) KILN_TRY(layers::Unmount((entry.path() / "merged").string()));
+    if (name == kSecretsDir) KILN_TRY(layers::Unmount(entry.path().string()));
+  }
   return layers::RemoveTree(bundle);
 }
 

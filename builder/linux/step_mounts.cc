@@ -1,14 +1,19 @@
 #include "builder/linux/step_mounts.h"
 
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
+#include "layers/linux/unique_fd.h"
 
 namespace kiln::builder {
 namespace {
@@ -100,12 +105,14 @@ core::Result<OciMount> StepMounts::UserMount(const RunMount& m, const std::strin
     return OciMount{target, "tmpfs", "tmpfs", options};
   }
   struct stat st {};
-  if (m.source.empty() || ::stat(m.source.c_str(), &st) != 0)
+  bool from_data = m.type == Type::kSecret && m.source.empty();
+  if (!from_data && (m.source.empty() || ::stat(m.source.c_str(), &st) != 0))
     return core::Fail(core::ErrorCode::kInvalidInput,
                       "RUN --mount source for " + target + " does not exist: " + m.source);
   std::string source = m.source;
   std::vector<std::string> options = {"rbind"};
   if (m.type == Type::kSecret) {
+    KILN_ASSIGN(source, SecretCopy(m, n));
     options.insert(options.end(), {"ro", "nosuid", "nodev", "noexec"});
   } else if (m.type == Type::kCache || !m.read_only) {
     // A writable bind must not change its source (the build context or another stage): the
@@ -138,8 +145,66 @@ core::Result<std::string> StepMounts::WritableCopy(const std::string& source, si
   return merged;
 }
 
+core::Result<std::string> StepMounts::SecretCopy(const RunMount& m, size_t n) {
+  std::string dir = bundle_dir_ + "/" + std::string(kSecretsDir);
+  if (!secrets_mounted_) {
+    // A private tmpfs: the secret's bytes never reach a disk, and it is gone with the unmount.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return core::Fail(core::ErrorCode::kIo, "cannot create " + dir + ": " + std::strerror(errno));
+    if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "mode=0700,size=64m") != 0)
+      return core::Fail(core::ErrorCode::kIo,
+                        "cannot mount a tmpfs for secrets at " + dir + ": " + std::strerror(errno));
+    secrets_mounted_ = true;
+  }
+  std::string path = dir + "/" + std::to_string(n);
+  layers::UniqueFd in;
+  if (!m.source.empty()) {
+    in = layers::UniqueFd(::open(m.source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid())
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "cannot read secret file " + m.source + ": " + std::strerror(errno));
+  }
+  mode_t mode = m.mode ? m.mode & 07777 : 0400;
+  layers::UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out.valid())
+    return core::Fail(core::ErrorCode::kIo, "cannot create " + path + ": " + std::strerror(errno));
+  auto put = [&](const char* bytes, size_t size) -> core::Status {
+    for (size_t done = 0; done < size;) {
+      ssize_t w = ::write(out.get(), bytes + done, size - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0)
+        return core::Fail(core::ErrorCode::kIo,
+                          "cannot write " + path + ": " + std::strerror(errno));
+      done += static_cast<size_t>(w);
+    }
+    return {};
+  };
+  KILN_TRY(put(m.data.data(), m.data.size()));
+  char buffer[65536];
+  while (in.valid()) {
+    ssize_t got = ::read(in.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0)
+      return core::Fail(core::ErrorCode::kIo,
+                        "cannot read " + m.source + ": " + std::strerror(errno));
+    if (got == 0) break;
+    KILN_TRY(put(buffer, static_cast<size_t>(got)));
+  }
+  if (::fchown(out.get(), m.uid, m.gid) != 0 || ::fchmod(out.get(), mode) != 0)
+    return core::Fail(core::ErrorCode::kIo, "cannot set the owner and mode of secret " + path +
+                                                ": " + std::strerror(errno));
+  return path;
+}
+
 core::Status StepMounts::Release() {
   core::Status status = placeholders_.Remove();
+  if (secrets_mounted_) {
+    if (auto s = layers::Unmount(bundle_dir_ + "/" + std::string(kSecretsDir)); !s && status)
+      status = s;
+    else if (s)
+      secrets_mounted_ = false;
+  }
   for (const auto& merged : overlays_)
     if (auto s = layers::Unmount(merged); !s && status) status = s;
   overlays_.clear();

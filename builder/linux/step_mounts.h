@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "builder/executor.h"
@@ -32,6 +33,9 @@ class StepMounts {
  private:
   core::Result<OciMount> UserMount(const RunMount& mount, const std::string& target, size_t n);
   core::Result<std::string> WritableCopy(const std::string& source, size_t n);
+  // A copy of the secret file on a private tmpfs in the bundle, with the mount's mode (default
+  // 0400) and uid/gid: the step sees exactly those, the host file is never exposed.
+  core::Result<std::string> SecretCopy(const RunMount& mount, size_t n);
   core::Status AddPlaceholder(const std::vector<OciMount>& before, const OciMount& mount,
                               bool file);
 
@@ -39,7 +43,11 @@ class StepMounts {
   std::string bundle_dir_;
   MountPlaceholders placeholders_;
   std::vector<std::string> overlays_;  // mount points of writable bind overlays
+  bool secrets_mounted_ = false;
 };
+
+// The bundle's subdirectory holding secret copies (a tmpfs while the step runs).
+inline constexpr std::string_view kSecretsDir = "secrets";
 
 // The absolute path a mount target means in a step working in `working_dir` ("cache" with
 // WORKDIR /src is /src/cache); "." and ".." are resolved lexically, never above "/".

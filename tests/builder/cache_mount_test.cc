@@ -32,6 +32,14 @@ TEST_CASE("shared cache users get the same directory at the same time", "[unit]"
   CHECK(a->path() == b->path());
 }
 
+TEST_CASE("a cache home whose parent directories are missing is created with them", "[unit]") {
+  TempDir tmp;
+  auto a = CacheMount::Acquire((tmp / "store/cache/mounts/id").string(), CacheSharing::kShared);
+  INFO((a ? "" : a.error().message));
+  REQUIRE(a);
+  CHECK(std::filesystem::is_directory(a->path()));
+}
+
 TEST_CASE("a private cache user gets another directory while the first is in use", "[unit]") {
   TempDir tmp;
   std::string home = (tmp / "c").string();

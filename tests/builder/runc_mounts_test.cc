@@ -66,6 +66,31 @@ TEST_CASE("a secret mount is read-only and the step cannot change the host file"
   f.RequireNothingLeft();
 }
 
+TEST_CASE("a secret is seen with the mount's mode and owner, 0400 root by default",
+          "[integration]") {
+  RuncFixture f;
+  WriteFile(f.tmp / "secret.txt", "s3cr3t");
+  fs::permissions(f.tmp / "secret.txt", fs::perms::owner_read | fs::perms::owner_write);
+  auto spec = f.Spec(
+      "stat -c '%a %u %g' /run/secrets/a /run/secrets/b; cat /run/secrets/b /run/secrets/env");
+  auto owned = Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(), "/run/secrets/b");
+  owned.mode = 0440;
+  owned.uid = 1000;
+  owned.gid = 2000;
+  auto from_env = Mount(RunMount::Type::kSecret, "", "/run/secrets/env");  // --secret env=
+  from_env.data = "+from-env";
+  spec.mounts = {Mount(RunMount::Type::kSecret, (f.tmp / "secret.txt").string(), "/run/secrets/a"),
+                 owned, from_env};
+  auto status = f.executor.Run(spec);
+  REQUIRE(status);
+  CHECK(status->exit_code == 0);
+  CHECK(f.out == "400 0 0\n440 1000 2000\ns3cr3t+from-env");
+  // The host file keeps its own mode; the copies went with the step's private tmpfs.
+  CHECK((fs::status(f.tmp / "secret.txt").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  f.RequireNothingLeft();
+}
+
 TEST_CASE("a read-only bind mount refuses writes; a writable one never changes its source",
           "[integration]") {
   RuncFixture f;
