@@ -43,7 +43,8 @@ struct HostFileInfo {
   dev_t dev = 0;
   ino_t ino = 0;
   nlink_t nlink = 1;
-  uint64_t size = 0;
+  // The size the caller saw; unset: the file is fstat'ed for it when written.
+  std::optional<uint64_t> size;
 };
 
 class LayerTree {

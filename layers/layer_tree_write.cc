@@ -54,7 +54,7 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
       // What the caller's walk saw is used as is (one stat per file); a file that shrinks
       // before it is read fails the layer, one that grows is cut at the size seen.
       HostFileInfo info;
-      if (n->info) {
+      if (n->info && n->info->size) {
         info = *n->info;
       } else {
         struct stat st;
@@ -63,10 +63,14 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
           return core::Fail(core::ErrorCode::kInvalidInput, n->host_path + " is not a regular file");
         info = {st.st_mode, FromTimespec(st.st_mtim), st.st_dev, st.st_ino, st.st_nlink,
                 static_cast<uint64_t>(st.st_size)};
-        e.mode = st.st_mode & 07777;
+        if (n->info) {  // the caller's view, but without a size
+          info = *n->info;
+          info.size = static_cast<uint64_t>(st.st_size);
+        }
+        e.mode = info.mode & 07777;
         e.mtime = info.mtime;
       }
-      e.size = info.size;
+      e.size = *info.size;
       if (info.nlink > 1) {
         auto [it, first] = inodes.try_emplace({info.dev, info.ino}, e.name);
         if (!first) {

@@ -329,3 +329,22 @@ TEST_CASE("the checker reports every ordering and uniqueness breach with entry n
                       {12, "1.5 junction"}});
   CHECK(report->ErrorsText().find("entry 3 \"files\": [1.7.2 duplicate]") != std::string::npos);
 }
+
+TEST_CASE("host files added with the caller's stat but no size are written whole", "[unit]") {
+  testing::TempDir dir;
+  std::string bytes(100000, 'b');
+  testing::WriteFile(dir / "f", bytes);
+  HostFileInfo info;  // as the builder's COPY passes it: mode, time, inode, no size
+  info.mode = 0100755;
+  info.mtime = TarTime{1600000000, 0};
+  LayerTree tree(LayerFlavor::kLinux);
+  REQUIRE(tree.AddFile("bin/f", (dir / "f").string(), {}, info));
+  info.size = 10;  // a size seen by the caller is what is written
+  REQUIRE(tree.AddFile("bin/g", (dir / "f").string(), {}, info));
+  auto entries = ReadLayer(Write({}, tree).blob);
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[1].entry.name == "bin/f");
+  CHECK(entries[1].data == bytes);
+  CHECK(entries[1].entry.mode == 0755);
+  CHECK(entries[2].data == bytes.substr(0, 10));
+}
