@@ -87,7 +87,13 @@ core::Status StageBuilder::Workdir(const parser::WorkdirInstruction& i) {
   KILN_ASSIGN(std::string wd, NormalizeWorkdir(state_.windows(), state_.config.config.working_dir, w.path));
   state_.config.config.working_dir = wd;
   KILN_ASSIGN(TargetPath target, ResolveDestination(state_.windows(), "", wd));
-  if (state_.known_dirs.count(DirKey(state_.windows(), target.path))) {
+  // Linux images with layers below: the directory may exist there with its own mode and owner
+  // (WORKDIR /tmp must not turn 1777 into 0755), and kiln does not read base layers for COPY-only
+  // work. So no layer: a later RUN creates the directory only if it is missing (runc makes the
+  // working directory), as BuildKit's mkdir-if-missing does; COPY destinations create their
+  // own parents.
+  bool lower_may_have_it = !state_.windows() && !state_.layers.empty();
+  if (lower_may_have_it || state_.known_dirs.count(DirKey(state_.windows(), target.path))) {
     Metadata(i, "WORKDIR " + wd);
     return {};
   }

@@ -11,9 +11,8 @@ namespace kiln::cli {
 namespace {
 
 struct AnalyzeArgs {
-  std::string name, platform;
-  bool json = false, remote = false, ci = false, dedupe = false;
-  int base_layers = -1;
+  std::string name;
+  bool json = false, ci = false, dedupe = false;
   double lowest_efficiency = 0.9;
   std::string highest_wasted_bytes = "disabled";
   std::string highest_user_wasted_percent = "0.1";
@@ -56,11 +55,17 @@ core::Result<bool> RunCi(const AnalyzeArgs& a, const layers::ImageAnalysis& r, s
   char buf[160];
   std::snprintf(buf, sizeof buf, " (%.4f, lowest allowed %.4f)", r.dive.efficiency, a.lowest_efficiency);
   rule("lowestEfficiency", false, r.dive.efficiency >= a.lowest_efficiency, buf);
-  std::snprintf(buf, sizeof buf, " (%llu bytes, highest allowed %.0f)",
-                static_cast<unsigned long long>(r.dive.wasted_bytes), wasted_limit.value_or(0));
+  if (wasted_limit)
+    std::snprintf(buf, sizeof buf, " (%llu bytes, highest allowed %.0f)",
+                  static_cast<unsigned long long>(r.dive.wasted_bytes), *wasted_limit);
+  else
+    std::snprintf(buf, sizeof buf, " (disabled)");
   rule("highestWastedBytes", !wasted_limit, wasted_limit && r.dive.wasted_bytes <= *wasted_limit, buf);
-  std::snprintf(buf, sizeof buf, " (%.4f, highest allowed %.4f)", r.dive.wasted_user_percent,
-                percent_limit.value_or(0));
+  if (percent_limit)
+    std::snprintf(buf, sizeof buf, " (%.4f, highest allowed %.4f)", r.dive.wasted_user_percent,
+                  *percent_limit);
+  else
+    std::snprintf(buf, sizeof buf, " (disabled)");
   rule("highestUserWastedPercent", !percent_limit,
        percent_limit && r.dive.wasted_user_percent <= *percent_limit, buf);
   out << (ok ? "Result: PASS\n" : "Result: FAIL\n");
@@ -68,17 +73,13 @@ core::Result<bool> RunCi(const AnalyzeArgs& a, const layers::ImageAnalysis& r, s
 }
 
 core::Status RunAnalyze(Globals& g, const AnalyzeArgs& a) {
-  std::optional<core::Platform> platform;
-  if (!a.platform.empty()) {
-    KILN_ASSIGN(platform, core::Platform::Parse(a.platform));
-  }
-  KILN_ASSIGN(ImageTarget t, OpenImageTarget(g, a.name, a.remote, platform));
+  KILN_ASSIGN(auto platform, a.junk.Platform());
+  KILN_ASSIGN(ImageTarget t, OpenImageTarget(g, a.name, a.junk.remote, platform));
   KILN_ASSIGN(core::Descriptor manifest, PickManifest(*t.store, t.top, platform));
   KILN_ASSIGN(layers::ShrinkOptions estimate, MakeShrinkOptions(a.junk));
   estimate.dedupe = a.dedupe;
-  std::optional<size_t> base;
-  if (a.base_layers >= 0) base = static_cast<size_t>(a.base_layers);
-  KILN_ASSIGN(auto report, builder::AnalyzeManifest(*t.store, manifest, base, estimate, t.ensure));
+  KILN_ASSIGN(auto report, builder::AnalyzeManifest(*t.store, manifest, a.junk.BaseLayers(),
+                                                    estimate, t.ensure));
   report.name = a.name;
   std::cout << layers::RenderAnalysis(report, a.json);
   if (!a.ci) return {};
@@ -93,10 +94,6 @@ void AddAnalyzeCommand(CLI::App& app, Globals& g) {
   auto a = std::make_shared<AnalyzeArgs>();
   cmd->add_option("IMAGE", a->name, "Image in the local store, else a registry reference")->required();
   cmd->add_flag("--json", a->json, "One JSON document (dive's export fields plus kiln's)");
-  cmd->add_flag("--remote", a->remote, "Skip the local store; resolve in the registry");
-  cmd->add_option("--platform", a->platform, "Indexes: the image for this platform");
-  cmd->add_option("--base-layers", a->base_layers,
-                  "Layers that belong to the base image (default: Windows detects them, Linux 1)");
   cmd->add_flag("--dedupe", a->dedupe, "Also estimate identical files (reads all file bytes)");
   cmd->add_flag("--ci", a->ci, "Check dive's CI rules; exit 1 when one fails");
   cmd->add_option("--lowest-efficiency", a->lowest_efficiency, "CI: lowest efficiency (0.9)");

@@ -221,7 +221,7 @@ void AddBuildCommand(CLI::App& app, Globals& g) {
                   "type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=registry")->allow_extra_args(false);
   cmd->add_option("--build-context", f->contexts,
                   "NAME=oci-layout://PATH[:TAG] | NAME=docker-image://REF | NAME=DIR")->allow_extra_args(false);
-  cmd->add_option("--secret", f->secrets, "id=ID,src=FILE: a secret for RUN --mount=type=secret")->allow_extra_args(false);
+  cmd->add_option("--secret", f->secrets, "id=ID,src=FILE or id=ID,env=VAR: a secret for RUN --mount=type=secret")->allow_extra_args(false);
   cmd->add_option("--label", f->labels, "Add a label KEY=VALUE to the image")->allow_extra_args(false);
   cmd->add_option("--iidfile", f->iidfile, "Write the image digest to this file");
   cmd->add_option("--metadata-file", f->metadata_file, "Write build result metadata (JSON, as buildx)");

@@ -1,6 +1,7 @@
 // kiln inspect NAME|REF: manifest, config and layer table of a local image; a reference that is
 // not in the local store is looked up in its registry (JSON with manifest and config).
 #include <iostream>
+#include <sstream>
 
 #include "cli/command.h"
 #include "cli/inspect_remote.h"
@@ -30,6 +31,12 @@ core::Status RunInspect(Globals& g, const InspectArgs& a) {
       return {};
     }
     if (report.error().code != core::ErrorCode::kNotFound) return std::unexpected(report.error());
+    // Not stored: ask the registry, but a failed lookup reports the local miss (--remote shows
+    // the registry's error).
+    std::ostringstream out;
+    if (!InspectRemote(g, a.name, platform, out)) return std::unexpected(report.error());
+    std::cout << out.str();
+    return {};
   }
   return InspectRemote(g, a.name, platform, std::cout);
 }

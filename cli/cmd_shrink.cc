@@ -9,25 +9,22 @@ namespace kiln::cli {
 namespace {
 
 struct ShrinkArgs {
-  std::string source, tag, platform, compression;
-  bool remote = false, no_squash = false, keep_whiteouts = false, dedupe = false;
-  int level = -1, base_layers = -1;
+  std::string source, tag, compression;
+  bool no_squash = false, keep_whiteouts = false, dedupe = false;
+  int level = -1;
   JunkFlags junk;
 };
 
 core::Status RunShrink(Globals& g, const ShrinkArgs& a) {
-  std::optional<core::Platform> platform;
-  if (!a.platform.empty()) {
-    KILN_ASSIGN(platform, core::Platform::Parse(a.platform));
-  }
+  KILN_ASSIGN(auto platform, a.junk.Platform());
   KILN_ASSIGN(std::string dest, layers::Store::NormalizeName(a.tag));
-  KILN_ASSIGN(ImageTarget t, OpenImageTarget(g, a.source, a.remote, platform));
+  KILN_ASSIGN(ImageTarget t, OpenImageTarget(g, a.source, a.junk.remote, platform));
   builder::ShrinkRequest request;
   KILN_ASSIGN(request.options, MakeShrinkOptions(a.junk));
   request.options.squash = !a.no_squash;
   request.options.drop_useless_whiteouts = !a.keep_whiteouts;
   request.options.dedupe = a.dedupe;
-  if (a.base_layers >= 0) request.base_layers = static_cast<size_t>(a.base_layers);
+  request.base_layers = a.junk.BaseLayers();
   if (!a.compression.empty() || a.level >= 0) {
     layers::CompressionOptions c;
     if (!a.compression.empty()) {
@@ -50,10 +47,6 @@ void AddShrinkCommand(CLI::App& app, Globals& g) {
   auto a = std::make_shared<ShrinkArgs>();
   cmd->add_option("SRC", a->source, "Image in the local store, else a registry reference")->required();
   cmd->add_option("-t,--tag", a->tag, "Name of the shrunk image in the local store")->required();
-  cmd->add_flag("--remote", a->remote, "Skip the local store; resolve SRC in the registry");
-  cmd->add_option("--platform", a->platform, "Remote indexes: the image for this platform");
-  cmd->add_option("--base-layers", a->base_layers,
-                  "Layers that belong to the base image (default: Windows detects them, Linux 1)");
   cmd->add_flag("--no-squash", a->no_squash, "Keep every added layer (other passes still run)");
   cmd->add_flag("--keep-whiteouts", a->keep_whiteouts, "Keep whiteouts that delete nothing");
   cmd->add_flag("--dedupe", a->dedupe, "Identical files in a written layer become hard links");

@@ -61,7 +61,22 @@ core::Result<layers::ShrinkOptions> MakeShrinkOptions(const JunkFlags& flags) {
   return o;
 }
 
+core::Result<std::optional<core::Platform>> JunkFlags::Platform() const {
+  if (platform.empty()) return std::nullopt;
+  KILN_ASSIGN(core::Platform p, core::Platform::Parse(platform));
+  return p;
+}
+
+std::optional<size_t> JunkFlags::BaseLayers() const {
+  if (base_layers < 0) return std::nullopt;
+  return static_cast<size_t>(base_layers);
+}
+
 void AddJunkFlags(CLI::App* cmd, JunkFlags& flags) {
+  cmd->add_flag("--remote", flags.remote, "Skip the local store; resolve the image in its registry");
+  cmd->add_option("--platform", flags.platform, "Indexes: the image for this platform");
+  cmd->add_option("--base-layers", flags.base_layers,
+                  "Layers that belong to the base image (default: Windows detects them, Linux 1)");
   cmd->add_flag("--no-junk", flags.no_junk, "Keep junk files (no junk rules at all)");
   cmd->add_flag("--no-default-junk", flags.no_default_junk,
                 "Only the rules of --junk-rules files, not kiln's default list");

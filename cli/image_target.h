@@ -32,15 +32,23 @@ core::Result<ImageTarget> OpenImageTarget(Globals& g, const std::string& name, b
 core::Result<core::Descriptor> PickManifest(layers::Store& store, const core::Descriptor& top,
                                             const std::optional<core::Platform>& platform);
 
+// Flags `analyze` and `shrink` share: where the image is, which layers are the base, junk rules.
 struct JunkFlags {
+  bool remote = false;
+  std::string platform;
+  int base_layers = -1;  // -1: detect
   bool no_junk = false, no_default_junk = false;
   std::vector<std::string> rule_files;
+
+  core::Result<std::optional<core::Platform>> Platform() const;
+  std::optional<size_t> BaseLayers() const;
 };
 
 // Shrink options from the shared flags (default junk rules of the image's flavour unless
 // switched off). Fails when a rules file cannot be read or has a bad line.
 core::Result<layers::ShrinkOptions> MakeShrinkOptions(const JunkFlags& flags);
 
+// --remote, --platform, --base-layers, --no-junk, --no-default-junk, --junk-rules.
 void AddJunkFlags(CLI::App* cmd, JunkFlags& flags);
 
 }  // namespace kiln::cli

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "layers/flat_tree.h"
+#include "layers/shrink_groups.h"
 #include "layers/layer_rules.h"
 #include "layers/windows_layer.h"
 
@@ -51,7 +52,13 @@ class GroupPlanner {
     LayerPlan plan;
     plan.sources = group_;
     for (auto& o : out_) plan.items.push_back(std::move(o.item));
-    if (options_.dedupe) Dedupe(plan.items);
+    if (options_.dedupe) {
+      DedupeResult d = DedupeItems(plan.items, layers_);
+      savings_.dedupe_files += d.files;
+      savings_.dedupe_bytes += d.bytes;
+      dedupe_bytes_ = d.bytes;
+      deduped_ = d.files;
+    }
     Account(plan);
     return plan;
   }
@@ -311,38 +318,6 @@ class GroupPlanner {
       if (entries[i].kind == CatalogKind::kHive) Add({*chosen, i}, entries[i].header, entries[i].header.is_file());
   }
 
-  // Identical files (same bytes and metadata) after the first become hard links to it.
-  void Dedupe(std::vector<PlanItem>& items) {
-    std::map<std::string, size_t> first;
-    for (size_t n = 0; n < items.size(); ++n) {
-      PlanItem& it = items[n];
-      const CatalogEntry& src = At({it.layer, it.index});
-      if (!it.content || src.kind != CatalogKind::kFile || it.header.size == 0 || src.content.empty())
-        continue;
-      if (StreamBytes({it.layer, it.index}) > 0 || src.kind == CatalogKind::kStream) continue;
-      const TarEntry& h = it.header;
-      std::string key = src.content.hex() + "|" + std::to_string(h.size) + "|" +
-                        std::to_string(h.mode) + "|" + std::to_string(h.uid) + "|" +
-                        std::to_string(h.gid) + "|" + std::to_string(h.mtime.sec) + "." +
-                        std::to_string(h.mtime.nsec) + "|" +
-                        std::to_string(h.win_attributes.value_or(0)) + "|" +
-                        h.win_security_descriptor;
-      for (const auto& [x, v] : h.xattrs) key += "|x" + x + "=" + v;
-      for (const auto& [x, v] : h.win_eas) key += "|e" + x + "=" + v;
-      auto [f, inserted] = first.emplace(key, n);
-      if (inserted) continue;
-      ++savings_.dedupe_files;
-      savings_.dedupe_bytes += h.size;
-      dedupe_bytes_ += h.size;
-      it.header.type = EntryType::kHardLink;
-      it.header.linkname = items[f->second].header.name;
-      it.header.size = 0;
-      it.header.win_security_descriptor.clear();
-      it.content = false;
-      ++deduped_;
-    }
-  }
-
   void Account(LayerPlan& plan) {
     uint64_t in = 0, out = 0;
     size_t total_entries = 0;
@@ -407,47 +382,9 @@ core::Result<ShrinkPlan> PlanShrink(const std::vector<LayerCatalog>& layers, siz
   for (size_t l = 0; l < plan.base_layers; ++l) lower.Apply(layers[l], l);
   const FlatTree base = lower;
 
-  // Groups: every added layer on its own without squash; else runs of layers, cut where a
-  // second layer with registry deltas would join, and around layers carrying UtilityVM files.
-  std::vector<std::vector<size_t>> groups;
-  std::vector<std::string> reasons;
-  std::vector<size_t> current;
-  std::optional<size_t> hive_layer;
-  std::string next_reason;
-  auto flush = [&] {
-    if (current.empty()) return;
-    groups.push_back(current);
-    reasons.push_back(next_reason);
-    next_reason.clear();
-    current.clear();
-    hive_layer.reset();
-  };
-  for (size_t l = plan.base_layers; l < layers.size(); ++l) {
-    const LayerCatalog& c = layers[l];
-    if (c.utility_vm || !options.squash) {
-      flush();
-      if (c.utility_vm) next_reason = "layer " + std::to_string(l) + " carries UtilityVM files";
-      current.push_back(l);
-      flush();
-      continue;
-    }
-    if (c.nonempty_hives > 0) {
-      if (hive_layer) {
-        std::string why = "layers " + std::to_string(*hive_layer) + " and " + std::to_string(l) +
-                          " both carry registry deltas (Hives/*_Delta), which cannot be merged "
-                          "without Windows; kept apart";
-        flush();
-        next_reason = why;
-        plan.notes.push_back(why);
-      }
-      hive_layer = l;
-    }
-    current.push_back(l);
-  }
-  flush();
-
-  for (size_t g = 0; g < groups.size(); ++g) {
-    const auto& group = groups[g];
+  std::vector<LayerGroup> groups = GroupLayers(layers, plan.base_layers, options.squash, plan.notes);
+  for (const LayerGroup& g : groups) {
+    const auto& group = g.layers;
     LayerPlan lp;
     if (layers[group[0]].utility_vm) {
       lp.sources = group;
@@ -458,7 +395,7 @@ core::Result<ShrinkPlan> PlanShrink(const std::vector<LayerCatalog>& layers, siz
       GroupPlanner planner(layers, group, lower, base, options, plan.savings);
       KILN_ASSIGN(lp, planner.Run());
     }
-    lp.split_reason = reasons[g];
+    lp.split_reason = g.reason;
     for (size_t l : group) lower.Apply(layers[l], l);
     plan.layers.push_back(std::move(lp));
   }

@@ -121,7 +121,7 @@ NetFailure Classify(CURLcode code, const Xfer& x, CURL* h) {
   switch (code) {
     case CURLE_OK: return NetFailure::kNone;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_PROXY: return NetFailure::kResolve;
     case CURLE_COULDNT_CONNECT: return NetFailure::kConnect;
     case CURLE_OPERATION_TIMEDOUT: {
       double connect = 0;

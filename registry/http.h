@@ -63,7 +63,8 @@ struct HttpRequest {
 // Why a request got no HTTP response.
 enum class NetFailure {
   kNone,
-  kConnect,        // DNS, refused, unreachable, connect timeout
+  kConnect,        // refused, unreachable, connect timeout
+  kResolve,        // the host name does not resolve (not retried)
   kTlsHandshake,   // TLS could not be negotiated (e.g. the server speaks plain HTTP)
   kTlsVerify,      // the server's certificate is not trusted
   kTransfer,       // connection dropped or stalled mid-request or mid-response

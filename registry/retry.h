@@ -21,7 +21,8 @@ struct RetryPolicy {
 };
 
 // Whether a response (or the lack of one) is worth repeating: connection failures and drops,
-// 408, 429, 500, 502, 503, 504 (not TLS verification, not a failing body reader or sink).
+// 408, 429, 500, 502, 503, 504 (not a host name that does not resolve, not TLS verification,
+// not a failing body reader or sink).
 bool IsRetryable(const HttpResponse& response);
 
 // Parses Retry-After: delta seconds or an HTTP date (relative to `now_unix`); nullopt if absent

@@ -106,7 +106,8 @@ core::Result<std::string> Session::Ping(const std::string& registry) {
     if (loopback) {
       base = "http://" + host;
       r = SendOnce(call, base + "/v2/", nullptr);
-      answered = (r.ok() && r.status != 400) || r.failure == NetFailure::kConnect;
+      answered = (r.ok() && r.status != 400) || r.failure == NetFailure::kConnect ||
+                 r.failure == NetFailure::kResolve;
     }
     if (!answered) {
       base = "https://" + host;

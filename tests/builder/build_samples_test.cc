@@ -17,6 +17,8 @@ namespace {
 void BuildBusyboxImage(const TempDir& root) {
   TempDir ctx;
   MakeBusyboxRootfs(ctx / "rootfs");
+  fs::create_directories(ctx / "rootfs/tmp");
+  fs::permissions(ctx / "rootfs/tmp", fs::perms::all | fs::perms::sticky_bit);
   WriteFile(ctx / "Dockerfile", "FROM scratch\nCOPY rootfs/ /\nCMD [\"sh\"]\n");
   auto r = Kiln({"--root", root.path().string(), "--progress", "plain", "build", "-t", "busybox:1.36",
                  ctx.path().string()});
@@ -98,4 +100,28 @@ TEST_CASE("the multi-version sample builds one image per Windows version into on
     CHECK(img.config.config.env ==
           std::vector<std::string>{"APP_VERSION=1.0.0", "OS_VERSION=" + v});
   }
+}
+
+TEST_CASE("WORKDIR onto a directory of the base keeps its mode (a sticky /tmp stays writable)",
+          "[integration]") {
+  TempDir root, ctx;
+  BuildBusyboxImage(root);
+  WriteFile(ctx / "Dockerfile",
+            "FROM busybox:1.36\nWORKDIR /tmp\nUSER nobody\nRUN touch ok && stat -c %a . > mode\n"
+            "WORKDIR /new/dir\nUSER root\nRUN pwd > /tmp/pwd\n");
+  auto r = Kiln({"--root", root.path().string(), "--progress", "plain", "build", "-t", "wd:1",
+                 ctx.path().string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  StoredImage img = ReadStoredImage(root.path(), "wd:1");
+  CHECK(img.config.config.working_dir == "/new/dir");
+  REQUIRE(img.manifest.layers.size() == 3);  // busybox, and one layer per RUN: none for WORKDIR
+  TempDir out;
+  for (size_t i = 1; i < 3; ++i) {
+    auto blob = root / ("blobs/sha256/" + img.manifest.layers[i].digest.hex());
+    auto x = Run({"tar", "-xzf", blob.string(), "-C", out.path().string()});
+    REQUIRE(x.exit_code == 0);
+  }
+  CHECK(ReadFile(out / "tmp/mode") == "1777\n");
+  CHECK(ReadFile(out / "tmp/pwd") == "/new/dir\n");
 }

@@ -274,3 +274,21 @@ TEST_CASE("junk globs: one component per star, any depth for two, Windows ignore
   CHECK_FALSE(rules.Matches("Windows/Temp/KEEP.ME", LayerFlavor::kWindows));
   CHECK_FALSE(JunkRules().Add("!").has_value());
 }
+
+TEST_CASE("a hard link whose target a later layer replaces is refused, not squashed wrongly",
+          "[unit]") {
+  FixtureImage img(LayerFlavor::kLinux);
+  LayerTree l0(img.flavor), l1(img.flavor), l2(img.flavor);
+  REQUIRE_OK(l0.AddData("bin/sh", "sh"));
+  REQUIRE_OK(l1.AddData("data/a", "old"));
+  REQUIRE_OK(l1.AddHardLink("data/b", "data/a"));
+  REQUIRE_OK(l2.AddData("data/a", "new"));
+  for (auto* t : {&l0, &l1, &l2}) img.Add(*t);
+  auto plan = PlanShrink(img.catalogs, 1, ShrinkOptions{});
+  REQUIRE_FALSE(plan);
+  CHECK(plan.error().code == core::ErrorCode::kUnsupported);
+  CHECK(plan.error().message.find("--no-squash") != std::string::npos);
+  ShrinkOptions apart;
+  apart.squash = false;
+  CHECK(PlanShrink(img.catalogs, 1, apart).has_value());
+}

@@ -68,6 +68,9 @@ TEST_CASE("connection failures and 408, 429, 5xx are retryable; client errors ar
   HttpResponse sink;
   sink.failure = NetFailure::kBodySink;
   CHECK_FALSE(IsRetryable(sink));
+  HttpResponse unresolved;  // a name that does not resolve now will not in a few seconds
+  unresolved.failure = NetFailure::kResolve;
+  CHECK_FALSE(IsRetryable(unresolved));
 }
 
 TEST_CASE("base64 round-trips and rejects malformed input", "[unit]") {

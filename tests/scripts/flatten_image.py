@@ -8,7 +8,9 @@ whiteouts (.wh.NAME) delete, opaque markers (.wh..wh..opq) empty their directory
 """
 import json
 import os
+import io
 import shutil
+import subprocess
 import sys
 import tarfile
 
@@ -35,8 +37,17 @@ def remove(path):
         os.remove(path)
 
 
+def open_layer(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic == b"\x28\xb5\x2f\xfd":  # zstd: tarfile cannot read it; the zstd tool can
+        data = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
+        return tarfile.open(fileobj=io.BytesIO(data))
+    return tarfile.open(path)
+
+
 def apply(tar_path, out, windows):
-    with tarfile.open(tar_path) as tf:
+    with open_layer(tar_path) as tf:
         for m in tf:
             name = m.name.rstrip("/")
             if windows:

@@ -101,6 +101,14 @@ diff -r "$work/t-three/rootfs/Files" "$work/t-nojunk/rootfs/Files" || fail "--no
 skopeo inspect --override-os windows "oci:$work/oci-shrunk:shrunk" >/dev/null || fail "skopeo inspect"
 skopeo copy --override-os windows "oci:$work/oci-shrunk:shrunk" "oci:$work/copy:shrunk" >/dev/null ||
   fail "skopeo copy (digest check)"
+# Recompression: zstd layers, still valid Windows layers with the same files.
+K shrink win:three -t win:zstd --compression zstd >/dev/null
+m=$(json win:zstd | field "d['kiln']['manifest'][7:]")
+python3 -c "import json; m=json.load(open('$root/blobs/sha256/$m')); assert m['layers'][-1]['mediaType'].endswith('+zstd'), m" ||
+  fail "zstd media type"
+check_windows_layers win:zstd
+flatten win:zstd "$work/t-zstd" windows
+diff -r "$work/t-shrunk/rootfs/Files" "$work/t-zstd/rootfs/Files" || fail "zstd changed files"
 row "ms-installer, Windows COPY" "$(added win:three)" "$(added win:shrunk)" "$(nlayers win:three)" \
   "$(nlayers win:shrunk)" "$(efficiency win:three)" "$(efficiency win:shrunk)"
 row "  chained equivalent" "$(added win:chained)" "-" "$(nlayers win:chained)" "-" \
