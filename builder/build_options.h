@@ -3,14 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "builder/executor.h"
 #include "core/platform.h"
 #include "core/progress.h"
+#include "layers/snapshotter.h"
 #include "registry/client.h"
 
 namespace kiln::builder {
@@ -64,6 +68,11 @@ struct BuildOptions {
   std::string store_root;
   registry::ClientOptions registry;  // from the global flags (cli/registry_flags.h)
   core::ProgressSink* progress = nullptr;
+  // Tests: RUN support to use instead of the host's (MakeHostExecutor / MakeHostSnapshotter),
+  // e.g. the HCS executor and windowsfilter snapshotter over fakes of the Windows calls.
+  // Pre-flight still runs on the executor.
+  std::function<std::unique_ptr<Executor>()> make_executor;
+  std::function<std::unique_ptr<layers::Snapshotter>()> make_snapshotter;
 };
 
 }  // namespace kiln::builder

@@ -1,6 +1,7 @@
 #include "builder/run_support.h"
 
 #include "builder/host_executor.h"
+#include "builder/windows/hcs_executor.h"
 #include "layers/host_snapshotter.h"
 
 namespace kiln::builder {
@@ -30,18 +31,26 @@ core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
   }
   if (!first) return {};
   if (session.executor()) return {};
-  auto executor = MakeHostExecutor(session.store().root());
+  const BuildOptions& options = session.options();
+  auto executor = options.make_executor ? options.make_executor()
+                                        : MakeHostExecutor(session.store().root());
   auto preflight = executor->Preflight(platform);
   if (!preflight) {
     std::string what = "RUN in " + stage->Label() + " (" + platform.ToString() + ")";
-    if (platform.is_windows())
+    // On a Windows host the HCS pre-flight says itself what the host lacks or which hosts can
+    // build the image.
+    const bool hcs = executor->Name() == windows::HcsExecutor::kName;
+    if (platform.is_windows() && !hcs)
       what += " needs a Windows host: Windows RUN steps execute in process-isolated Windows "
               "containers; COPY/ADD-only Windows stages build on any host";
     core::Error e = preflight.error().Wrap(what);
     e.location = first->range;
     return std::unexpected(e);
   }
-  session.SetRunSupport(std::move(executor), layers::MakeHostSnapshotter(session.store().root()));
+  session.SetRunSupport(std::move(executor),
+                        options.make_snapshotter
+                            ? options.make_snapshotter()
+                            : layers::MakeHostSnapshotter(session.store().root()));
   return {};
 }
 

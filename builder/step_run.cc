@@ -9,6 +9,7 @@
 #include "builder/cache_mount.h"
 #include "builder/output_tail.h"
 #include "builder/stage_builder.h"
+#include "builder/windows/command_line.h"
 #include "core/cancel.h"
 #include "layers/layer_writer.h"
 #include "parser/expand.h"
@@ -66,9 +67,14 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   } else {
     spec.argv = r.command.args;
   }
-  spec.command_line = state_.windows() && r.command.prepend_shell
-                          ? Join(ShellWords(), " ") + " " + command
-                          : Join(spec.argv, " ");
+  // Windows: shell form is SHELL's words (quoted as needed), a space and the command as written;
+  // exec form quotes each argument for CommandLineToArgvW, as hcsshim does.
+  if (!state_.windows())
+    spec.command_line = Join(spec.argv, " ");
+  else if (r.command.prepend_shell)
+    spec.command_line = windows::WindowsShellCommandLine(ShellWords(), command);
+  else
+    spec.command_line = windows::JoinWindowsCommandLine(spec.argv);
   spec.env = vars_->RunEnv();
   spec.working_dir = state_.config.config.working_dir.empty()
                          ? (state_.windows() ? "C:\\" : "/")
@@ -127,7 +133,9 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   KILN_ASSIGN(ExitStatus status, executor->Run(spec));
   if (status.timed_out || status.exit_code != 0) return std::unexpected(StepFailure(spec, status, tail));
   KILN_TRY(core::CheckCancelled());
-  KILN_ASSIGN(auto writer, layers::LayerWriter::Create(LayerOptionsFor(state_.windows()), session_.store()));
+  layers::LayerOptions layer_options = LayerOptionsFor(state_.windows());
+  layer_options.emit_windows_roots = false;  // a Windows diff (ExportLayer) has its own Files, Hives
+  KILN_ASSIGN(auto writer, layers::LayerWriter::Create(layer_options, session_.store()));
   KILN_TRY(snapshotter->Diff(snap, *writer));
   KILN_ASSIGN(layers::LayerResult layer, writer->Finish());
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));

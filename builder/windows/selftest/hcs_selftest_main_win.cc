@@ -1,0 +1,164 @@
+// kiln-hcs-selftest.exe: a small Windows program built by `make windows-check` around the HCS
+// executor, the windowsfilter snapshotter and the pre-flight, for trying them on a real Windows
+// host (none exists where kiln is developed: nothing here has been run on Windows yet).
+//
+//   kiln-hcs-selftest neutral                 platform-neutral checks plus real Win32 file I/O
+//                                             in %TEMP% (no HCS needed)
+//   kiln-hcs-selftest preflight [OS.VERSION]  elevation, Containers feature, privileges, and
+//                                             whether this host can run an image of OS.VERSION
+//   kiln-hcs-selftest run LAYER... -- CMDLINE one RUN step on existing windowsfilter layer
+//                                             folders (nearest first, e.g. docker's), printing
+//                                             its output and the entries of its diff
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "builder/host_executor.h"
+#include "builder/windows/computecore_api.h"
+#include "builder/windows/hcs_executor.h"
+#include "core/platform.h"
+#include "layers/windows/layer_entry.h"
+#include "layers/windows/transport_reader.h"
+#include "layers/windows/transport_writer.h"
+#include "layers/windows/vmcompute_layer_api.h"
+#include "layers/windows/win32_host_api.h"
+#include "layers/windows/win32_layer_fs.h"
+#include "layers/windows/win32_util_win.h"
+#include "layers/windows/windowsfilter_snapshotter.h"
+
+namespace {
+
+using namespace kiln;
+namespace lw = kiln::layers::windows;
+namespace bw = kiln::builder::windows;
+
+int Report(const core::Error& e) {
+  std::fprintf(stderr, "kiln-hcs-selftest: %s\n", e.message.c_str());
+  return 1;
+}
+
+// Prints each diff entry: type, attributes, size, name (and link target).
+struct PrintingSink : layers::DiffSink {
+  size_t count = 0;
+  core::Status Add(const layers::TarEntry& e, core::Reader* content) override {
+    ++count;
+    std::printf("  %c %08x %10llu %s%s%s\n", static_cast<char>(e.type),
+                e.win_attributes.value_or(0), static_cast<unsigned long long>(e.size),
+                e.name.c_str(), e.linkname.empty() ? "" : " -> ", e.linkname.c_str());
+    return lw::Drain(content);
+  }
+};
+
+// Writes a small layer as a transport folder with the real Win32 file code and reads it back.
+int Neutral() {
+  lw::Win32LayerFs fs;
+  wchar_t temp[MAX_PATH + 1];
+  GetTempPathW(MAX_PATH, temp);
+  std::filesystem::path root = std::filesystem::path(temp) / L"kiln-selftest-transport";
+  (void)fs.RemoveTree(root);
+  if (auto s = fs.MakeDirectory(root); !s) return Report(s.error());
+  lw::TransportWriter writer(fs, root);
+  std::vector<std::pair<layers::TarEntry, std::string>> entries(3);
+  entries[0].first.name = "Files";
+  entries[0].first.type = layers::EntryType::kDirectory;
+  entries[1].first.name = "Files/hello.txt";
+  entries[1].second = "hello from kiln\r\n";
+  entries[1].first.size = entries[1].second.size();
+  entries[1].first.win_attributes = 0x20;
+  entries[2].first.name = "Files/hello.txt:zone";
+  entries[2].second = "[ZoneTransfer]";
+  entries[2].first.size = entries[2].second.size();
+  for (auto& [entry, content] : entries) {
+    entry.mtime = {1700000000, 0};
+    core::StringReader reader(content);
+    if (auto s = writer.Add(entry, content.empty() ? nullptr : &reader); !s)
+      return Report(s.error());
+  }
+  if (auto s = writer.Finish(); !s) return Report(s.error());
+  PrintingSink sink;
+  if (auto s = lw::TransportReader(fs, root).Run(sink); !s) return Report(s.error());
+  (void)fs.RemoveTree(root);
+  if (sink.count != 3) {
+    std::fprintf(stderr, "kiln-hcs-selftest: read back %zu entries, wrote 3\n", sink.count);
+    return 1;
+  }
+  std::printf("neutral: ok\n");
+  return 0;
+}
+
+int Preflight(const std::string& version) {
+  auto executor = builder::MakeHostExecutor("");
+  auto target = core::Platform::Parse("windows/amd64" + (version.empty() ? "" : ":" + version));
+  if (!target) return Report(target.error());
+  if (auto s = executor->Preflight(*target); !s) return Report(s.error());
+  std::printf("preflight: ok (%s)\n", executor->Name().c_str());
+  return 0;
+}
+
+int RunStep(const std::vector<std::string>& folders, const std::string& command_line) {
+  bw::ComputecoreApi compute;
+  lw::VmcomputeLayerApi layer_api;
+  lw::Win32HostApi host([&]() -> core::Status {
+    KILN_TRY(compute.Load());
+    return layer_api.Load();
+  });
+  bw::HcsExecutor executor(compute, layer_api, host);
+  if (auto s = executor.Preflight(*core::Platform::Parse("windows/amd64")); !s)
+    return Report(s.error());
+  lw::Win32LayerFs fs;
+  lw::WindowsfilterOptions options;
+  wchar_t temp[MAX_PATH + 1];
+  GetTempPathW(MAX_PATH, temp);
+  options.root = std::filesystem::path(temp) / L"kiln-selftest";
+  lw::WindowsfilterSnapshotter snapshotter(layer_api, fs, options);
+  snapshotter.Sweep();
+  auto snap = snapshotter.PrepareScratch("selftest", folders);
+  if (!snap) return Report(snap.error());
+  builder::RunSpec spec;
+  spec.id = "kiln-selftest";
+  spec.rootfs = snap->rootfs;
+  spec.layer_folders = snap->layer_folders;
+  spec.command_line = command_line;
+  spec.on_stdout = [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); };
+  spec.on_stderr = [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stderr); };
+  auto status = executor.Run(spec);
+  int rc = 0;
+  if (!status) {
+    rc = Report(status.error());
+  } else {
+    std::printf("exit code %d%s\ndiff:\n", status->exit_code,
+                status->timed_out ? " (timed out)" : "");
+    PrintingSink sink;
+    if (auto s = snapshotter.Diff(*snap, sink); !s) rc = Report(s.error());
+  }
+  if (auto s = snapshotter.Remove(*snap); !s) rc = Report(s.error());
+  return rc;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: kiln-hcs-selftest neutral\n"
+               "       kiln-hcs-selftest preflight [OS.VERSION]\n"
+               "       kiln-hcs-selftest run LAYER_FOLDER... -- COMMAND LINE\n");
+  return 2;
+}
+
+}  // namespace
+
+int wmain(int argc, wchar_t** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.push_back(lw::Narrow(argv[i]));
+  if (args.empty()) return Usage();
+  if (args[0] == "neutral") return Neutral();
+  if (args[0] == "preflight") return Preflight(args.size() > 1 ? args[1] : "");
+  if (args[0] == "run") {
+    std::vector<std::string> folders;
+    size_t i = 1;
+    for (; i < args.size() && args[i] != "--"; ++i) folders.push_back(args[i]);
+    std::string command_line;
+    for (++i; i < args.size(); ++i) command_line += (command_line.empty() ? "" : " ") + args[i];
+    if (folders.empty() || command_line.empty()) return Usage();
+    return RunStep(folders, command_line);
+  }
+  return Usage();
+}

@@ -1,0 +1,148 @@
+// kiln's builder running Windows RUN steps through the same seams as on a Windows host: the HCS
+// executor and the windowsfilter snapshotter (real code), over the recording fakes of the thin
+// Windows layer, given to the build through BuildOptions::make_executor/make_snapshotter where a
+// Windows kiln.exe calls MakeHostExecutor/MakeHostSnapshotter. Nothing here runs on Windows.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "builder/builder.h"
+#include "layers/layer_check.h"
+#include "layers/windows/layer_unpack.h"
+#include "tests/builder/build_helpers.h"
+#include "tests/builder/windows_rig.h"
+
+using namespace kiln;
+using namespace kiln::testing;
+
+namespace {
+
+// The rig owns the executor and snapshotter; the build gets borrowing ones.
+class BorrowedExecutor : public builder::Executor {
+ public:
+  explicit BorrowedExecutor(builder::Executor& e) : e_(e) {}
+  std::string Name() const override { return e_.Name(); }
+  core::Status Preflight(const core::Platform& target) override { return e_.Preflight(target); }
+  core::Result<builder::ExitStatus> Run(const builder::RunSpec& spec) override {
+    return e_.Run(spec);
+  }
+
+ private:
+  builder::Executor& e_;
+};
+
+class BorrowedSnapshotter : public layers::Snapshotter {
+ public:
+  explicit BorrowedSnapshotter(layers::Snapshotter& s) : s_(s) {}
+  core::Result<layers::Snapshot> Prepare(const std::string& key,
+                                         const std::vector<layers::SnapshotLayer>& parents,
+                                         layers::LayerOpener& opener) override {
+    return s_.Prepare(key, parents, opener);
+  }
+  core::Status Diff(const layers::Snapshot& snap, layers::DiffSink& sink) override {
+    return s_.Diff(snap, sink);
+  }
+  core::Status Remove(const layers::Snapshot& snap) override { return s_.Remove(snap); }
+
+ private:
+  layers::Snapshotter& s_;
+};
+
+// A Windows host of fakes whose snapshotter imports the real base layers from the store.
+struct FakeWindowsHost {
+  FakeWindowsHost() {
+    layers::windows::WindowsfilterOptions options;
+    options.root = rig.dir.path() / "wf";
+    options.retry_delay = std::chrono::milliseconds(1);
+    options.unpack = layers::windows::UnpackLayer;
+    rig.snapshotter.emplace(rig.layer_api, rig.fs, options);
+    rig.compute.on_process_start = [this] { commands.push_back(rig.compute.process_parameters); };
+  }
+  builder::BuildOptions Options(const TempDir& store, const TempDir& ctx) {
+    builder::BuildOptions o;
+    o.context_dir = ctx.path().string();
+    o.store_root = store.path().string();
+    o.tags = {"win-run:1"};
+    builder::ContextOverride base;
+    base.name = "mcr.microsoft.com/windows/nanoserver:ltsc2022";
+    base.kind = builder::ContextOverride::Kind::kOciLayout;
+    base.value = SyntheticNanoserver() + ":ltsc2022";
+    o.contexts = {base};
+    o.make_executor = [this] { return std::make_unique<BorrowedExecutor>(*rig.executor); };
+    o.make_snapshotter = [this] { return std::make_unique<BorrowedSnapshotter>(*rig.snapshotter); };
+    return o;
+  }
+  WindowsRig rig;
+  std::vector<std::string> commands;  // ProcessParameters documents, in order
+};
+
+void WriteRunContext(const TempDir& ctx) {
+  WriteFile(ctx / "Dockerfile",
+            "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+            "USER ContainerAdministrator\n"
+            "RUN echo built> C:\\app\\stamp.txt\n"
+            "RUN [\"cmd\", \"/S\", \"/C\", \"echo two words\"]\n");
+}
+
+}  // namespace
+
+TEST_CASE("Windows RUN steps build through the HCS executor and the windowsfilter snapshotter",
+          "[integration]") {
+  TempDir store, ctx;
+  WriteRunContext(ctx);
+  FakeWindowsHost host;
+  auto built = builder::Build(host.Options(store, ctx));
+  INFO((built ? "" : built.error().message));
+  REQUIRE(built);
+
+  // Shell form: SHELL's default and the text as written; exec form: quoted for CommandLineToArgvW.
+  REQUIRE(host.commands.size() == 2);
+  auto first = nlohmann::json::parse(host.commands[0]);
+  CHECK(first["CommandLine"] == "cmd /S /C echo built> C:\\app\\stamp.txt");
+  CHECK(first["User"] == "ContainerAdministrator");
+  CHECK(first["WorkingDirectory"] == "C:\\");
+  CHECK(nlohmann::json::parse(host.commands[1])["CommandLine"] == "cmd /S /C \"echo two words\"");
+
+  // Base layers, then one layer per RUN, each a valid Windows layer carrying the exported diff
+  // (the export's own Files/Hives roots, the new file, the tombstone as a whiteout).
+  StoredImage img = ReadStoredImage(store.path(), "win-run:1");
+  REQUIRE(img.manifest.layers.size() >= 3);
+  const size_t n = img.manifest.layers.size();
+  CHECK(img.config.history.back().created_by == "RUN [\"cmd\",\"/S\",\"/C\",\"echo two words\"]");
+  CHECK(img.config.history[img.config.history.size() - 2].created_by ==
+        "RUN cmd /S /C echo built> C:\\app\\stamp.txt");
+  for (size_t i = n - 2; i < n; ++i) {
+    auto path = store / ("blobs/sha256/" + img.manifest.layers[i].digest.hex());
+    auto report = layers::CheckWindowsLayerFile(path.string());
+    REQUIRE(report);
+    INFO(report->ErrorsText());
+    CHECK(report->ok());
+    std::string listing = Run({"tar", "-tzf", path.string()}).out;
+    // Windows layers name directories without a trailing slash (windows-layer-format.md).
+    CHECK(listing ==
+          "Files\nFiles/app\nFiles/app/.wh.old.log\nFiles/app/stamp.txt\nHives\n"
+          "Hives/System_Delta\n");
+  }
+  // The second step's parents include the first step's layer, imported from the store.
+  CHECK(host.rig.layer_api.import_parents.size() >= 1);
+  host.rig.CheckNothingLeft();
+}
+
+TEST_CASE("a Windows host that cannot run the image stops the build before any work, saying why",
+          "[integration]") {
+  TempDir store, ctx;
+  WriteRunContext(ctx);
+  FakeWindowsHost host;
+  host.rig.host.version = core::WindowsVersion{10, 0, 17763, 5458};  // Windows Server 2019
+  auto built = builder::Build(host.Options(store, ctx));
+  REQUIRE_FALSE(built);
+  std::string text = built.error().ToString();
+  INFO(text);
+  CHECK(text.find("Dockerfile:3:1: RUN in stage 0") != std::string::npos);  // the first RUN
+  CHECK(text.find("build 17763") != std::string::npos);
+  CHECK(text.find("build 20348") != std::string::npos);
+  CHECK(text.find("process isolation") != std::string::npos);
+  // The Linux-host wording is not used on a Windows host.
+  CHECK(text.find("needs a Windows host") == std::string::npos);
+  CHECK(host.rig.compute.log().empty());
+  CHECK(host.rig.layer_api.log().empty());
+}
