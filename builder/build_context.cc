@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "builder/target_path.h"
 #include "core/cancel.h"
@@ -216,11 +217,14 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
   if (fd < 0) return layers::ErrnoError("opening", file.host_path);
   layers::FdReader reader(fd, file.host_path);
   core::Hasher hasher;
-  std::vector<char> buf(1 << 20);
+  // Uninitialised and no bigger than the file: zeroing 1 MiB per small file cost seconds on
+  // contexts of 30,000 files.
+  size_t size = static_cast<size_t>(std::clamp<uint64_t>(file.size + 1, 4096, 1 << 20));
+  std::unique_ptr<char[]> buf(new char[size]);
   for (;;) {
-    KILN_ASSIGN(size_t n, reader.Read(buf.data(), buf.size()));
+    KILN_ASSIGN(size_t n, reader.Read(buf.get(), size));
     if (n == 0) break;
-    hasher.Update(buf.data(), n);
+    hasher.Update(buf.get(), n);
   }
   core::Digest digest = hasher.Finish();
   std::lock_guard lock(mu_);
@@ -233,12 +237,18 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
 core::Status BuildContext::SaveMemo() const {
   std::lock_guard lock(mu_);
   if (memo_path_.empty() || !memo_dirty_) return {};
-  core::Json j = core::Json::object();
-  for (const auto& [rel, m] : memo_)
-    j[rel] = core::Json::array({m.size, m.mtime_ns, m.ctime_ns, m.ino, m.digest});
+  // Written as text directly: building a JSON object of 30,000 keys first cost ~10 % of a build.
+  std::string text = "{";
+  for (const auto& [rel, m] : memo_) {
+    if (text.size() > 1) text += ',';
+    text += core::Json(rel).dump() + ":[" + std::to_string(m.size) + "," +
+            std::to_string(m.mtime_ns) + "," + std::to_string(m.ctime_ns) + "," +
+            std::to_string(m.ino) + "," + core::Json(m.digest).dump() + "]";
+  }
+  text += "}";
   auto slash = memo_path_.rfind('/');
   if (slash != std::string::npos) KILN_TRY(layers::MakeDirs(memo_path_.substr(0, slash)));
-  KILN_TRY(layers::WriteFileAtomic(memo_path_, j.dump()));
+  KILN_TRY(layers::WriteFileAtomic(memo_path_, text));
   memo_dirty_ = false;
   return {};
 }
