@@ -11,8 +11,12 @@ inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config
 inline constexpr std::string_view kOciLayer = "application/vnd.oci.image.layer.v1.tar";
 inline constexpr std::string_view kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
 inline constexpr std::string_view kOciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+inline constexpr std::string_view kOciLayerNondist =
+    "application/vnd.oci.image.layer.nondistributable.v1.tar";
 inline constexpr std::string_view kOciLayerNondistGzip =
     "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+inline constexpr std::string_view kOciLayerNondistZstd =
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd";
 
 inline constexpr std::string_view kDockerManifest =
     "application/vnd.docker.distribution.manifest.v2+json";

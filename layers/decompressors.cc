@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "layers/compression.h"
@@ -21,26 +22,26 @@ std::unexpected<core::Error> Bad(std::string message) {
 // Input with a pushed-back head (the sniffed bytes) and a refillable buffer.
 class Source {
  public:
-  Source(core::Reader& in, std::string head) : in_(in), buf_(kInChunk) {
-    std::memcpy(buf_.data(), head.data(), head.size());
+  Source(core::Reader& in, std::string head) : in_(in), buf_(new uint8_t[kInChunk]) {
+    std::memcpy(buf_.get(), head.data(), head.size());
     len_ = head.size();
   }
   // Refills when empty; returns false at end of input.
   core::Result<bool> Fill() {
     if (pos_ < len_) return true;
     if (eof_) return false;
-    KILN_ASSIGN(len_, in_.Read(buf_.data(), buf_.size()));
+    KILN_ASSIGN(len_, in_.Read(buf_.get(), kInChunk));
     pos_ = 0;
     if (len_ == 0) eof_ = true;
     return len_ > 0;
   }
-  uint8_t* data() { return buf_.data() + pos_; }
+  uint8_t* data() { return buf_.get() + pos_; }
   size_t size() const { return len_ - pos_; }
   void Consume(size_t n) { pos_ += n; }
 
  private:
   core::Reader& in_;
-  std::vector<uint8_t> buf_;
+  std::unique_ptr<uint8_t[]> buf_;  // not zero-filled: only bytes read are used
   size_t pos_ = 0, len_ = 0;
   bool eof_ = false;
 };

@@ -62,6 +62,18 @@ class Walker {
     return m;
   }
 
+  // Files carry mode and time in HostFileInfo: only owners, xattrs and overrides go here
+  // (usually nothing, so nothing is allocated per file).
+  EntryMeta FileMeta(const struct stat& st, const std::string& host) {
+    EntryMeta m = o_.meta;
+    if (!windows_ && o_.keep_owner) {
+      if (!m.uid) m.uid = st.st_uid;
+      if (!m.gid) m.gid = st.st_gid;
+    }
+    if (!windows_ && o_.xattrs) ReadXattrs(host, m);
+    return m;
+  }
+
   void ReadXattrs(const std::string& host, EntryMeta& m) {
     char names[4096];
     ssize_t len = llistxattr(host.c_str(), names, sizeof names);
@@ -121,8 +133,9 @@ class Walker {
       if (base == kOpaqueWhiteout) return tree_.AddOpaque(dest.substr(0, dest.rfind('/')));
       if (base.starts_with(".wh.") && st.st_size == 0)
         return tree_.AddWhiteout(parent + base.substr(4));
-      HostFileInfo info{st.st_mode, Mtime(st), st.st_dev, st.st_ino, st.st_nlink};
-      return tree_.AddFile(dest, host, Meta(st, host), info);
+      HostFileInfo info{st.st_mode, Mtime(st), st.st_dev, st.st_ino, st.st_nlink,
+                        static_cast<uint64_t>(st.st_size)};
+      return tree_.AddFile(dest, host, FileMeta(st, host), info);
     }
     if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<size_t>(st.st_size) + 1, '\0');

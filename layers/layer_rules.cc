@@ -63,6 +63,11 @@ void LayerRules::Add(std::vector<Violation>& out, const TarEntry& e, Sev s, cons
                  std::move(message)});
 }
 
+bool LayerRules::Is(const std::string& key, EntryType type) const {
+  auto it = seen_.find(key);
+  return it != seen_.end() && it->second == type;
+}
+
 void LayerRules::Check(const TarEntry& e, std::vector<Violation>& out) {
   ++index_;
   if (flavor_ == LayerFlavor::kWindows) {
@@ -77,12 +82,11 @@ void LayerRules::CheckLinux(const TarEntry& e, std::vector<Violation>& out) {
     Add(out, e, Sev::kError, "unsafe-name", why);
     return;
   }
-  if (!names_.insert(e.name).second)
+  if (!seen_.emplace(e.name, e.type).second)
     Add(out, e, Sev::kError, "duplicate", "a second entry with this name");
-  if (e.type == EntryType::kHardLink && !files_.count(e.linkname))
+  if (e.type == EntryType::kHardLink && !Is(e.linkname, EntryType::kFile))
     Add(out, e, Sev::kError, "hardlink-order",
         "hard link to \"" + e.linkname + "\", which is not an earlier file of this layer");
-  if (e.is_file()) files_.insert(e.name);
 }
 
 void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
@@ -108,11 +112,11 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
     if (!e.is_file() || Key(file) != last_file_)
       Add(out, e, Sev::kError, "1.7.3 ads-order",
           "an alternate data stream must be a file entry right after \"" + file + "\"");
-  } else if (std::string_view parent = Parent(e.name); !parent.empty() && !dirs_.count(Key(parent))) {
+  } else if (std::string_view parent = Parent(e.name); !parent.empty() && !Is(Key(parent), EntryType::kDirectory)) {
     Add(out, e, Sev::kError, "1.7.1 parent-before-child",
         "parent directory \"" + std::string(parent) + "\" has no entry before this one");
   }
-  if (!names_.insert(key).second)
+  if (!seen_.emplace(key, e.type).second)
     Add(out, e, Sev::kError, "1.7.2 duplicate",
         "a second entry with this name (NTFS names are case-insensitive)");
   if (whiteout) {
@@ -122,12 +126,11 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
   }
   switch (e.type) {
     case EntryType::kDirectory:
-      dirs_.insert(key);
       if (e.win_attributes && !(*e.win_attributes & windows::kAttrDirectory))
         Add(out, e, Sev::kError, "1.5 directory-attribute", "MSWINDOWS.fileattr lacks FILE_ATTRIBUTE_DIRECTORY (16)");
       break;
     case EntryType::kHardLink: {
-      bool known = files_.count(Key(e.linkname)) > 0;
+      bool known = Is(Key(e.linkname), EntryType::kFile);
       if (!UnderFiles(e.name) || !UnderFiles(e.linkname))
         Add(out, e, Sev::kError, "1.5 hardlink", "hard links and their targets must be under Files/");
       else if (!known && base_)
@@ -138,6 +141,9 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
     case EntryType::kSymlink:
       if (e.linkname.find('/') != std::string::npos)
         Add(out, e, Sev::kWarning, "6.3 symlink-target", "symlink targets should use '\\'");
+      if (e.win_mountpoint && !(e.win_attributes && (*e.win_attributes & windows::kAttrDirectory)))
+        Add(out, e, Sev::kError, "1.5 junction",
+            "a junction (MSWINDOWS.mountpoint) lacks FILE_ATTRIBUTE_DIRECTORY (16)");
       break;
     case EntryType::kFile:
       break;
@@ -145,7 +151,6 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
       Add(out, e, Sev::kError, "1.5 entry-type", "devices and FIFOs cannot be in a Windows layer");
   }
   if (e.is_file() && !stream) {
-    files_.insert(key);
     last_file_ = key;
   } else if (!stream) {
     last_file_.clear();

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "layers/layer_flavor.h"
@@ -50,9 +49,10 @@ class LayerRules {
   LayerFlavor flavor_;
   bool base_;
   uint64_t index_ = 0;
-  std::unordered_set<std::string> names_;  // every entry (folded for Windows)
-  std::unordered_set<std::string> dirs_;   // directory entries
-  std::unordered_set<std::string> files_;  // regular files (hard-link targets)
+  // Every entry seen (names folded for Windows) and its type: duplicates, parents (directories)
+  // and hard-link targets (regular files). One map: it is most of the memory of a big layer.
+  std::unordered_map<std::string, EntryType> seen_;
+  bool Is(const std::string& key, EntryType type) const;
   std::string last_file_;                  // the entry an ADS may follow
   bool saw_files_ = false, saw_hives_ = false;
 };

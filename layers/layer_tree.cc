@@ -34,6 +34,17 @@ std::string LayerTree::Key(std::string_view name) const {
   return flavor_ == LayerFlavor::kWindows ? windows::FoldCase(name) : std::string(name);
 }
 
+namespace {
+bool IsDefault(const EntryMeta& m) {
+  return !m.mode && !m.uid && !m.gid && !m.mtime && !m.windows_owner && !m.windows_attributes &&
+         m.xattrs.empty();
+}
+}  // namespace
+
+void LayerTree::Node::SetMeta(const EntryMeta& m) {
+  meta = IsDefault(m) ? nullptr : std::make_unique<EntryMeta>(m);
+}
+
 LayerTree::Node* LayerTree::Find(std::string_view name) {
   auto it = index_.find(Key(name));
   return it == index_.end() ? nullptr : &nodes_[it->second];
@@ -62,15 +73,14 @@ core::Status LayerTree::EnsureParents(const std::string& name) {
     bool root = flavor_ == LayerFlavor::kWindows && parent.find('/') == std::string::npos;
     if (root) continue;  // Files and Hives come from the LayerWriter
     if (Node* n = Find(parent)) {
-      if (!n->entry.is_dir())
+      if (!n->is_dir())
         return Bad("cannot add \"" + name + "\": \"" + parent + "\" is not a directory");
       n->has_children = true;
       continue;
     }
     Node n;
-    n.entry.type = EntryType::kDirectory;
-    n.entry.name = parent;
-    n.entry.mode = 0755;
+    n.type = EntryType::kDirectory;
+    n.name = parent;
     n.implicit = true;
     n.has_children = true;
     index_[Key(parent)] = nodes_.size();
@@ -86,22 +96,22 @@ core::Result<LayerTree::Node*> LayerTree::Upsert(const std::string& name, EntryT
     index_[Key(name)] = nodes_.size();
     nodes_.emplace_back();
     n = &nodes_.back();
-  } else if (n->entry.is_dir() && type == EntryType::kDirectory) {
+  } else if (n->is_dir() && type == EntryType::kDirectory) {
     // The same directory again: keep it; with Windows spellings the smallest wins so the
     // result does not depend on the order of adding.
-    if (name < n->entry.name) n->entry.name = name;
+    if (name < n->name) n->name = name;
     n->implicit = false;
     return n;
-  } else if (n->entry.name != name) {
-    return Bad("\"" + name + "\" collides with \"" + n->entry.name +
+  } else if (n->name != name) {
+    return Bad("\"" + name + "\" collides with \"" + n->name +
                "\" (Windows names are case-insensitive)");
   } else if (n->has_children) {
     return Bad("cannot replace directory \"" + name + "\", which has entries, with a non-directory");
   } else {
     *n = Node{};
   }
-  n->entry.type = type;
-  n->entry.name = name;
+  n->type = type;
+  n->name = name;
   return n;
 }
 
@@ -111,22 +121,23 @@ core::Status LayerTree::AddFile(std::string_view dest, std::string host_path,
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
   n->host_path = std::move(host_path);
   n->info = info;
-  n->meta = meta;
+  n->SetMeta(meta);
   return {};
 }
 
 core::Status LayerTree::AddData(std::string_view dest, std::string data, const EntryMeta& meta) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
-  n->data = std::move(data);
-  n->meta = meta;
+  n->extra = std::make_unique<Extra>();
+  n->extra->data = std::move(data);
+  n->SetMeta(meta);
   return {};
 }
 
 core::Status LayerTree::AddDirectory(std::string_view dest, const EntryMeta& meta) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kDirectory));
-  n->meta = meta;
+  n->SetMeta(meta);
   return {};
 }
 
@@ -134,10 +145,27 @@ core::Status LayerTree::AddSymlink(std::string_view dest, std::string target,
                                    const EntryMeta& meta, bool directory) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kSymlink));
-  n->entry.linkname = std::move(target);
-  n->meta = meta;
-  if (flavor_ == LayerFlavor::kWindows && directory && !meta.windows_attributes)
-    n->meta.windows_attributes = windows::kAttrDirectory | windows::kAttrReparsePoint;
+  n->linkname = std::move(target);
+  EntryMeta m = meta;
+  if (flavor_ == LayerFlavor::kWindows && directory && !m.windows_attributes)
+    m.windows_attributes = windows::kAttrDirectory | windows::kAttrReparsePoint;
+  n->SetMeta(m);
+  return {};
+}
+
+core::Status LayerTree::AddJunction(std::string_view dest, std::string_view target,
+                                    const EntryMeta& meta) {
+  if (flavor_ != LayerFlavor::kWindows)
+    return Bad("junction \"" + std::string(dest) + "\" in a Linux layer");
+  // Junctions are absolute: the target must be a path of C:\.
+  auto in_files = windows::LayerNameFromContainerPath(target);
+  if (!in_files)
+    return Bad("junction \"" + std::string(dest) + "\": " + in_files.error().message);
+  std::string windows_target = "C:" + in_files->substr(windows::kFiles.size());
+  if (windows_target == "C:") windows_target = "C:/";
+  KILN_ASSIGN(std::string name, CheckDest(dest));
+  KILN_TRY(AddSymlink(name, std::move(windows_target), meta, /*directory=*/true));
+  Find(name)->junction = true;
   return {};
 }
 
@@ -145,7 +173,7 @@ core::Status LayerTree::AddHardLink(std::string_view dest, std::string_view targ
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(std::string to, CheckDest(target));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kHardLink));
-  n->entry.linkname = to;
+  n->linkname = to;
   return {};
 }
 
@@ -157,8 +185,7 @@ core::Status LayerTree::AddWhiteout(std::string_view dest) {
   std::string wh = slash == std::string::npos
                        ? ".wh." + name
                        : name.substr(0, slash + 1) + ".wh." + name.substr(slash + 1);
-  KILN_ASSIGN(Node * n, Upsert(wh, EntryType::kFile));
-  n->entry.mode = 0;
+  KILN_TRY(Upsert(wh, EntryType::kFile));
   return {};
 }
 
@@ -166,9 +193,8 @@ core::Status LayerTree::AddOpaque(std::string_view dir) {
   if (flavor_ == LayerFlavor::kWindows)
     return core::Fail(core::ErrorCode::kUnsupported, "Windows layers have no opaque directories");
   KILN_ASSIGN(std::string name, CheckDest(dir));
-  KILN_TRY(AddDirectory(name, Find(name) ? Find(name)->meta : EntryMeta{}));
-  KILN_ASSIGN(Node * n, Upsert(name + "/" + std::string(kOpaqueWhiteout), EntryType::kFile));
-  n->entry.mode = 0;
+  if (!Find(name)) KILN_TRY(AddDirectory(name));
+  KILN_TRY(Upsert(name + "/" + std::string(kOpaqueWhiteout), EntryType::kFile));
   return {};
 }
 
@@ -179,9 +205,9 @@ core::Status LayerTree::AddSpecial(std::string_view dest, EntryType type, uint32
                       "devices and FIFOs cannot be in a Windows layer: " + std::string(dest));
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, type));
-  n->entry.devmajor = major;
-  n->entry.devminor = minor;
-  n->meta = meta;
+  n->devmajor = major;
+  n->devminor = minor;
+  n->SetMeta(meta);
   return {};
 }
 
@@ -190,27 +216,30 @@ core::Status LayerTree::AddStream(std::string_view dest, std::string_view stream
   if (flavor_ != LayerFlavor::kWindows)
     return core::Fail(core::ErrorCode::kUnsupported, "alternate data streams are Windows-only");
   Node* n = Find(dest);
-  if (!n || !n->entry.is_file())
+  if (!n || !n->is_file())
     return core::Fail(core::ErrorCode::kNotFound, "no file \"" + std::string(dest) + "\" for stream");
   KILN_TRY(windows::ValidateName(std::string(dest) + ":" + std::string(stream), true));
-  n->streams.emplace_back(std::string(stream), std::move(data));
-  std::sort(n->streams.begin(), n->streams.end());
+  if (!n->extra) n->extra = std::make_unique<Extra>();
+  n->extra->streams.emplace_back(std::string(stream), std::move(data));
+  std::sort(n->extra->streams.begin(), n->extra->streams.end());
   return {};
 }
 
 core::Status LayerTree::SetMetadata(std::string_view dest, const EntryMeta& meta) {
   Node* n = Find(dest);
   if (!n) return core::Fail(core::ErrorCode::kNotFound, "no entry \"" + std::string(dest) + "\"");
+  EntryMeta m = n->meta ? *n->meta : EntryMeta{};
   auto merge = [](auto& dst, const auto& src) {
     if (src) dst = src;
   };
-  merge(n->meta.mode, meta.mode);
-  merge(n->meta.uid, meta.uid);
-  merge(n->meta.gid, meta.gid);
-  merge(n->meta.mtime, meta.mtime);
-  merge(n->meta.windows_owner, meta.windows_owner);
-  merge(n->meta.windows_attributes, meta.windows_attributes);
-  for (const auto& [k, v] : meta.xattrs) n->meta.xattrs[k] = v;
+  merge(m.mode, meta.mode);
+  merge(m.uid, meta.uid);
+  merge(m.gid, meta.gid);
+  merge(m.mtime, meta.mtime);
+  merge(m.windows_owner, meta.windows_owner);
+  merge(m.windows_attributes, meta.windows_attributes);
+  for (const auto& [k, v] : meta.xattrs) m.xattrs[k] = v;
+  n->SetMeta(m);
   n->implicit = false;
   return {};
 }
@@ -220,7 +249,7 @@ std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
   out.reserve(nodes_.size());
   for (const auto& n : nodes_) out.push_back(&n);
   std::sort(out.begin(), out.end(),
-            [](const Node* a, const Node* b) { return PathLess(a->entry.name, b->entry.name); });
+            [](const Node* a, const Node* b) { return PathLess(a->name, b->name); });
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -34,14 +35,16 @@ struct EntryMeta {
   std::map<std::string, std::string> xattrs;       // Linux extended attributes, added
 };
 
-// What a caller already knows from stat(2) of a host file (skips nothing at write time: the
-// file is re-stated through its open descriptor).
+// What a caller already knows from stat(2) of a host file; with it the file is not stat'ed
+// again when the layer is written (the size seen here is the size written).
 struct HostFileInfo {
   uint32_t mode = 0644;
   TarTime mtime;
   dev_t dev = 0;
   ino_t ino = 0;
   nlink_t nlink = 1;
+  // The size the caller saw; unset: the file is fstat'ed for it when written.
+  std::optional<uint64_t> size;
 };
 
 class LayerTree {
@@ -54,7 +57,9 @@ class LayerTree {
   // directory. Windows names that differ only by case are the same entry for directories and a
   // kInvalidInput collision for anything else. Unsafe names ("..", absolute, stray ':') fail.
 
-  // A regular file whose bytes are read from `host_path` when the layer is written.
+  // A regular file whose bytes are read from `host_path` when the layer is written. The path
+  // itself must not be a symlink (resolve it first): it is opened with O_NOFOLLOW so a file
+  // swapped for a link after the caller looked at it cannot pull other files into the layer.
   core::Status AddFile(std::string_view dest, std::string host_path, const EntryMeta& meta = {},
                        const std::optional<HostFileInfo>& info = std::nullopt);
   // A regular file with the given bytes.
@@ -64,6 +69,11 @@ class LayerTree {
   // written as given (Windows: '/' becomes '\\').
   core::Status AddSymlink(std::string_view dest, std::string target, const EntryMeta& meta = {},
                           bool directory = false);
+  // A Windows junction (mount point reparse point, MSWINDOWS.mountpoint): a directory link
+  // whose target must be an absolute container path ("C:\\app\\bin" or "/app/bin"; written
+  // as "C:\\app\\bin"). Windows flavour only.
+  core::Status AddJunction(std::string_view dest, std::string_view target,
+                           const EntryMeta& meta = {});
   // A hard link to `target`, another destination of this tree (written after it).
   core::Status AddHardLink(std::string_view dest, std::string_view target);
   // Deletes `dest` of lower layers (".wh.<name>"); Windows: only under Files/.
@@ -87,15 +97,27 @@ class LayerTree {
   core::Status WriteTo(LayerWriter& writer) const;
 
  private:
-  struct Node {
-    TarEntry entry;
-    EntryMeta meta;
-    std::string host_path;
-    std::optional<HostFileInfo> info;
+  // In-memory content: rare next to host files, so kept out of line.
+  struct Extra {
     std::string data;
-    bool implicit = false;      // synthesised parent
-    bool has_children = false;
     std::vector<std::pair<std::string, std::string>> streams;  // ADS: name, data
+  };
+  // Kept small (tens of thousands per COPY): everything optional lives behind a pointer.
+  struct Node {
+    std::string name;
+    std::string linkname;  // symlink target, or hard link target (a destination)
+    std::string host_path;
+    std::unique_ptr<EntryMeta> meta;  // null: no overrides
+    std::unique_ptr<Extra> extra;
+    std::optional<HostFileInfo> info;
+    uint32_t devmajor = 0, devminor = 0;
+    EntryType type = EntryType::kFile;
+    bool implicit = false;  // synthesised parent
+    bool has_children = false;
+    bool junction = false;  // Windows mount point (symlink entries only)
+    bool is_dir() const { return type == EntryType::kDirectory; }
+    bool is_file() const { return type == EntryType::kFile; }
+    void SetMeta(const EntryMeta& m);
   };
   core::Result<std::string> CheckDest(std::string_view dest) const;
   core::Status EnsureParents(const std::string& name);

@@ -38,6 +38,10 @@ class LayerOpener {
 
 // Receives a diff's entries in tar order (parents before children). `content` is non-null for
 // regular files with size > 0 and must be read fully before the next call returns.
+// LayerWriter (layers/layer_writer.h) is the DiffSink that turns a diff straight into a layer
+// blob, validating the order as entries arrive; a Windows diff that carries its own "Files" and
+// "Hives" entries sets LayerOptions::emit_windows_roots = false. Parents are unpacked with
+// ApplyLayerBlob (layers/apply_layer.h), WhiteoutMode::kOverlay for overlayfs lower dirs.
 class DiffSink {
  public:
   virtual ~DiffSink() = default;

@@ -89,7 +89,7 @@ std::string NormalizeTarName(std::string_view s) {
 // Buffered input with exact reads and a running offset.
 class TarReader::Input {
  public:
-  explicit Input(core::Reader& in) : in_(in), buf_(256 * 1024) {}
+  explicit Input(core::Reader& in) : in_(in), buf_(new char[kBuffer]) {}
   uint64_t offset() const { return offset_; }
 
   // Up to `size` bytes; fewer only at the end of the stream.
@@ -98,20 +98,20 @@ class TarReader::Input {
     while (done < size) {
       if (pos_ == len_) {
         if (eof_) break;
-        if (size - done >= buf_.size()) {  // large read: bypass the buffer
+        if (size - done >= kBuffer) {  // large read: bypass the buffer
           KILN_ASSIGN(size_t n, in_.Read(dst + done, size - done));
           if (n == 0) eof_ = true;
           done += n;
           offset_ += n;
           continue;
         }
-        KILN_ASSIGN(len_, in_.Read(buf_.data(), buf_.size()));
+        KILN_ASSIGN(len_, in_.Read(buf_.get(), kBuffer));
         pos_ = 0;
         if (len_ == 0) eof_ = true;
         continue;
       }
       size_t n = std::min(size - done, len_ - pos_);
-      std::memcpy(dst + done, buf_.data() + pos_, n);
+      std::memcpy(dst + done, buf_.get() + pos_, n);
       pos_ += n;
       done += n;
       offset_ += n;
@@ -132,7 +132,8 @@ class TarReader::Input {
 
  private:
   core::Reader& in_;
-  std::vector<char> buf_;
+  static constexpr size_t kBuffer = 256 * 1024;
+  std::unique_ptr<char[]> buf_;  // not zero-filled: only bytes read are used
   size_t pos_ = 0, len_ = 0;
   uint64_t offset_ = 0;
   bool eof_ = false;

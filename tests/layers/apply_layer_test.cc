@@ -30,18 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A tar of raw entries, as a hostile producer would write it (no rules applied).
-std::string RawTar(const std::vector<std::pair<TarEntry, std::string>>& entries) {
-  core::StringWriter out;
-  TarWriter w(out);
-  for (const auto& [e, data] : entries) {
-    core::StringReader r(data);
-    REQUIRE(w.WriteEntry(e, &r));
-  }
-  REQUIRE(w.Finish());
-  return out.data();
-}
-
 TarEntry E(EntryType t, std::string name, std::string link = "", uint64_t size = 0) {
   TarEntry e;
   e.type = t;
@@ -220,7 +208,7 @@ TEST_CASE("hostile layers fail clearly and write nothing outside the root", "[un
   for (const auto& c : cases) {
     INFO(c.what);
     Sandbox s;
-    auto r = Apply(RawTar(c.entries(s.outside)), s.root);
+    auto r = Apply(WriteTar(c.entries(s.outside)), s.root);
     REQUIRE_FALSE(r);
     INFO(r.error().message);
     CHECK(r.error().message.find(c.error) != std::string::npos);
@@ -236,7 +224,7 @@ TEST_CASE("symlinks of lower layers are resolved inside the root, never outside"
   fs::create_symlink("../../outside", s.root / "rel");  // relative, climbing out
   fs::create_directories(s.root / s.outside.relative_path());  // their in-root counterparts
   fs::create_directories(s.root / "outside");
-  auto r = Apply(RawTar({{E(EntryType::kFile, "abs/x", "", 2), "in"},
+  auto r = Apply(WriteTar({{E(EntryType::kFile, "abs/x", "", 2), "in"},
                          {E(EntryType::kFile, "rel/y", "", 2), "in"},
                          {E(EntryType::kHardLink, "h", "abs/x"), ""}}),
                  s.root);
@@ -249,15 +237,50 @@ TEST_CASE("symlinks of lower layers are resolved inside the root, never outside"
   // A lower symlink whose in-root target is missing: an error, not a directory elsewhere.
   Sandbox d;
   fs::create_symlink(d.outside, d.root / "dangling");
-  auto dangling = Apply(RawTar({{E(EntryType::kFile, "dangling/x", "", 2), "in"}}), d.root);
+  auto dangling = Apply(WriteTar({{E(EntryType::kFile, "dangling/x", "", 2), "in"}}), d.root);
   REQUIRE_FALSE(dangling);
   CHECK(dangling.error().message.find("a symlink to a missing directory") != std::string::npos);
   CHECK(d.OutsideIntact());
 }
 
+TEST_CASE("entries over lower symlinks replace the links and never touch their targets",
+          "[unit]") {
+  Sandbox s;
+  // A lower layer left absolute symlinks to a file and to a directory outside the root.
+  fs::create_symlink(s.outside / "keep", s.root / "file");
+  fs::create_symlink(s.outside, s.root / "dir");
+  fs::create_symlink(s.outside / "keep", s.root / "gone");
+  fs::create_symlink(s.outside / "keep", s.root / "linked");
+  fs::permissions(s.outside, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  TarEntry dir = E(EntryType::kDirectory, "dir");
+  dir.mode = 0700;
+  dir.mtime = {1000, 0};
+  TarEntry file = E(EntryType::kFile, "file", "", 2);
+  file.mode = 0600;
+  auto r = Apply(WriteTar({{dir, ""},
+                           {file, "in"},
+                           {E(EntryType::kFile, ".wh.gone"), ""},
+                           {E(EntryType::kHardLink, "hard", "linked"), ""}}),
+                 s.root);
+  REQUIRE_OK(r);
+  CHECK(s.OutsideIntact());
+  struct stat st;
+  REQUIRE(stat(s.outside.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0744);  // not chmod'ed through "dir"
+  CHECK(st.st_mtime != 1000);           // nor its times
+  REQUIRE(stat((s.outside / "keep").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) != 0600);
+  CHECK(fs::is_directory(fs::symlink_status(s.root / "dir")));
+  CHECK(fs::is_regular_file(fs::symlink_status(s.root / "file")));
+  CHECK(testing::ReadFile(s.root / "file") == "in");
+  CHECK_FALSE(fs::exists(fs::symlink_status(s.root / "gone")));
+  // A hard link to a lower symlink links the symlink itself, not what it points to.
+  CHECK(fs::is_symlink(fs::symlink_status(s.root / "hard")));
+}
+
 TEST_CASE("truncated layers and decompression bombs stop with a clear error", "[unit]") {
   Sandbox s;
-  std::string tar = RawTar({{E(EntryType::kFile, "f", "", 5000), std::string(5000, 'x')}});
+  std::string tar = WriteTar({{E(EntryType::kFile, "f", "", 5000), std::string(5000, 'x')}});
   auto cut = Apply(tar.substr(0, 2048), s.root);
   REQUIRE_FALSE(cut);
   CHECK(cut.error().message.find("truncated tar archive") != std::string::npos);

@@ -233,7 +233,8 @@ TEST_CASE("kiln images, inspect, save, rmi and prune work on a store", "[integra
   auto json = testing::Kiln({"--root", root, "inspect", "--json", "app:v1"});
   REQUIRE(json.exit_code == 0);
   CHECK(core::Json::parse(json.out)["manifests"][0]["layers"].size() == 2);
-  auto missing = testing::Kiln({"--root", root, "inspect", "nope"});
+  // (inspect asks the registry for names not in the store; save is local only)
+  auto missing = testing::Kiln({"--root", root, "save", "nope", "-o", (dir / "n.tar").string()});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err == "kiln: no image named docker.io/library/nope:latest in the local store\n");
   auto save = testing::Kiln({"--root", root, "save", "app:v1", "-o", (dir / "a.tar").string(),

@@ -9,6 +9,7 @@
 #include "layers/compression.h"
 #include "layers/layer_writer.h"
 #include "layers/tar_reader.h"
+#include "layers/tar_writer.h"
 
 namespace kiln::layers::testutil {
 
@@ -40,6 +41,19 @@ struct ReadEntry {
   std::string data;
 };
 
+// A tar of the entries exactly as given (no layer rules), as any producer might write it.
+inline std::string WriteTar(const std::vector<std::pair<TarEntry, std::string>>& entries) {
+  core::StringWriter out;
+  TarWriter w(out);
+  for (const auto& [e, data] : entries) {
+    core::StringReader r(data);
+    REQUIRE(w.WriteEntry(e, &r));
+  }
+  REQUIRE(w.Finish());
+  return out.data();
+}
+
+// Every entry and its data of a layer blob (tar, tar+gzip or tar+zstd).
 inline std::vector<ReadEntry> ReadLayer(const std::string& blob) {
   core::StringReader in(blob);
   auto tar = NewDecompressor(in);

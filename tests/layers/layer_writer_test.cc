@@ -6,6 +6,7 @@
 #include "layers/layer_tree.h"
 #include "layers/windows_layer.h"
 #include "tests/layers/layer_test_util.h"
+#include "tests/support/test_env.h"
 
 using namespace kiln;
 using namespace kiln::layers;
@@ -38,6 +39,26 @@ Written Write(const LayerOptions& o, const LayerTree& tree) {
   return w;
 }
 
+// One entry of every Windows kind: files with Administrators and Users owners, attributes and
+// a sub-second time, directory and file symlinks, a hard link, an ADS, a junction, a whiteout.
+LayerTree EveryWindowsKind() {
+  LayerTree tree(LayerFlavor::kWindows);
+  EntryMeta admin;
+  admin.windows_owner = windows::Owner::kAdministrators;
+  admin.mtime = TarTime{1700000000, 123456789};
+  REQUIRE(tree.AddData("Files/app/bin/tool.exe", "MZ...", admin));
+  EntryMeta ro;
+  ro.windows_attributes = windows::kAttrArchive | windows::kAttrReadOnly;
+  REQUIRE(tree.AddData("Files/app/readme.txt", "read me", ro));
+  REQUIRE(tree.AddSymlink("Files/app/current", "bin", {}, /*directory=*/true));
+  REQUIRE(tree.AddSymlink("Files/app/tool", "bin/tool.exe"));
+  REQUIRE(tree.AddHardLink("Files/app/tool2.exe", "Files/app/bin/tool.exe"));
+  REQUIRE(tree.AddStream("Files/app/readme.txt", "Zone.Identifier", "[ZoneTransfer]"));
+  REQUIRE(tree.AddJunction("Files/data", "c:/app/bin"));
+  REQUIRE(tree.AddWhiteout("Files/old.dll"));
+  return tree;
+}
+
 }  // namespace
 
 TEST_CASE("the Windows security descriptors are the documented constants", "[unit]") {
@@ -66,26 +87,14 @@ TEST_CASE("container paths map to Files/ names and escapes are refused", "[unit]
 
 TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link targets",
           "[unit]") {
-  LayerTree tree(LayerFlavor::kWindows);
-  EntryMeta admin;
-  admin.windows_owner = windows::Owner::kAdministrators;
-  admin.mtime = TarTime{1700000000, 123456789};
-  REQUIRE(tree.AddData("Files/app/bin/tool.exe", "MZ...", admin));
-  EntryMeta ro;
-  ro.windows_attributes = windows::kAttrArchive | windows::kAttrReadOnly;
-  REQUIRE(tree.AddData("Files/app/readme.txt", "read me", ro));
-  REQUIRE(tree.AddSymlink("Files/app/current", "bin", {}, /*directory=*/true));
-  REQUIRE(tree.AddSymlink("Files/app/tool", "bin/tool.exe"));
-  REQUIRE(tree.AddHardLink("Files/app/tool2.exe", "Files/app/bin/tool.exe"));
-  REQUIRE(tree.AddStream("Files/app/readme.txt", "Zone.Identifier", "[ZoneTransfer]"));
-  REQUIRE(tree.AddWhiteout("Files/old.dll"));
+  LayerTree tree = EveryWindowsKind();
   auto w = Write(Windows(1800000000), tree);
   auto entries = ReadLayer(w.blob);
   CHECK(Names(entries) == std::vector<std::string>{
                               "Files", "Hives", "Files/.wh.old.dll", "Files/app", "Files/app/bin",
                               "Files/app/bin/tool.exe", "Files/app/current",
                               "Files/app/readme.txt", "Files/app/readme.txt:Zone.Identifier",
-                              "Files/app/tool", "Files/app/tool2.exe"});
+                              "Files/app/tool", "Files/app/tool2.exe", "Files/data"});
   auto by = [&](const std::string& n) -> const ReadEntry& {
     for (const auto& e : entries)
       if (e.entry.name == n) return e;
@@ -116,6 +125,12 @@ TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link t
   CHECK(hard.type == EntryType::kHardLink);
   CHECK(hard.linkname == "Files/app/bin/tool.exe");
   CHECK(hard.win_security_descriptor.empty());
+  const auto& junction = by("Files/data").entry;
+  CHECK(junction.type == EntryType::kSymlink);
+  CHECK(junction.linkname == "C:\\app\\bin");
+  CHECK(junction.win_mountpoint);
+  CHECK(junction.win_attributes == 0x410u);
+  CHECK_FALSE(dirlink.win_mountpoint);
   const auto& ads = by("Files/app/readme.txt:Zone.Identifier");
   CHECK(ads.data == "[ZoneTransfer]");
   CHECK_FALSE(ads.entry.win_attributes);
@@ -126,7 +141,47 @@ TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link t
   REQUIRE(report);
   INFO(report->ErrorsText());
   CHECK(report->violations.empty());
-  CHECK(report->entries == 11);
+  CHECK(report->entries == 12);
+}
+
+TEST_CASE("python's tarfile reads every Windows record of our layers with the exact values",
+          "[integration]") {
+  LayerTree tree = EveryWindowsKind();
+  testing::TempDir dir;
+  testing::WriteFile(dir / "w.tar.gz", Write(Windows(1800000000), tree).blob);
+  // One line per member: name type linkname, each Windows/time record or '-', ustar mtime.
+  // As Go's archive/tar (and so hcs) writes them, mtime is a PAX record only when it has a
+  // fraction; whiteouts and streams carry no Windows records.
+  auto py = testing::Run(
+      {"python3", "-c",
+       "import sys, tarfile\n"
+       "for m in tarfile.open(sys.argv[1]).getmembers():\n"
+       "  h = m.pax_headers\n"
+       "  keys = ['MSWINDOWS.fileattr', 'MSWINDOWS.rawsd', 'MSWINDOWS.mountpoint',\n"
+       "          'LIBARCHIVE.creationtime', 'mtime', 'atime', 'ctime']\n"
+       "  print(m.name, m.type.decode(), m.linkname or '-', *[h.get(k, '-') for k in keys],\n"
+       "        int(m.mtime))\n",
+       (dir / "w.tar.gz").string()});
+  INFO(py.err);
+  REQUIRE(py.exit_code == 0);
+  const std::string u = "AQAAgBQAAAAkAAAAAAAAAAAAAAABAgAAAAAABSAAAAAhAgAAAQIAAAAAAAUgAAAAIQIAAA==";
+  const std::string a = "AQAAgBQAAAAkAAAAAAAAAAAAAAABAgAAAAAABSAAAAAgAgAAAQIAAAAAAAUgAAAAIAIAAA==";
+  const std::string sde = " 1800000000 - 1800000000 1800000000 1800000000\n";
+  const std::string t = " 1700000000.1234567 1700000000.1234567 1700000000.1234567 "
+                        "1700000000.1234567 1700000000\n";
+  CHECK(py.out ==
+        "Files 5 - 16 " + u + " -" + sde +                                  //
+        "Hives 5 - 16 " + u + " -" + sde +                                  //
+        "Files/.wh.old.dll 0 - - - - - - - - 1800000000\n" +                           // hcs: name only
+        "Files/app 5 - 16 " + u + " -" + sde +                              //
+        "Files/app/bin 5 - 16 " + u + " -" + sde +                          //
+        "Files/app/bin/tool.exe 0 - 32 " + a + " -" + t +                   // Administrators
+        "Files/app/current 2 bin 1040 " + u + " -" + sde +                  // dir symlink
+        "Files/app/readme.txt 0 - 33 " + u + " -" + sde +                   //
+        "Files/app/readme.txt:Zone.Identifier 0 - - - - - - - - 1800000000\n" +  // ADS
+        "Files/app/tool 2 bin\\tool.exe 1056 " + u + " -" + sde +            // file symlink
+        "Files/app/tool2.exe 1 Files/app/bin/tool.exe 32 - -" + sde +       // no rawsd
+        "Files/data 2 C:\\app\\bin 1040 " + u + " 1" + sde);                // junction
 }
 
 TEST_CASE("the same tree added in another order with later mtimes gives the same digests",
@@ -169,10 +224,14 @@ TEST_CASE("the tree refuses unsafe and colliding destinations", "[unit]") {
   REQUIRE(win.AddData("Files/App/x.txt", "replaced"));  // same spelling: last one wins
   CHECK_FALSE(win.AddData("Files/App", "file over a directory with entries"));
   CHECK_FALSE(win.AddOpaque("Files/App"));
+  CHECK_FALSE(win.AddJunction("Files/j", "app\\bin"));  // junctions are absolute
+  CHECK_FALSE(win.AddJunction("Files/j", "D:\\data"));
+  CHECK_FALSE(win.AddJunction("Files/j", "C:\\..\\x"));
   LayerTree lin(LayerFlavor::kLinux);
   CHECK_FALSE(lin.AddData("../etc/passwd", ""));
   CHECK_FALSE(lin.AddData("/etc/passwd", ""));
   CHECK_FALSE(lin.AddData("a//b", ""));
+  CHECK_FALSE(lin.AddJunction("j", "C:\\x"));
   REQUIRE(lin.AddData("A", "1"));
   REQUIRE(lin.AddData("a", "2"));  // Linux is case-sensitive
   CHECK(lin.size() == 2);
@@ -239,6 +298,13 @@ TEST_CASE("the checker reports every ordering and uniqueness breach with entry n
   add(EntryType::kFile, "Hives/.wh.x");                // 9: parent missing, whiteout outside Files
   add(EntryType::kFile, "Other");                      // 10: bad prefix
   add(EntryType::kFile, "Files/../../etc/passwd");     // 11: unsafe
+  TarEntry junction;                                   // 12: junction, not a directory
+  junction.type = EntryType::kSymlink;
+  junction.name = "Files/j";
+  junction.linkname = "C:\\x";
+  junction.win_mountpoint = true;
+  junction.win_attributes = windows::kAttrReparsePoint;
+  REQUIRE(tw.WriteHeader(junction));
   REQUIRE(tw.Finish());
   core::StringReader in(out.data());
   auto report = CheckWindowsLayer(in, {/*base_layer=*/true});
@@ -259,6 +325,26 @@ TEST_CASE("the checker reports every ordering and uniqueness breach with entry n
                       {9, "1.7.5 whiteout-location"},
                       {10, "1.7.5 path-prefix"},
                       {10, "1.7.1 parent-before-child"},
-                      {11, "1.2 unsafe-name"}});
+                      {11, "1.2 unsafe-name"},
+                      {12, "1.5 junction"}});
   CHECK(report->ErrorsText().find("entry 3 \"files\": [1.7.2 duplicate]") != std::string::npos);
+}
+
+TEST_CASE("host files added with the caller's stat but no size are written whole", "[unit]") {
+  testing::TempDir dir;
+  std::string bytes(100000, 'b');
+  testing::WriteFile(dir / "f", bytes);
+  HostFileInfo info;  // as the builder's COPY passes it: mode, time, inode, no size
+  info.mode = 0100755;
+  info.mtime = TarTime{1600000000, 0};
+  LayerTree tree(LayerFlavor::kLinux);
+  REQUIRE(tree.AddFile("bin/f", (dir / "f").string(), {}, info));
+  info.size = 10;  // a size seen by the caller is what is written
+  REQUIRE(tree.AddFile("bin/g", (dir / "f").string(), {}, info));
+  auto entries = ReadLayer(Write({}, tree).blob);
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[1].entry.name == "bin/f");
+  CHECK(entries[1].data == bytes);
+  CHECK(entries[1].entry.mode == 0755);
+  CHECK(entries[2].data == bytes.substr(0, 10));
 }

@@ -6,36 +6,18 @@
 #include "layers/pax.h"
 #include "layers/tar_reader.h"
 #include "layers/tar_writer.h"
+#include "tests/layers/layer_test_util.h"
 #include "tests/support/test_env.h"
 
 using namespace kiln;
 using namespace kiln::layers;
+using testutil::WriteTar;
 
 namespace {
 
-std::string WriteTar(const std::vector<std::pair<TarEntry, std::string>>& entries) {
-  core::StringWriter out;
-  TarWriter w(out);
-  for (const auto& [e, data] : entries) {
-    core::StringReader r(data);
-    REQUIRE(w.WriteEntry(e, &r));
-  }
-  REQUIRE(w.Finish());
-  return out.data();
-}
-
 std::vector<std::pair<TarEntry, std::string>> ReadTar(const std::string& tar) {
-  core::StringReader in(tar);
-  TarReader r(in);
   std::vector<std::pair<TarEntry, std::string>> out;
-  for (;;) {
-    auto e = r.Next();
-    REQUIRE(e);
-    if (!*e) break;
-    auto data = core::ReadAll(r.content(), 1 << 26);
-    REQUIRE(data);
-    out.emplace_back(**e, *data);
-  }
+  for (auto& r : testutil::ReadLayer(tar)) out.emplace_back(std::move(r.entry), std::move(r.data));
   return out;
 }
 

@@ -1,6 +1,5 @@
 #include "layers/apply_layer.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -14,7 +13,8 @@
 #include "layers/compression.h"
 #include "layers/fs_util.h"
 #include "layers/layer_rules.h"
-#include "layers/root_dir.h"
+#include "layers/linux/in_root.h"
+#include "layers/linux/unique_fd.h"
 #include "layers/tar_reader.h"
 
 namespace kiln::layers {
@@ -24,13 +24,22 @@ std::unexpected<core::Error> Bad(std::string message) {
   return core::Fail(core::ErrorCode::kInvalidInput, std::move(message));
 }
 
-// Closes a descriptor at scope end.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
+// Removes `name` in directory `parent` and everything under it, never following symlinks.
+// Missing is fine.
+core::Status RemoveAllAt(int parent, const std::string& name) {
+  struct stat st;
+  if (fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno == ENOENT ? core::Status{} : ErrnoError("cannot stat", name);
+  if (S_ISDIR(st.st_mode)) {
+    UniqueFd dir(openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) return ErrnoError("cannot open", name);
+    KILN_ASSIGN(auto children, ListDir(dir.get()));
+    for (const auto& c : children) KILN_TRY(RemoveAllAt(dir.get(), c));
   }
-};
+  if (unlinkat(parent, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+    return ErrnoError("cannot remove", name);
+  return {};
+}
 
 std::pair<std::string, std::string> Split(const std::string& name) {
   auto slash = name.rfind('/');
@@ -54,7 +63,7 @@ struct DirMeta {
 
 class Applier {
  public:
-  Applier(RootDir root, const ApplyOptions& o)
+  Applier(UniqueFd root, const ApplyOptions& o)
       : root_(std::move(root)), o_(o),
         restore_owner_(o.restore_owner.value_or(geteuid() == 0)) {}
 
@@ -77,7 +86,7 @@ class Applier {
   core::Status SetBudget() {
     budget_ = o_.max_bytes;
     struct statvfs vfs;
-    if (fstatvfs(root_.fd(), &vfs) == 0) {
+    if (fstatvfs(root_.get(), &vfs) == 0) {
       if (budget_ == 0) budget_ = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
       inodes_ = vfs.f_favail;
     }
@@ -109,12 +118,13 @@ class Applier {
       return Bad("layer has more entries than the target has free inodes");
     auto [parent, base] = Split(name);
     if (base.starts_with(".wh.")) return Whiteout(parent, base);
-    auto on_create = [&](const std::string& dir) { created_.insert(dir); };
-    KILN_ASSIGN(int pfd, root_.OpenOrMakeDir(parent, on_create));
-    Fd dir{pfd};
+    KILN_ASSIGN(UniqueFd dir, OpenParent(parent));
+    int pfd = dir.get();
     struct stat st;
     bool exists = fstatat(pfd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !(e.is_dir() && S_ISDIR(st.st_mode))) KILN_TRY(RemoveAllAt(pfd, base));
+    for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1))
+      created_.insert(name.substr(0, slash));  // parents this layer made exist
     created_.insert(name);
     symlinks_.erase(name);
     switch (e.type) {
@@ -134,8 +144,8 @@ class Applier {
     bool opaque = base == kOpaqueWhiteout;
     std::string target = opaque ? parent : (parent.empty() ? "" : parent + "/") + base.substr(4);
     if (o_.whiteouts == WhiteoutMode::kOverlay) {
-      KILN_ASSIGN(int fd, root_.OpenOrMakeDir(parent, [](const std::string&) {}));
-      Fd dir{fd};
+      KILN_ASSIGN(UniqueFd dir, OpenParent(parent));
+      int fd = dir.get();
       if (opaque) {
         if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) != 0)
           return ErrnoError("cannot mark opaque", parent);
@@ -146,24 +156,16 @@ class Applier {
         return ErrnoError("cannot create whiteout", target);
       return {};
     }
-    auto fd = root_.OpenDir(parent);
-    if (!fd && fd.error().code == core::ErrorCode::kNotFound) return {};  // nothing to hide
-    if (!fd) return std::unexpected(fd.error());
-    Fd dir{*fd};
+    auto dir = OpenInRoot(root_.get(), parent, O_RDONLY | O_DIRECTORY);
+    if (!dir && dir.error().code == core::ErrorCode::kNotFound) return {};  // nothing to hide
+    if (!dir) return std::unexpected(dir.error());
     if (!opaque) {
       if (created_.count(target)) return {};  // whiteouts hide lower layers only
-      return RemoveAllAt(*fd, base.substr(4));
+      return RemoveAllAt(dir->get(), base.substr(4));
     }
-    DIR* d = fdopendir(dup(*fd));
-    if (!d) return ErrnoError("cannot read", parent);
-    std::vector<std::string> lower;
-    while (dirent* de = readdir(d)) {
-      std::string c = de->d_name;
-      std::string full = parent.empty() ? c : parent + "/" + c;
-      if (c != "." && c != ".." && !created_.count(full)) lower.push_back(c);
-    }
-    closedir(d);
-    for (const auto& c : lower) KILN_TRY(RemoveAllAt(*fd, c));
+    KILN_ASSIGN(auto children, ListDir(dir->get()));
+    for (const auto& c : children)
+      if (!created_.count(parent.empty() ? c : parent + "/" + c)) KILN_TRY(RemoveAllAt(dir->get(), c));
     return {};
   }
 
@@ -171,9 +173,9 @@ class Applier {
     if (e.size > budget_ - std::min(budget_, report_.bytes))
       return Bad("layer content exceeds the budget of " + std::to_string(budget_) +
                  " bytes (decompression bomb, or not enough free space)");
-    int fd = openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return ErrnoError("cannot create", base);
-    Fd file{fd};
+    UniqueFd file(openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file.valid()) return ErrnoError("cannot create", base);
+    int fd = file.get();
     std::vector<char> buf(std::min<uint64_t>(e.size, 1 << 20));
     for (;;) {
       KILN_ASSIGN(size_t n, in.Read(buf.data(), buf.size()));
@@ -215,11 +217,10 @@ class Applier {
     KILN_ASSIGN(std::string target, Target(e, e.linkname));
     if (target.empty()) return Bad("hard link to \"" + e.linkname + "\" outside the layer's files");
     auto [tparent, tbase] = Split(target);
-    auto tfd = root_.OpenDir(tparent);
-    if (!tfd) return Bad("hard link target \"" + e.linkname + "\" does not exist");
-    Fd tdir{*tfd};
+    auto tdir = OpenInRoot(root_.get(), tparent, O_RDONLY | O_DIRECTORY);
+    if (!tdir) return Bad("hard link target \"" + e.linkname + "\" does not exist");
     // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
-    if (linkat(*tfd, tbase.c_str(), pfd, base.c_str(), 0) != 0)
+    if (linkat(tdir->get(), tbase.c_str(), pfd, base.c_str(), 0) != 0)
       return ErrnoError("cannot link to " + e.linkname + " as", e.name);
     return {};
   }
@@ -239,15 +240,25 @@ class Applier {
   }
 
   core::Status FinishDir(const DirMeta& d) {
-    KILN_ASSIGN(int fd, root_.OpenDir(d.name));
-    Fd dir{fd};
+    KILN_ASSIGN(UniqueFd dir, OpenInRoot(root_.get(), d.name, O_RDONLY | O_DIRECTORY));
+    int fd = dir.get();
     KILN_TRY(Attributes(fd, d.entry));
     timespec times[2] = {Ts(d.entry.atime.value_or(d.entry.mtime)), Ts(d.entry.mtime)};
     futimens(fd, times);
     return {};
   }
 
-  RootDir root_;
+  // The parent directory of an entry, created (with its parents) when missing; every lookup
+  // resolves inside the root.
+  core::Result<UniqueFd> OpenParent(const std::string& parent) {
+    KILN_TRY(MkdirAllInRoot(root_.get(), parent, 0755));
+    auto dir = OpenInRoot(root_.get(), parent, O_RDONLY | O_DIRECTORY);
+    if (!dir && dir.error().code == core::ErrorCode::kNotFound)  // mkdir met a dangling link
+      return Bad("\"" + parent + "\" is a symlink to a missing directory");
+    return dir;
+  }
+
+  UniqueFd root_;
   ApplyOptions o_;
   bool restore_owner_;
   uint64_t budget_ = 0, inodes_ = 0;
@@ -260,7 +271,7 @@ class Applier {
 
 core::Result<ApplyReport> ApplyLayer(core::Reader& tar, const std::string& root,
                                      const ApplyOptions& options) {
-  KILN_ASSIGN(RootDir dir, RootDir::Open(root));
+  KILN_ASSIGN(UniqueFd dir, OpenDir(root));
   Applier a(std::move(dir), options);
   return a.Run(tar);
 }
