@@ -14,9 +14,9 @@ OUT=$(readlink -f "${2:-$(dirname "$0")/out/registry}")
 RUNS=${RUNS:-3}
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/kiln-bench-XXXXXX)
-PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # start_registry runs in $(...) subshells: their PIDs come back through pid files.
+  for f in "$WORK"/*/pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -36,7 +36,7 @@ storage:
 http: {addr: 127.0.0.1:$port, secret: bench}
 EOF
   docker-registry serve "$WORK/$name/config.yml" >"$WORK/$name/log" 2>&1 &
-  PIDS+=($!)
+  echo $! >"$WORK/$name/pid"
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
   echo "127.0.0.1:$port"
 }
