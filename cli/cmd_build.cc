@@ -11,6 +11,7 @@
 #include "cli/progress_renderer.h"
 #include "cli/registry_flags.h"
 #include "core/reference.h"
+#include "layers/image_inspect.h"
 
 namespace kiln::cli {
 namespace {
@@ -167,16 +168,6 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   return o;
 }
 
-std::string HumanSize(uint64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000 && u < 4) v /= 1000, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 core::Status RunBuild(const BuildFlags& f, Globals& g) {
   KILN_ASSIGN(builder::BuildOptions options, MakeOptions(f, g));
   auto progress = ProgressRenderer::Make(g.progress);
@@ -195,12 +186,12 @@ core::Status RunBuild(const BuildFlags& f, Globals& g) {
     std::cerr << "image " << img.platform.ToString() << " " << img.manifest.digest.ToString() << "\n";
     for (const auto& l : img.layers)
       std::cerr << "  " << (l.base ? "base " : "     ") << l.blob.digest.Short() << "  "
-                << HumanSize(static_cast<uint64_t>(l.blob.size)) << "  " << l.created_by.substr(0, 70) << "\n";
+                << layers::HumanSize(l.blob.size) << "  " << l.created_by.substr(0, 70) << "\n";
   }
   std::string names;
   for (const auto& n : r.names) names += (names.empty() ? "" : ", ") + n;
   std::cout << (names.empty() ? "(unnamed)" : names) << " " << r.top.digest.ToString() << " "
-            << HumanSize(r.compressed_size) << "\n";
+            << layers::HumanSize(static_cast<int64_t>(r.compressed_size)) << "\n";
   return {};
 }
 
