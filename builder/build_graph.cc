@@ -4,6 +4,8 @@
 #include <charconv>
 #include <functional>
 
+#include "parser/expand.h"
+#include "parser/quote.h"
 #include "parser/shell_lexer.h"
 
 namespace kiln::builder {
@@ -82,6 +84,8 @@ core::Result<BuildGraph> BuildGraph::Make(const parser::Dockerfile& df, const pa
     }
     for (const auto& instr : s.instructions) {
       if (auto* c = std::get_if<parser::CopyInstruction>(&instr); c && !c->from.empty()) {
+        auto plain = parser::CheckCopyFrom(c->from, df.escape);
+        if (!plain) return core::Fail(plain.error().code, plain.error().message, c->range);
         if (auto from = g.FindStage(c->from, i))
           cur.deps.push_back({*from, "COPY --from", c->range});
         else if (NamesLaterStage(df, c->from, i))
@@ -92,16 +96,18 @@ core::Result<BuildGraph> BuildGraph::Make(const parser::Dockerfile& df, const pa
           cur.image_deps.emplace_back(c->from, c->range);
       }
       if (auto* r = std::get_if<parser::RunInstruction>(&instr)) {
-        for (const auto& m : r->mounts) {
-          if (m.from.empty()) continue;
-          if (auto from = g.FindStage(m.from, i))
+        // `from` as parsed, before the other options are expanded (they may need the stage's
+        // variables; `from` may not hold one).
+        for (const std::string& m_from : r->mount_froms) {
+          if (m_from.empty()) continue;
+          if (auto from = g.FindStage(m_from, i))
             cur.deps.push_back({*from, "RUN --mount from", r->range});
-          else if (NamesLaterStage(df, m.from, i))
-            return core::Fail(ErrorCode::kInvalidInput, "RUN --mount from=" + m.from +
+          else if (NamesLaterStage(df, m_from, i))
+            return core::Fail(ErrorCode::kInvalidInput, "RUN --mount from=" + m_from +
                                   " refers to a stage not defined before this one",
                               r->range);
           else
-            cur.image_deps.emplace_back(m.from, r->range);
+            cur.image_deps.emplace_back(m_from, r->range);
         }
       }
     }
@@ -116,8 +122,9 @@ core::Result<BuildGraph> BuildGraph::Make(const parser::Dockerfile& df, const pa
     std::string names;
     for (const auto& s : g.stages_)
       if (!s.name.empty()) names += (names.empty() ? "" : ", ") + s.name;
-    return core::Fail(ErrorCode::kInvalidInput, "target stage \"" + std::string(target) +
-                                                    "\" could not be found (stages: " +
+    // BuildKit: `target stage %q could not be found` (Go's strconv.Quote).
+    return core::Fail(ErrorCode::kInvalidInput, "target stage " + parser::GoQuote(target) +
+                                                    " could not be found (stages: " +
                                                     (names.empty() ? "none named" : names) + ")");
   }
   // Mark what the target needs; edges only point to earlier stages, so there are no cycles.

@@ -31,11 +31,8 @@ core::Result<Inputs> ReadInputs(const BuildOptions& o) {
   Inputs in;
   in.dockerfile_path = o.dockerfile.empty() ? o.context_dir + "/Dockerfile" : o.dockerfile;
   in.display_name = o.dockerfile.empty() ? "Dockerfile" : o.dockerfile;
-  auto text = layers::ReadFileToString(in.dockerfile_path, 16 << 20);
-  if (!text)
-    return core::Fail(ErrorCode::kNotFound, "cannot read Dockerfile " + in.dockerfile_path + ": " +
-                                                text.error().message);
-  KILN_ASSIGN(in.dockerfile, parser::ParseDockerfile(*text, in.display_name));
+  KILN_ASSIGN(std::string text, parser::ReadDockerfile(in.dockerfile_path));
+  KILN_ASSIGN(in.dockerfile, parser::ParseDockerfile(text, in.display_name));
   std::vector<parser::IgnoreCandidate> candidates;
   for (const auto& path : parser::DockerignoreCandidates(in.dockerfile_path, o.context_dir)) {
     auto content = layers::ReadFileToString(path, 16 << 20);
@@ -59,15 +56,28 @@ core::Result<Inputs> ReadInputs(const BuildOptions& o) {
 core::Result<core::Platform> DefaultPlatform(const parser::Dockerfile& df, BuildArgs& args,
                                              const BuildOptions& o, ImageSource& images) {
   core::Platform host = core::Platform::HostLinux();
-  KILN_ASSIGN(parser::EnvList global, GlobalScope(df.meta_args, args, host, host, o.target, df.escape));
-  KILN_ASSIGN(BuildGraph graph, BuildGraph::Make(df, global, o.target));
-  const GraphStage* s = &graph.target();
-  while (s->base_stage) s = &graph.stages()[*s->base_stage];
-  if (!s->platform.empty()) return core::Platform::Parse(s->platform);
-  if (s->base == "scratch") return host;
-  auto base = images.Resolve(s->base, std::nullopt);
-  if (!base) return core::Fail(base.error().code, base.error().message, s->stage->from.range);
-  return base->config.platform();
+  auto platform_of = [&](const core::Platform& assumed) -> core::Result<core::Platform> {
+    KILN_ASSIGN(parser::EnvList global,
+                GlobalScope(df.meta_args, args, host, assumed, o.target, df.escape));
+    KILN_ASSIGN(BuildGraph graph, BuildGraph::Make(df, global, o.target));
+    const GraphStage* s = &graph.target();
+    while (s->base_stage) s = &graph.stages()[*s->base_stage];
+    if (!s->platform.empty()) return core::Platform::Parse(s->platform);
+    if (s->base == "scratch") return assumed;
+    auto base = images.Resolve(s->base, std::nullopt);
+    if (!base) return core::Fail(base.error().code, base.error().message, s->stage->from.range);
+    return base->config.platform();
+  };
+  // Meta-ARG names compare case-insensitively for Windows targets, and the target is what we
+  // are looking for: read the graph with Linux rules first; when that fails, a Windows reading
+  // counts if it leads to a Windows image (`ARG img=...` + `FROM $IMG`).
+  auto linux_reading = platform_of(host);
+  if (linux_reading) return linux_reading;
+  core::Platform windows = host;
+  windows.os = "windows";
+  auto windows_reading = platform_of(windows);
+  if (windows_reading && windows_reading->is_windows()) return windows_reading;
+  return linux_reading;
 }
 
 // Builds every needed stage of `graph` (independent ones in parallel) and returns the target's.

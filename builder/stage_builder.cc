@@ -41,6 +41,17 @@ StageBuilder::StageBuilder(BuildSession& session, const BuildGraph& graph, const
 core::Result<ImageState> StageBuilder::StageResult(std::string_view ref, const core::SourceRange& where) {
   auto index = graph_.FindStage(ref, stage_.index);
   if (!index) return core::Fail(ErrorCode::kInvalidInput, "no stage named \"" + std::string(ref) + "\"", where);
+  // Every reference in the Dockerfile is an edge of the graph, so only an ONBUILD trigger of a
+  // base image can reach a stage the plan pruned (BuildKit adds such stages when it reads the
+  // base image; kiln plans before that). Its result would never come: refuse.
+  if (!graph_.stages()[*index].needed)
+    return core::Fail(ErrorCode::kUnsupported,
+                      "an ONBUILD trigger of the base image names " +
+                          graph_.stages()[*index].Label() +
+                          ", which is not part of this build (kiln plans stages before it reads "
+                          "base images): use that stage in a stage the target needs, e.g. "
+                          "COPY --from=" + std::string(ref) + " in this Dockerfile",
+                      where);
   const core::Result<ImageState>& r = stages_[*index].get();
   if (!r) return core::Fail(ErrorCode::kRuntime, "stage " + std::to_string(*index) + " failed", where);
   return *r;
@@ -86,6 +97,10 @@ core::Status StageBuilder::Start() {
                         from.range);
   }
   state_.base_name = stage_.base;
+  // The descriptors COPY and ADD write differ by --windows-acl: so do the cache keys.
+  if (state_.windows() && session_.options().windows_acl == layers::windows::Acl::kBuiltin)
+    state_.key = BuildCache::Chain(state_.key, "windows-acl builtin");
+  for (const auto& [k, v] : state_.config.config.labels) label_bytes_ += k.size() + v.size();
   platform_ = state_.config.platform();
   vars_ = std::make_unique<StageVars>(state_.windows(), state_.config.config.env, global_,
                                       session_.args(), session_.dockerfile().escape);

@@ -111,6 +111,9 @@ class StageBuilder {
   const std::vector<StageFuture>& stages_;
   ImageState state_;
   std::unique_ptr<StageVars> vars_;
+  size_t label_bytes_ = 0;  // keys and values of state_.config.config.labels
+  // Fails when ENV, ARG and LABEL values of the stage exceed parser::kMaxExpansionBytes.
+  core::Status CheckScopeSize() const;
   // progress of the current step
   std::string task_id_;
   std::string task_label_;

@@ -14,8 +14,10 @@ core::Result<parser::EnvList> GlobalScope(const std::vector<parser::ArgInstructi
                                           BuildArgs& build_args, const core::Platform& build,
                                           const core::Platform& target,
                                           std::string_view target_stage, char escape) {
-  parser::EnvList predefined =
-      parser::PredefinedArgs(target, build, target_stage, build_args.values(), false);
+  // Names compare as the target's environment does (case-insensitively for Windows), the
+  // same rule `kiln parse` and every stage's ENV/ARG use.
+  parser::EnvList predefined = parser::PredefinedArgs(target, build, target_stage,
+                                                      build_args.values(), target.is_windows());
   for (const auto& instr : meta_args)
     for (const auto& decl : instr.args) build_args.Consume(decl.key);
   return parser::ResolveMetaArgs(meta_args, std::move(predefined), build_args.values(), escape);

@@ -7,7 +7,8 @@ namespace {
 
 class Expander {
  public:
-  Expander(const Env& env, char escape) : env_(env), lexer_(static_cast<char32_t>(escape)) {}
+  Expander(const Env& env, char escape)
+      : env_(env), lexer_(static_cast<char32_t>(escape)), escape_(escape) {}
 
   core::Status Word(std::string& word) const {
     KILN_ASSIGN(word, lexer_.ProcessWord(word, env_));
@@ -37,15 +38,7 @@ class Expander {
   core::Status operator()(EnvInstruction& i) const { return Pairs(i.env); }
   core::Status operator()(LabelInstruction& i) const { return Pairs(i.labels); }
   core::Status operator()(CopyInstruction& i) const {
-    if (!i.from.empty()) {
-      auto plain = lexer_.ProcessWord(i.from, EmptyEnv());
-      if (!plain) return std::unexpected(plain.error());
-      if (*plain != i.from) {
-        return core::Fail(core::ErrorCode::kInvalidInput,
-                          "variable expansion is not supported for --from, define a new stage "
-                          "with FROM using ARG from global scope as a workaround");
-      }
-    }
+    KILN_TRY(CheckCopyFrom(i.from, escape_));
     KILN_TRY(Word(i.chown));
     KILN_TRY(Word(i.chmod));
     return Files(i.files);
@@ -94,9 +87,21 @@ class Expander {
  private:
   const Env& env_;
   ShellLexer lexer_;
+  char escape_;
 };
 
 }  // namespace
+
+core::Status CheckCopyFrom(std::string_view from, char escape) {
+  if (from.empty()) return {};
+  KILN_ASSIGN(std::string plain, ShellLexer(static_cast<char32_t>(escape)).ProcessWord(from, EmptyEnv()));
+  if (plain != from) {
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "variable expansion is not supported for --from, define a new stage with "
+                      "FROM using ARG from global scope as a workaround");
+  }
+  return {};
+}
 
 core::Result<std::string> ExpandHeredocBody(std::string_view body, const Env& env) {
   LexOptions options;

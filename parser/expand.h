@@ -27,6 +27,11 @@ namespace kiln::parser {
 // Fails, located at the instruction, with the lexer's error (`failed to process "${X": ...`).
 core::Status ExpandInstruction(Instruction& instruction, const Env& env, char escape);
 
+// COPY --from is never expanded: BuildKit refuses a value the shell lexer would change (a
+// variable, a quote, an escape) while it plans the build (dockerfile2llb toCommand), with
+// "variable expansion is not supported for --from, ...". Fails (unlocated) on such a value.
+core::Status CheckCopyFrom(std::string_view from, char escape);
+
 // Expands a heredoc body as COPY/ADD do: variables only, quotes and escapes stay (BuildKit uses
 // a lexer with escape '\\' and quote processing off here, whatever the Dockerfile's escape).
 core::Result<std::string> ExpandHeredocBody(std::string_view body, const Env& env);

@@ -100,6 +100,10 @@ struct RunInstruction : InstructionBase {
   // ExpandInstruction, which re-parses mount_specs with the stage environment.
   std::vector<RunMount> mounts;
   bool mounts_resolved = false;      // `mounts` covers every mount_spec
+  // Per mount_spec, its `from` as written ("" when none). BuildKit records `from` when it
+  // parses the mount (it may hold no variable) and expands the other options later, so the
+  // build graph reads its stage edges from here, whatever the other options need.
+  std::vector<std::string> mount_froms;
   std::string network = "default";   // --network: default | none | host
   std::string security = "sandbox";  // --security: sandbox | insecure
   std::vector<RunDevice> devices;    // --device

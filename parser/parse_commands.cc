@@ -83,7 +83,8 @@ core::Result<Instruction> ParseRun(Request& req) {
     return std::string(v);
   };
   for (const std::string& spec : r.mount_specs) {
-    KILN_TRY(ParseRunMount(spec, nullptr));  // BuildKit's parse-time checks
+    KILN_ASSIGN(RunMount early, ParseRunMount(spec, nullptr));  // BuildKit's parse-time checks
+    r.mount_froms.push_back(early.from);
     // Mounts without variables are resolved now; the others (and any error BuildKit reports
     // only when the stage is built) wait for ExpandInstruction.
     auto full = spec.find('$') == std::string::npos ? ParseRunMount(spec, &identity)
@@ -126,7 +127,7 @@ core::Result<Instruction> ParseHealthcheck(Request& req) {
   if (req.args.empty()) return std::unexpected(ErrAtLeastOneArgument("HEALTHCHECK"));
   HealthcheckInstruction h;
   static_cast<InstructionBase&>(h) = req.base;
-  std::string type = AsciiUpper(req.args[0]);
+  std::string type = GoToUpper(req.args[0]);
   if (type == "NONE") {
     if (req.args.size() != 1) return std::unexpected(Error("HEALTHCHECK NONE takes no arguments"));
     h.test = {type};
