@@ -62,6 +62,9 @@ class StageVars {
   // Declared args with values, "NAME=value", in declaration order (cache keys).
   std::vector<std::string> ArgStrings() const { return args_.ToStrings(); }
 
+  // Bytes of every ENV and ARG name and value.
+  size_t Bytes() const { return env_.bytes() + args_.bytes(); }
+
   // What word expansion sees: ENV over ARG.
   const parser::Env& lookup() const { return lookup_; }
 

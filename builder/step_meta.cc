@@ -47,6 +47,14 @@ core::Result<std::vector<std::string>> ParsePorts(const std::string& spec) {
 
 }  // namespace
 
+core::Status StageBuilder::CheckScopeSize() const {
+  if (vars_->Bytes() + label_bytes_ <= parser::kMaxExpansionBytes) return {};
+  return core::Fail(ErrorCode::kInvalidInput,
+                    "the ENV, ARG and LABEL values of this stage hold more than 16 MiB together, "
+                    "kiln's limit for the variables of one scope (an image config must stay "
+                    "under 16 MiB)");
+}
+
 core::Status StageBuilder::Env(const parser::EnvInstruction& i) {
   std::string material = "ENV";
   KILN_ASSIGN(auto e, Expanded(i));
@@ -54,6 +62,7 @@ core::Status StageBuilder::Env(const parser::EnvInstruction& i) {
     vars_->SetEnv(kv.key, kv.value);
     material += " " + kv.key + "=" + kv.value;
   }
+  KILN_TRY(CheckScopeSize());
   state_.config.config.env = vars_->ImageEnv();
   Metadata(i, material);
   return {};
@@ -63,9 +72,13 @@ core::Status StageBuilder::Label(const parser::LabelInstruction& i) {
   std::string material = "LABEL";
   KILN_ASSIGN(auto e, Expanded(i));
   for (const auto& kv : e.labels) {
-    state_.config.config.labels[kv.key] = kv.value;
+    auto [it, inserted] = state_.config.config.labels.try_emplace(kv.key);
+    if (inserted) label_bytes_ += kv.key.size();
+    label_bytes_ = label_bytes_ - it->second.size() + kv.value.size();
+    it->second = kv.value;
     material += " " + kv.key + "=" + kv.value;
   }
+  KILN_TRY(CheckScopeSize());
   Metadata(i, material);
   return {};
 }
@@ -79,6 +92,7 @@ core::Status StageBuilder::Maintainer(const parser::MaintainerInstruction& i) {
 core::Status StageBuilder::Arg(const parser::ArgInstruction& i) {
   std::string material = "ARG";
   for (const auto& decl : i.args) KILN_TRY(vars_->DeclareArg(decl));
+  KILN_TRY(CheckScopeSize());
   for (const auto& a : vars_->ArgStrings()) material += " " + a;
   // An ARG leaves no history entry in docker's images; it only changes later cache keys.
   state_.key = BuildCache::Chain(state_.key, material);

@@ -26,22 +26,6 @@ struct ParseOptions {
   std::string context = ".";
 };
 
-core::Result<std::string> ReadAll(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return core::Fail(core::ErrorCode::kInvalidInput, path + " is a directory, not a Dockerfile");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::Fail(core::ErrorCode::kNotFound, "cannot read Dockerfile " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return core::Fail(core::ErrorCode::kIo, "error reading " + path);
-  return out.str();
-}
-
 // -f FILE as given; else CONTEXT/Dockerfile, falling back to CONTEXT/dockerfile like docker.
 std::string DockerfilePath(const ParseOptions& o) {
   if (!o.file.empty()) return o.file;
@@ -56,7 +40,7 @@ std::string DockerfilePath(const ParseOptions& o) {
 
 core::Status RunParse(const ParseOptions& o) {
   std::string path = DockerfilePath(o);
-  KILN_ASSIGN(std::string text, ReadAll(path));
+  KILN_ASSIGN(std::string text, parser::ReadDockerfile(path));
   std::string shown = path == "-" ? "<stdin>" : path;
   if (o.dump) {
     KILN_ASSIGN(parser::Ast ast, parser::ParseAst(text, shown));

@@ -18,6 +18,13 @@ core::Result<std::string> ReadBlob(BlobStore& store, const core::Digest& digest,
 
 core::Result<core::Descriptor> PutBlob(BlobStore& store, std::string_view bytes,
                                        std::string_view media_type) {
+  if (bytes.size() > kMaxSmallBlobBytes) {
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "refusing to store a " + std::to_string(bytes.size()) + "-byte " +
+                          std::string(media_type) +
+                          ": larger than the 16 MiB kiln reads back for configs, manifests and "
+                          "indexes");
+  }
   core::StringReader r(bytes);
   return store.Put(r, media_type);
 }

@@ -44,10 +44,15 @@ class BlobStore {
                                              const core::Digest* expected = nullptr);
 };
 
+// Configs, manifests and indexes are read whole, up to this size (registries cap manifests
+// lower still: docker-registry at 4 MiB).
+inline constexpr size_t kMaxSmallBlobBytes = size_t{16} << 20;
+
 // Reads a whole (small) blob: configs, manifests, indexes. Fails past `limit` bytes.
 core::Result<std::string> ReadBlob(BlobStore& store, const core::Digest& digest,
-                                   size_t limit = 16 << 20);
-// Stores a small in-memory blob.
+                                   size_t limit = kMaxSmallBlobBytes);
+// Stores a small in-memory blob. Refuses (kInvalidInput, nothing written) one larger than
+// kMaxSmallBlobBytes: kiln could not read it back.
 core::Result<core::Descriptor> PutBlob(BlobStore& store, std::string_view bytes,
                                        std::string_view media_type);
 

@@ -37,6 +37,13 @@ struct Ast {
 // Parses a whole Dockerfile. `filename` goes into every SourceRange. Fails (with a location) on
 // a repeated or invalid directive, an unterminated heredoc, a JSON array with non-strings, an
 // ENV/LABEL without a value, or a file with no instructions. Never throws, for any bytes.
+// Input limits, the same for every verb (kiln parse and kiln build both parse through here):
+// a Dockerfile of at most kMaxDockerfileBytes, physical lines of at most kMaxLineBytes (without
+// the '\n'; BuildKit's bufio.Scanner limit, "dockerfile line greater than max allowed size of
+// 65535", frontend/dockerfile/parser/parser.go).
+inline constexpr size_t kMaxDockerfileBytes = size_t{16} << 20;
+inline constexpr size_t kMaxLineBytes = 65535;
+
 core::Result<Ast> ParseAst(std::string_view text, std::string_view filename = "Dockerfile");
 
 }  // namespace kiln::parser

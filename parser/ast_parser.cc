@@ -11,7 +11,8 @@
 namespace kiln::parser {
 namespace {
 
-// Lines with their '\n' kept (Go's scanLines variant in BuildKit).
+// Lines with their '\n' kept (Go's scanLines variant in BuildKit). A line longer than
+// kMaxLineBytes ends the input there, as BuildKit's scanner stops; too_long() then has its line.
 class LineReader {
  public:
   explicit LineReader(std::string_view text) : text_(text) {}
@@ -19,14 +20,23 @@ class LineReader {
     if (pos_ >= text_.size()) return false;
     size_t nl = text_.find('\n', pos_);
     size_t end = nl == std::string_view::npos ? text_.size() : nl + 1;
+    if ((nl == std::string_view::npos ? end : nl) - pos_ > kMaxLineBytes) {
+      too_long_ = lines_ + 1;
+      pos_ = text_.size();
+      return false;
+    }
     line = text_.substr(pos_, end - pos_);
     pos_ = end;
+    ++lines_;
     return true;
   }
+  int too_long() const { return too_long_; }
 
  private:
   std::string_view text_;
   size_t pos_ = 0;
+  int lines_ = 0;
+  int too_long_ = 0;
 };
 
 std::string_view TrimNewline(std::string_view s) {
@@ -67,12 +77,21 @@ class AstParser {
       if (current_line_ == 0 && raw.starts_with("\xEF\xBB\xBF")) raw.remove_prefix(3);
       KILN_TRY(Instruction(raw));
     }
-    if (ast_.children.empty()) {
+    // BuildKit's message, but located at the long line itself (BuildKit gives the last line it
+    // read, and says "file with no instructions" when no instruction came before it).
+    auto too_long = [&] {
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "dockerfile line greater than max allowed size of " +
+                            std::to_string(kMaxLineBytes),
+                        core::SourceRange{file_, {lines_.too_long(), 1}, {lines_.too_long(), 1}});
+    };
+    if (ast_.children.empty() && !lines_.too_long()) {
       return core::Fail(
           core::ErrorCode::kInvalidInput, "file with no instructions",
           core::SourceRange{
               file_, {std::max(current_line_, 1), 1}, {std::max(current_line_, 1), 1}});
     }
+    if (lines_.too_long()) return too_long();
     ast_.start_line = ast_.children.front().range.start.line;
     ast_.end_line = ast_.children.back().range.end.line;
     return std::move(ast_);
@@ -84,8 +103,11 @@ class AstParser {
   core::Result<std::string_view> ProcessLine(std::string_view raw, bool strip_left) {
     std::string_view token = TrimNewline(raw);
     if (strip_left) token = TrimLeftSpace(token);
+    // BuildKit locates directive errors at the line before the directive (currentLine before
+    // it counts this one), line 0 for the first line; kiln says line 1 there, FILE:0 being no line.
+    const int directive_line = std::max(current_line_, 1);
     auto directive = directives_.ParseLine(token);
-    if (!directive) return std::unexpected(Located(directive.error(), file_, current_line_ + 1, 1));
+    if (!directive) return std::unexpected(Located(directive.error(), file_, directive_line, 1));
     if (*directive) {
       if ((*directive)->name == "escape") {
         const std::string& v = (*directive)->value;
@@ -93,7 +115,7 @@ class AstParser {
           return core::Fail(
               core::ErrorCode::kInvalidInput,
               "invalid escape token '" + v + "' does not match ` or \\",
-              core::SourceRange{file_, {current_line_ + 1, 1}, {current_line_ + 1, 1}});
+              core::SourceRange{file_, {directive_line, 1}, {directive_line, 1}});
         }
         ast_.escape = v[0];
       }
@@ -196,6 +218,11 @@ class AstParser {
 }  // namespace
 
 core::Result<Ast> ParseAst(std::string_view text, std::string_view filename) {
+  if (text.size() > kMaxDockerfileBytes) {
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      std::string(filename) + " is " + std::to_string(text.size()) +
+                          " bytes, over kiln's limit of 16 MiB for a Dockerfile");
+  }
   return AstParser(text, filename).Run();
 }
 

@@ -63,6 +63,12 @@ core::Result<EnvList> ResolveMetaArgs(const std::vector<ArgInstruction>& meta_ar
         value = std::move(*expanded);
       }
       if (value) scope.Set(decl.key, *value);
+      if (scope.bytes() > kMaxExpansionBytes) {
+        return core::Fail(core::ErrorCode::kInvalidInput,
+                          "the meta ARGs hold more than 16 MiB together, kiln's limit for the "
+                          "variables of one scope",
+                          arg.range);
+      }
     }
   }
   return scope;

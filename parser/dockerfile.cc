@@ -1,6 +1,10 @@
 #include "parser/dockerfile.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 #include "parser/instruction_request.h"
 #include "parser/runes.h"
@@ -47,6 +51,37 @@ core::Result<Dockerfile> BuildStages(const Ast& ast) {
     df.stages.back().instructions.push_back(std::move(instruction));
   }
   return df;
+}
+
+core::Result<std::string> ReadDockerfile(const std::string& path) {
+  std::error_code ec;
+  if (path != "-" && std::filesystem::is_directory(path, ec)) {
+    return core::Fail(core::ErrorCode::kInvalidInput, path + " is a directory, not a Dockerfile");
+  }
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    return core::Fail(core::ErrorCode::kNotFound,
+                      "cannot read Dockerfile " + path + ": " + std::strerror(errno));
+  }
+  std::string text;
+  char buf[64 * 1024];
+  size_t total = 0;  // keeps counting past the limit (without keeping the bytes) for the message
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) {
+    if (total + n <= kMaxDockerfileBytes) text.append(buf, n);
+    total += n;
+    if (total > kMaxDockerfileBytes && total > (size_t{64} << 20)) break;  // enough to say so
+  }
+  bool failed = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (failed) return core::Fail(core::ErrorCode::kIo, "error reading Dockerfile " + path);
+  if (total > kMaxDockerfileBytes) {
+    std::string shown = path == "-" ? "<stdin>" : path;
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      shown + " is " + (total > (size_t{64} << 20) ? "more than " : "") +
+                          std::to_string(total) + " bytes, over kiln's limit of 16 MiB for a "
+                          "Dockerfile");
+  }
+  return text;
 }
 
 core::Result<Dockerfile> ParseDockerfile(std::string_view text, std::string_view filename) {

@@ -36,6 +36,11 @@ struct Dockerfile {
 // in current context"), located at that instruction.
 core::Result<Dockerfile> BuildStages(const Ast& ast);
 
+// Reads a Dockerfile (`path` "-" = stdin) for any verb, so all apply one limit: at most
+// kMaxDockerfileBytes (ast.h) are read; a longer file fails with the message ParseAst gives,
+// a directory with kInvalidInput, a file that cannot be opened with kNotFound.
+core::Result<std::string> ReadDockerfile(const std::string& path);
+
 // Text -> AST -> stages in one call.
 core::Result<Dockerfile> ParseDockerfile(std::string_view text,
                                          std::string_view filename = "Dockerfile");

@@ -38,16 +38,23 @@ std::optional<std::string> EnvList::Get(std::string_view name) const {
 void EnvList::Set(std::string_view name, std::string_view value) {
   for (auto& entry : entries_) {
     if (Same(entry.first, name)) {
+      bytes_ -= entry.first.size() + entry.second.size();
       entry.first = std::string(name);
       entry.second = std::string(value);
+      bytes_ += name.size() + value.size();
       return;
     }
   }
   entries_.emplace_back(std::string(name), std::string(value));
+  bytes_ += name.size() + value.size();
 }
 
 void EnvList::Delete(std::string_view name) {
-  std::erase_if(entries_, [&](const auto& entry) { return Same(entry.first, name); });
+  std::erase_if(entries_, [&](const auto& entry) {
+    if (!Same(entry.first, name)) return false;
+    bytes_ -= entry.first.size() + entry.second.size();
+    return true;
+  });
 }
 
 std::vector<std::string> EnvList::ToStrings() const {

@@ -3,6 +3,7 @@
 // Windows targets (as Windows environment variables do).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,8 @@ class EnvList final : public Env {
 
   const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
   bool case_insensitive() const { return case_insensitive_; }
+  // Bytes of every name and value together (scopes are held to kMaxExpansionBytes).
+  size_t bytes() const { return bytes_; }
   // "NAME=value" strings in order.
   std::vector<std::string> ToStrings() const;
 
@@ -47,6 +50,7 @@ class EnvList final : public Env {
   bool Same(std::string_view a, std::string_view b) const;
 
   bool case_insensitive_;
+  size_t bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 

@@ -16,6 +16,10 @@ core::Error LexError(std::string message) {
   return core::Error{core::ErrorCode::kInvalidInput, std::move(message), std::nullopt};
 }
 
+core::Error TooLarge() {
+  return LexError("expansion is larger than 16 MiB, kiln's limit for one word");
+}
+
 std::string RuneString(char32_t r) {
   std::string s;
   AppendRune(s, r == kEof ? kRuneError : r);
@@ -99,6 +103,7 @@ class ShellWord {
       }
       if (IsSpecial(ch)) {
         KILN_ASSIGN(std::string tmp, Special(ch));
+        if (ch == '$') KILN_TRY(Account(tmp.size()));  // quotes counted their own
         result += tmp;
         if (ch == '$') {
           words.AddString(tmp);
@@ -181,6 +186,7 @@ class ShellWord {
       }
       if (peek == '$') {
         KILN_ASSIGN(std::string value, Dollar());
+        KILN_TRY(Account(value.size()));
         result += value;
         continue;
       }
@@ -327,11 +333,24 @@ class ShellWord {
     if (o_.skip_unset_env && !value) {
       return "${" + name + "/" + pattern->result + "/" + replacement->result + "}";
     }
-    return ReplacePattern(pattern->result, value.value_or(""), replacement->result, all);
+    auto replaced =
+        ReplacePattern(pattern->result, value.value_or(""), replacement->result, all, Budget());
+    if (!replaced && replaced.error().code == core::ErrorCode::kUnsupported)
+      return std::unexpected(TooLarge());
+    return replaced;
   }
+
+  // Every substitution result counts against kMaxExpansionBytes before it is appended.
+  core::Status Account(size_t n) {
+    if (n > Budget()) return std::unexpected(TooLarge());
+    produced_ += n;
+    return {};
+  }
+  size_t Budget() const { return kMaxExpansionBytes - produced_; }
 
   const LexOptions& o_;
   const Env& env_;
+  size_t produced_ = 0;
   RuneScanner scan_;
   WordResult& out_;
   bool raw_escapes_;
@@ -348,6 +367,10 @@ core::Result<WordResult> ShellLexer::Process(std::string_view word, const Env& e
   if (!r) {
     return std::unexpected(
         LexError("failed to process " + GoQuote(word) + ": " + r.error().message));
+  }
+  if (r->result.size() > kMaxExpansionBytes) {
+    return std::unexpected(
+        LexError("failed to process " + GoQuote(word) + ": " + TooLarge().message));
   }
   out.word = std::move(r->result);
   out.words = std::move(r->words);

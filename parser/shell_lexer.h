@@ -13,6 +13,15 @@
 
 namespace kiln::parser {
 
+// Expansion is bounded: one word may expand to at most kMaxExpansionBytes, counting every
+// substitution made on the way (nested ones included), and the builder holds the variables of
+// one scope (the meta ARGs; one stage's ENV, ARG and LABEL values) to the same total. That is
+// the Dockerfile size limit (kMaxDockerfileBytes, ast.h) and the image config read limit, so
+// no Dockerfile that parses is refused by it, while `ARG A2=${A1}${A1}` doubling stops with a
+// located error instead of exhausting memory. (BuildKit has no expansion limit of its own;
+// its build definitions travel in gRPC messages of at most 16 MiB.)
+inline constexpr size_t kMaxExpansionBytes = size_t{16} << 20;
+
 struct LexOptions {
   char32_t escape = '\\';            // the Dockerfile's escape character: '\\' or '`'
   bool raw_quotes = false;           // keep quote characters in the output

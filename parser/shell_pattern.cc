@@ -215,7 +215,11 @@ core::Result<std::string> TrimSuffixPattern(std::string_view pattern, std::strin
 }
 
 core::Result<std::string> ReplacePattern(std::string_view pattern, std::string_view value,
-                                         std::string_view replacement, bool all) {
+                                         std::string_view replacement, bool all,
+                                         size_t max_bytes) {
+  auto too_long = [] {
+    return core::Fail(core::ErrorCode::kUnsupported, "replacement result too long");
+  };
   auto tokens = Compile(pattern);
   if (!tokens) return std::unexpected(InvalidPattern(pattern, tokens.error()));
   Subject s(value);
@@ -227,6 +231,9 @@ core::Result<std::string> ReplacePattern(std::string_view pattern, std::string_v
   if (!all) {
     auto m = matcher.Find(0);
     if (!m) return std::string(value);
+    if (value.size() - (s.offsets[m->second] - s.offsets[m->first]) + replacement.size() >
+        max_bytes)
+      return too_long();
     return std::string(bytes(0, m->first)) + std::string(replacement) +
            std::string(bytes(m->second, n));
   }
@@ -239,10 +246,12 @@ core::Result<std::string> ReplacePattern(std::string_view pattern, std::string_v
     if (m->second > last_end || m->first == 0) {
       ExpandTemplate(out, replacement, bytes(m->first, m->second));
     }
+    if (out.size() > max_bytes) return too_long();
     last_end = m->second;
     search = m->second <= search ? search + 1 : m->second;
   }
   out.append(bytes(last_end, n));
+  if (out.size() > max_bytes) return too_long();
   return out;
 }
 

@@ -4,6 +4,7 @@
 // stand for } and /, every other character is literal.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,9 @@ core::Result<std::string> TrimSuffixPattern(std::string_view pattern, std::strin
                                             bool greedy);
 // ${VAR/pattern/repl} (all=false: first match, repl literal) and ${VAR//pattern/repl} (all
 // matches, with Go's ReplaceAllString template: $0 is the match, $$ a dollar, other $names empty).
+// Fails with kUnsupported when the result would be longer than `max_bytes`.
 core::Result<std::string> ReplacePattern(std::string_view pattern, std::string_view value,
-                                         std::string_view replacement, bool all);
+                                         std::string_view replacement, bool all,
+                                         size_t max_bytes = SIZE_MAX);
 
 }  // namespace kiln::parser

@@ -114,7 +114,7 @@ TEST_CASE("bad Dockerfiles give one FILE:LINE:COL line and exit code 2", "[unit]
 TEST_CASE("kiln parse usage errors: missing file, --dump with --json, bad platform", "[unit]") {
   auto missing = Kiln({"parse", "-f", "/nonexistent/Dockerfile"});
   CHECK(missing.exit_code == 2);
-  CHECK(missing.err == "kiln: cannot read Dockerfile /nonexistent/Dockerfile\n");
+  CHECK(missing.err == "kiln: cannot read Dockerfile /nonexistent/Dockerfile: No such file or directory\n");
   auto both = Kiln({"parse", "--dump", "--json"});
   CHECK(both.exit_code == 2);
   CHECK(std::count(both.err.begin(), both.err.end(), '\n') == 1);

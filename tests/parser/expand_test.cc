@@ -6,6 +6,7 @@
 
 #include "parser/build_args.h"
 #include "parser/shell_lexer.h"
+#include "parser/quote.h"
 #include "parser/shell_pattern.h"
 
 using namespace kiln::parser;
@@ -194,4 +195,47 @@ TEST_CASE("proxy args are recognised in any case", "[unit]") {
   }
   CHECK_FALSE(IsProxyArg("PROXY"));
   CHECK_FALSE(IsProxyArg("HTTP_PROXY_X"));
+}
+
+TEST_CASE("word expansion stops at 16 MiB with a located error", "[unit]") {
+  const size_t mib = size_t{1} << 20;
+  EnvList env;
+  env.Set("A", std::string(9 * mib, 'a'));
+  env.Set("B", std::string(4 * mib, 'b'));
+  env.Set("C", std::string(8 * mib, 'c'));
+  ShellLexer lex('\\');
+  // At the limit is fine; one byte over is not, whichever way the bytes come.
+  auto at_limit = lex.ProcessWord("${C}\"$C\"", env);
+  REQUIRE(at_limit);
+  CHECK(at_limit->size() == kMaxExpansionBytes);
+  for (const char* word : {"${A}${A}", "${C}${C}x", "\"$A$A\"", "${X:-$A}$A", "${B//?/xxxxx}",
+                           "${B/b/$A$A}"}) {
+    INFO(word);
+    auto r = lex.ProcessWord(word, env);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "failed to process " + GoQuote(word) +
+              ": expansion is larger than 16 MiB, kiln's limit for one word");
+  }
+  // The meta ARG scope is held to the same total.
+  Dockerfile df = MustParse("ARG X=${A}\nARG Y=${A}\nFROM scratch\n");
+  EnvList global(false);
+  global.Set("A", std::string(9 * mib, 'a'));
+  auto scope = ResolveMetaArgs(df.meta_args, global, {}, '\\');
+  REQUIRE_FALSE(scope);
+  CHECK(scope.error().ToString() ==
+        "Dockerfile:1:1: the meta ARGs hold more than 16 MiB together, kiln's limit for the "
+        "variables of one scope");
+}
+
+TEST_CASE("Dockerfiles over 16 MiB and lines over 65535 bytes are refused", "[unit]") {
+  std::string big = "FROM scratch\n" + std::string(kMaxDockerfileBytes, '#');
+  auto r = ParseAst(big);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().ToString() == "Dockerfile is 16777229 bytes, over kiln's limit of 16 MiB for a Dockerfile");
+  std::string line = "FROM scratch\nRUN echo " + std::string(kMaxLineBytes - 9, 'x') + "\n";
+  CHECK(ParseAst(line));  // 65535 bytes before the newline: BuildKit's longest line
+  r = ParseAst("FROM scratch\nRUN echo " + std::string(kMaxLineBytes - 8, 'x') + "\n");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().ToString() == "Dockerfile:2:1: dockerfile line greater than max allowed size of 65535");
 }
