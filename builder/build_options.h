@@ -15,6 +15,7 @@
 #include "core/platform.h"
 #include "core/progress.h"
 #include "layers/snapshotter.h"
+#include "layers/windows_layer.h"
 #include "registry/client.h"
 
 namespace kiln::builder {
@@ -65,6 +66,8 @@ struct BuildOptions {
   std::string compression = "gzip";          // gzip | zstd | none
   int compression_level = -1;
   int step_timeout_seconds = 0;              // 0 = none (RUN steps)
+  // Descriptors of COPY/ADD files and directories in Windows layers (--windows-acl).
+  layers::windows::Acl windows_acl = layers::windows::Acl::kUsers;
   std::string store_root;
   registry::ClientOptions registry;  // from the global flags (cli/registry_flags.h)
   core::ProgressSink* progress = nullptr;

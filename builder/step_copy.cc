@@ -124,6 +124,7 @@ layers::LayerOptions StageBuilder::LayerOptionsFor(bool windows) const {
   o.compression.kind = kind ? *kind : core::media::Compression::kGzip;
   o.compression.level = session_.options().compression_level;
   o.source_date_epoch = session_.options().source_date_epoch;
+  o.windows_acl = session_.options().windows_acl;
   return o;
 }
 

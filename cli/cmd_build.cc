@@ -11,6 +11,7 @@
 #include "cli/progress_renderer.h"
 #include "cli/registry_flags.h"
 #include "core/reference.h"
+#include "layers/windows_layer.h"
 #include "layers/image_inspect.h"
 
 namespace kiln::cli {
@@ -21,6 +22,7 @@ using core::ErrorCode;
 struct BuildFlags {
   std::vector<std::string> tags, build_args, platforms, outputs, contexts, secrets, labels;
   std::string file, target, iidfile, metadata_file, compression = "gzip", context = ".";
+  std::string windows_acl = "users";
   bool no_cache = false, pull = false, push = false, print_graph = false, minimize = false;
   int level = -1, timeout = 0;
 };
@@ -152,6 +154,7 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   o.compression = f.compression;
   o.compression_level = f.level;
   o.step_timeout_seconds = f.timeout;
+  KILN_ASSIGN(o.windows_acl, layers::windows::ParseAcl(f.windows_acl));
   o.store_root = StoreRoot(g);
   o.registry = ClientOptionsFor(g);
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
@@ -220,6 +223,11 @@ void AddBuildCommand(CLI::App& app, Globals& g) {
   cmd->add_flag("--minimize", f->minimize, "Shrink the image after building (see kiln shrink)");
   cmd->add_option("--compression", f->compression, "Layer compression: gzip (default), zstd, none");
   cmd->add_option("--compression-level", f->level, "Compression level (gzip 0-9, zstd 1-22)");
+  cmd->add_option("--windows-acl", f->windows_acl,
+                  "Windows layers: descriptors of copied files and directories: users (owner "
+                  "BUILTIN\\Users, no DACL; default) or builtin (BuildKit's: Administrators "
+                  "and SYSTEM full control, Users read and execute)")
+      ->check(CLI::IsMember({"users", "builtin"}));
   cmd->add_option("--timeout", f->timeout, "Time limit in seconds for each RUN step (0 = none)");
   cmd->callback([f, &g] { g.status = RunBuild(*f, g); });
 }

@@ -23,6 +23,7 @@ struct CreateArgs {
   bool base = false;
   bool docker_types = false;
   bool keep_owner = false;
+  std::string windows_acl = "users";
 };
 
 core::Result<std::optional<int64_t>> SourceDateEpoch() {
@@ -44,6 +45,7 @@ core::Status RunCreate(const CreateArgs& a) {
   KILN_ASSIGN(o.source_date_epoch, SourceDateEpoch());
   o.windows_base_layer = a.base;
   o.docker_media_types = a.docker_types;
+  KILN_ASSIGN(o.windows_acl, layers::windows::ParseAcl(a.windows_acl));
   layers::LayerTree tree(o.flavor);
   layers::HostTreeOptions ho;
   ho.keep_owner = a.keep_owner;
@@ -110,6 +112,10 @@ void AddLayerCommand(CLI::App& app, Globals& g) {
   create->add_option("-o,--output", a->output, "Layer blob file to write")->required();
   create->add_flag("--base", a->base, "Windows base layer (no Hives entry, no whiteouts)");
   create->add_flag("--docker-media-types", a->docker_types, "Docker media types instead of OCI");
+  create->add_option("--windows-acl", a->windows_acl,
+                     "Windows: descriptors of files and directories: users (owner BUILTIN\\Users, "
+                     "no DACL; default) or builtin (BuildKit's, with a DACL)")
+      ->check(CLI::IsMember({"users", "builtin"}));
   create->add_flag("--keep-owner", a->keep_owner, "Linux: keep file uid/gid (default 0/0)");
   create->add_option("DIR", a->dir, "Directory to put in the layer")->required();
   create->callback([a, &g] { g.status = RunCreate(*a); });

@@ -164,7 +164,7 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
   if (whiteout || stream) return;  // hcs writes these without Windows records
   if (!e.win_attributes) Add(out, e, Sev::kWarning, "6.2 records", "no MSWINDOWS.fileattr");
   if (e.win_security_descriptor.empty() && e.type != EntryType::kHardLink &&
-      !e.pax_extra.count("MSWINDOWS.sd"))
+      !windows::WrittenWithoutDescriptor(e.name) && !e.pax_extra.count("MSWINDOWS.sd"))
     Add(out, e, Sev::kWarning, "6.2 records", "no MSWINDOWS.rawsd");
   if (!e.creation_time || !e.atime || !e.ctime)
     Add(out, e, Sev::kWarning, "6.2 records", "missing LIBARCHIVE.creationtime, atime or ctime");

@@ -91,7 +91,8 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
     if (m.mtime) e.mtime = *m.mtime;
     e.xattrs = m.xattrs;
     if (m.windows_attributes) e.win_attributes = m.windows_attributes;
-    if (m.windows_owner) e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
+    if (m.windows_owner && writer.options().windows_acl == windows::Acl::kUsers)
+      e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
     core::StringReader data(n->extra ? std::string_view(n->extra->data) : std::string_view());
     core::Reader* content = file ? static_cast<core::Reader*>(&*file) : &data;
     KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));

@@ -82,7 +82,16 @@ TarEntry LayerWriter::Prepare(const TarEntry& in) const {
     e.atime.reset();
     e.ctime.reset();
     e.creation_time.reset();
-  } else if (!IsWhiteoutName(e.name) && e.name.find(':') == std::string::npos) {
+  } else if (IsWhiteoutName(e.name)) {
+    // Microsoft's exporter writes whiteouts with no PAX records at all (hcsshim
+    // pkg/ociwclayer/export.go): whole-second mtime, no Windows records.
+    e.mtime.nsec = 0;
+    e.atime.reset();
+    e.ctime.reset();
+    e.creation_time.reset();
+    e.win_attributes.reset();
+    e.win_security_descriptor.clear();
+  } else if (e.name.find(':') == std::string::npos) {
     if (e.type == EntryType::kSymlink)
       for (char& c : e.linkname)
         if (c == '/') c = '\\';
@@ -91,8 +100,15 @@ TarEntry LayerWriter::Prepare(const TarEntry& in) const {
       *t = FileTimePrecision(t->value_or(e.mtime));
     if (!e.win_attributes) e.win_attributes = DefaultAttributes(e);
     if (e.type == EntryType::kSymlink) *e.win_attributes |= windows::kAttrReparsePoint;
-    if (e.win_security_descriptor.empty() && e.type != EntryType::kHardLink)
-      e.win_security_descriptor = windows::SecurityDescriptor(windows::Owner::kUsers);
+    if (e.win_security_descriptor.empty() && e.type != EntryType::kHardLink &&
+        !windows::WrittenWithoutDescriptor(e.name)) {
+      bool dir = e.type == EntryType::kDirectory ||
+                 (e.win_attributes && (*e.win_attributes & windows::kAttrDirectory));
+      e.win_security_descriptor =
+          options_.windows_acl == windows::Acl::kBuiltin
+              ? (dir ? windows::BuiltinDirectoryDescriptor() : windows::BuiltinFileDescriptor())
+              : windows::SecurityDescriptor(windows::Owner::kUsers);
+    }
   }
   ClampAll(e, options_.source_date_epoch);
   return e;

@@ -16,6 +16,7 @@
 #include "layers/layer_rules.h"
 #include "layers/snapshotter.h"
 #include "layers/tar_entry.h"
+#include "layers/windows_layer.h"
 
 namespace kiln::layers {
 
@@ -33,6 +34,10 @@ struct LayerOptions {
   bool emit_windows_roots = true;
   // Docker media types (…rootfs.diff.tar.gzip) instead of OCI ones.
   bool docker_media_types = false;
+  // Windows: the security descriptors of files and directories under Files/ that come without
+  // one (windows::Acl). With kBuiltin, EntryMeta::windows_owner is ignored (BuildKit's owner is
+  // always BUILTIN\Administrators).
+  windows::Acl windows_acl = windows::Acl::kUsers;
 };
 
 struct LayerResult {
@@ -56,8 +61,9 @@ class LayerWriter : public DiffSink {
   ~LayerWriter() override;
 
   // Appends one entry (stream mode). Fills what the flavour needs and the caller left out
-  // (Windows: fileattr, rawsd by the Owner rule, creation/access/change times = mtime; Linux:
-  // whole-second mtime, no atime/ctime), clamps times, then checks the layer rules and fails
+  // (Windows: fileattr, rawsd by LayerOptions::windows_acl except where Microsoft writes none
+  // (windows::WrittenWithoutDescriptor), creation/access/change times = mtime; whiteouts get
+  // no PAX records at all; Linux: whole-second mtime, no atime/ctime), clamps times, then checks the layer rules and fails
   // with kInvalidInput naming the entry and the rule it breaks (nothing of it is written).
   // Regular files read entry.size bytes from `content`.
   core::Status Add(const TarEntry& entry, core::Reader* content) override;

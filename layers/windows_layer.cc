@@ -70,6 +70,88 @@ std::unexpected<core::Error> BadName(std::string_view name, std::string_view why
 
 }  // namespace
 
+namespace {
+
+// Self-relative SECURITY_DESCRIPTOR builder: owner, group and a DACL of access-allowed ACEs.
+struct Ace {
+  uint8_t flags;  // OI 0x01, CI 0x02, IO 0x08
+  uint32_t mask;
+  std::string sid;
+};
+
+void AppendLe(std::string& out, uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>(v >> (8 * i) & 0xff);
+}
+
+std::string Sid(uint8_t authority, std::vector<uint32_t> sub) {
+  std::string out = {1, static_cast<char>(sub.size()), 0, 0, 0, 0, 0, static_cast<char>(authority)};
+  for (uint32_t v : sub) AppendLe(out, v, 4);
+  return out;
+}
+
+std::string DescriptorWithDacl(const std::string& owner, const std::string& group,
+                               const std::vector<Ace>& aces) {
+  std::string acl_body;
+  for (const Ace& a : aces) {
+    acl_body += '\0';  // ACCESS_ALLOWED_ACE_TYPE
+    acl_body += static_cast<char>(a.flags);
+    AppendLe(acl_body, static_cast<uint32_t>(8 + a.sid.size()), 2);
+    AppendLe(acl_body, a.mask, 4);
+    acl_body += a.sid;
+  }
+  std::string sd;
+  sd += '\x01';
+  sd += '\0';
+  AppendLe(sd, 0x8004, 2);  // SE_SELF_RELATIVE | SE_DACL_PRESENT
+  uint32_t owner_at = 20, group_at = owner_at + owner.size(), dacl_at = group_at + group.size();
+  AppendLe(sd, owner_at, 4);
+  AppendLe(sd, group_at, 4);
+  AppendLe(sd, 0, 4);  // no SACL
+  AppendLe(sd, dacl_at, 4);
+  sd += owner + group;
+  sd += '\x02';  // ACL_REVISION
+  sd += '\0';
+  AppendLe(sd, static_cast<uint32_t>(8 + acl_body.size()), 2);
+  AppendLe(sd, static_cast<uint32_t>(aces.size()), 2);
+  AppendLe(sd, 0, 2);
+  return sd + acl_body;
+}
+
+const std::string kBA = Sid(5, {32, 544}), kBU = Sid(5, {32, 545}), kSY = Sid(5, {18}),
+                  kCO = Sid(3, {0});
+constexpr uint32_t kFullAccess = 0x1f01ff, kReadExecute = 0x1200a9, kGenericAll = 0x10000000;
+
+}  // namespace
+
+core::Result<Acl> ParseAcl(std::string_view name) {
+  if (name == "users") return Acl::kUsers;
+  if (name == "builtin") return Acl::kBuiltin;
+  return core::Fail(core::ErrorCode::kInvalidInput,
+                    "unknown Windows ACL \"" + std::string(name) + "\" (want users or builtin)");
+}
+
+const std::string& BuiltinFileDescriptor() {
+  static const std::string sd = DescriptorWithDacl(
+      kBA, kSY, {{0, kFullAccess, kBA}, {0, kFullAccess, kSY}, {0, kReadExecute, kBU}});
+  return sd;
+}
+
+const std::string& BuiltinDirectoryDescriptor() {
+  static const std::string sd = DescriptorWithDacl(kBA, kSY,
+                                                   {{0x03, kFullAccess, kBA},
+                                                    {0x03, kFullAccess, kSY},
+                                                    {0, kFullAccess, kBA},
+                                                    {0x0b, kGenericAll, kCO},
+                                                    {0x03, kReadExecute, kBU},
+                                                    {0x02, 0x4, kBU},
+                                                    {0x02, 0x2, kBU}});
+  return sd;
+}
+
+bool WrittenWithoutDescriptor(std::string_view name) {
+  return name == kFiles || name == kHives || name.starts_with("Hives/");
+}
+
 const std::string& SecurityDescriptor(Owner owner) {
   static const std::string users = MakeSd(0x21), admins = MakeSd(0x20);
   return owner == Owner::kUsers ? users : admins;

@@ -36,6 +36,26 @@ enum class Owner { kUsers, kAdministrators };
 
 // The 52-byte self-relative security descriptor for `owner` (raw bytes, not base64).
 const std::string& SecurityDescriptor(Owner owner);
+
+// Which descriptors files and directories under Files/ get (`--windows-acl`, docs/windows.md):
+//   kUsers    the Owner rule above: O:BUG:BU (or O:BAG:BA), no DACL, so access comes from the
+//             parent directories' inheritable ACEs in the base image. What dotnet's container
+//             tooling, go-containerregistry and buildpacks write.
+//   kBuiltin  BuildKit's Linux-side Windows layers (util/winlayers/differ.go): owner BUILTIN//             Administrators, group SYSTEM, an explicit DACL. Files:
+//             O:BAG:SYD:(A;;FA;;;BA)(A;;FA;;;SY)(A;;0x1200a9;;;BU); directories:
+//             O:BAG:SYD:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;;FA;;;BA)(A;OICIIO;GA;;;CO)
+//             (A;OICI;0x1200a9;;;BU)(A;CI;LC;;;BU)(A;CI;DC;;;BU). Users may read and execute
+//             files but not change them, which a USER ContainerUser image may need.
+enum class Acl { kUsers, kBuiltin };
+core::Result<Acl> ParseAcl(std::string_view name);  // "users" | "builtin"
+const std::string& BuiltinFileDescriptor();
+const std::string& BuiltinDirectoryDescriptor();
+
+// Entries Microsoft's exporter and BuildKit write without MSWINDOWS.rawsd: the "Files" and
+// "Hives" roots and everything under Hives/ (hcsshim pkg/ociwclayer/export.go with
+// internal/wclayer/legacy.go; ../shared/docs/windows-layer-format.md §1.8). Whiteouts, hard
+// links and alternate data streams have none either.
+bool WrittenWithoutDescriptor(std::string_view name);
 // The owner whose descriptor this is, if it is one of kiln's two.
 std::optional<Owner> OwnerOf(std::string_view security_descriptor);
 // Whether `sd` looks like a self-relative SECURITY_DESCRIPTOR (revision 1, SE_SELF_RELATIVE,

@@ -170,8 +170,8 @@ TEST_CASE("python's tarfile reads every Windows record of our layers with the ex
   const std::string t = " 1700000000.1234567 1700000000.1234567 1700000000.1234567 "
                         "1700000000.1234567 1700000000\n";
   CHECK(py.out ==
-        "Files 5 - 16 " + u + " -" + sde +                                  //
-        "Hives 5 - 16 " + u + " -" + sde +                                  //
+        "Files 5 - 16 - -" + sde +                                          // hcs: roots
+        "Hives 5 - 16 - -" + sde +                                          // without rawsd
         "Files/.wh.old.dll 0 - - - - - - - - 1800000000\n" +                           // hcs: name only
         "Files/app 5 - 16 " + u + " -" + sde +                              //
         "Files/app/bin 5 - 16 " + u + " -" + sde +                          //
@@ -347,4 +347,96 @@ TEST_CASE("host files added with the caller's stat but no size are written whole
   CHECK(entries[1].data == bytes);
   CHECK(entries[1].entry.mode == 0755);
   CHECK(entries[2].data == bytes.substr(0, 10));
+}
+
+TEST_CASE("the builtin descriptors are BuildKit's bytes", "[unit]") {
+  // BuildKit's constants for files and directories (util/winlayers/differ.go,
+  // addSecurityDescriptor); kiln builds them from their SDDL.
+  CHECK(core::Base64Encode(windows::BuiltinFileDescriptor()) ==
+        "AQAEgBQAAAAkAAAAAAAAADAAAAABAgAAAAAABSAAAAAgAgAAAQEAAAAAAAUSAAAAAgBMAAMAAAAAABgA/wEfAAEC"
+        "AAAAAAAFIAAAACACAAAAABQA/wEfAAEBAAAAAAAFEgAAAAAAGACpABIAAQIAAAAAAAUgAAAAIQIAAA==");
+  CHECK(core::Base64Encode(windows::BuiltinDirectoryDescriptor()) ==
+        "AQAEgBQAAAAkAAAAAAAAADAAAAABAgAAAAAABSAAAAAgAgAAAQEAAAAAAAUSAAAAAgCoAAcAAAAAAxgA/wEfAAEC"
+        "AAAAAAAFIAAAACACAAAAAxQA/wEfAAEBAAAAAAAFEgAAAAAAGAD/AR8AAQIAAAAAAAUgAAAAIAIAAAALFAAAAAAQ"
+        "AQEAAAAAAAMAAAAAAAMYAKkAEgABAgAAAAAABSAAAAAhAgAAAAIYAAQAAAABAgAAAAAABSAAAAAhAgAAAAIYAAIA"
+        "AAABAgAAAAAABSAAAAAhAgAA");
+  CHECK(windows::IsSelfRelativeSecurityDescriptor(windows::BuiltinFileDescriptor()));
+  CHECK(windows::IsSelfRelativeSecurityDescriptor(windows::BuiltinDirectoryDescriptor()));
+  CHECK(*windows::ParseAcl("users") == windows::Acl::kUsers);
+  CHECK(*windows::ParseAcl("builtin") == windows::Acl::kBuiltin);
+  CHECK_FALSE(windows::ParseAcl("Users"));
+}
+
+// hcsshim's exporter (pkg/ociwclayer/export.go, internal/wclayer/legacy.go) writes the Files
+// and Hives roots and every Hives/* entry without rawsd, whiteouts with no PAX records at all.
+TEST_CASE("roots, hives and whiteouts carry no descriptor, whichever ACL is chosen", "[unit]") {
+  for (auto acl : {windows::Acl::kUsers, windows::Acl::kBuiltin}) {
+    bool builtin = acl == windows::Acl::kBuiltin;
+    INFO((builtin ? "builtin" : "users"));
+    LayerOptions o = Windows(1800000000);
+    o.windows_acl = acl;
+    auto w = Write(o, EveryWindowsKind());
+    auto entries = ReadLayer(w.blob);
+    for (const auto& e : entries) {
+      const TarEntry& t = e.entry;
+      INFO(t.name);
+      if (t.name == "Files" || t.name == "Hives") {
+        CHECK(t.win_security_descriptor.empty());
+        CHECK(t.win_attributes == 16u);
+      } else if (t.name == "Files/.wh.old.dll") {
+        CHECK(t.win_security_descriptor.empty());
+        CHECK_FALSE(t.win_attributes);
+        CHECK_FALSE(t.creation_time);
+        CHECK_FALSE(t.atime);
+        CHECK_FALSE(t.ctime);
+        CHECK(t.pax_extra.empty());
+      } else if (t.type == EntryType::kHardLink || t.name.find(':') != std::string::npos) {
+        CHECK(t.win_security_descriptor.empty());
+      } else if (t.type == EntryType::kDirectory ||
+                 (t.win_attributes && (*t.win_attributes & windows::kAttrDirectory))) {
+        CHECK(t.win_security_descriptor == (builtin ? windows::BuiltinDirectoryDescriptor()
+                                                    : windows::SecurityDescriptor(
+                                                          windows::Owner::kUsers)));
+      } else if (t.name == "Files/app/bin/tool.exe") {  // added with the Administrators owner
+        CHECK(t.win_security_descriptor ==
+              (builtin ? windows::BuiltinFileDescriptor()
+                       : windows::SecurityDescriptor(windows::Owner::kAdministrators)));
+      } else {
+        CHECK(t.win_security_descriptor == (builtin ? windows::BuiltinFileDescriptor()
+                                                    : windows::SecurityDescriptor(
+                                                          windows::Owner::kUsers)));
+      }
+    }
+    // The checker agrees: no "no MSWINDOWS.rawsd" warning for entries Microsoft writes so.
+    core::StringReader in(w.blob);
+    auto tar = NewDecompressor(in);
+    REQUIRE(tar);
+    auto report = CheckWindowsLayer(**tar);
+    REQUIRE(report);
+    for (const auto& v : report->violations) FAIL_CHECK(v.ToString());
+  }
+
+  // Stream mode, as a RUN diff arrives (ExportLayer brings its own roots and hive deltas).
+  std::string blob;
+  LayerOptions o = Windows();
+  o.emit_windows_roots = false;
+  auto writer = LayerWriter::Create(o, std::make_unique<MemoryBlob>(&blob));
+  REQUIRE(writer);
+  for (const char* dir : {"Files", "Hives"}) {
+    TarEntry d;
+    d.name = dir;
+    d.type = EntryType::kDirectory;
+    REQUIRE((*writer)->Add(d, nullptr));
+  }
+  TarEntry hive;
+  hive.name = "Hives/Software_Delta";
+  hive.size = 4;
+  core::StringReader data("regf");
+  REQUIRE((*writer)->Add(hive, &data));
+  REQUIRE((*writer)->Finish());
+  for (const auto& e : ReadLayer(blob)) {
+    INFO(e.entry.name);
+    CHECK(e.entry.win_security_descriptor.empty());
+    CHECK(e.entry.win_attributes);
+  }
 }
