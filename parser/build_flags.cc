@@ -46,8 +46,8 @@ std::string SuggestClosest(std::string_view value, const std::vector<std::string
       if (!case_sensitive) {
         if (value == GoToLower(value)) {
           match = GoToLower(opt);
-        } else if (value == AsciiUpper(value)) {
-          match = AsciiUpper(opt);
+        } else if (value == GoToUpper(value)) {  // Go's strings.ToUpper: é -> É
+          match = GoToUpper(opt);
         }
       }
     }

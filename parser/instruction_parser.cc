@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "parser/instruction_request.h"
+#include "parser/quote.h"
 #include "parser/runes.h"
 
 namespace kiln::parser {
@@ -100,7 +101,7 @@ core::Result<Instruction> ParseArg(Request& req) {
 core::Result<Instruction> ParseOnbuild(Request& req) {
   if (req.args.empty()) return std::unexpected(ErrAtLeastOneArgument("ONBUILD"));
   KILN_TRY(req.flags.Parse());
-  std::string trigger = AsciiUpper(TrimSpace(req.args[0]));
+  std::string trigger = GoToUpper(TrimSpace(req.args[0]));
   if (trigger == "ONBUILD") {
     return std::unexpected(Error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"));
   }
@@ -155,11 +156,13 @@ bool ValidStageName(std::string_view name) {
 core::Result<FromInstruction> ParseFrom(Request& req) {
   FromInstruction f;
   static_cast<InstructionBase&>(f) = req.base;
-  if (req.args.size() == 3 && AsciiEqualFold(req.args[1], "as")) {
+  // strings.EqualFold(args[1], "as"): Unicode folding, so "aſ" (long s) counts too.
+  if (req.args.size() == 3 && GoToLower(GoToUpper(req.args[1])) == "as") {
     f.stage_name = GoToLower(req.args[2]);
     if (!ValidStageName(f.stage_name)) {
-      return std::unexpected(Error("invalid name for build stage: \"" + req.args[2] +
-                                   "\", name can't start with a number or contain symbols"));
+      // BuildKit formats the name with %q (Go's strconv.Quote).
+      return std::unexpected(Error("invalid name for build stage: " + GoQuote(req.args[2]) +
+                                   ", name can't start with a number or contain symbols"));
     }
   } else if (req.args.size() != 1) {
     return std::unexpected(Error("FROM requires either one or three arguments"));

@@ -147,22 +147,38 @@ std::string_view TrimRightSpace(std::string_view s) {
 
 std::string_view TrimSpace(std::string_view s) { return TrimRightSpace(TrimLeftSpace(s)); }
 
-std::string GoToLower(std::string_view s) {
-  bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
-  if (ascii) return AsciiLower(s);
+namespace {
+
+// Go's strings.Map over a simple case mapping table (strings.ToLower / ToUpper).
+std::string MapCase(std::string_view s, const unicode_tables::RuneMapping* table, size_t size) {
   std::string out;
   out.reserve(s.size());
-  using unicode_tables::kLower;
-  const auto* end = kLower + unicode_tables::kLowerSize;
+  const auto* end = table + size;
   while (!s.empty()) {
     DecodedRune d = DecodeRune(s);
     const auto* it = std::lower_bound(
-        kLower, end, d.rune,
+        table, end, d.rune,
         [](const unicode_tables::RuneMapping& m, char32_t r) { return m.from < r; });
     AppendRune(out, it != end && it->from == d.rune ? it->to : d.rune);
     s.remove_prefix(d.width);
   }
   return out;
+}
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+}
+
+}  // namespace
+
+std::string GoToLower(std::string_view s) {
+  if (IsAscii(s)) return AsciiLower(s);
+  return MapCase(s, unicode_tables::kLower, unicode_tables::kLowerSize);
+}
+
+std::string GoToUpper(std::string_view s) {
+  if (IsAscii(s)) return AsciiUpper(s);
+  return MapCase(s, unicode_tables::kUpper, unicode_tables::kUpperSize);
 }
 
 std::string AsciiLower(std::string_view s) {

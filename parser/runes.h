@@ -39,6 +39,8 @@ std::string_view TrimRightSpace(std::string_view s);
 // Go's strings.ToLower: Unicode simple lower-case mapping; invalid UTF-8 becomes U+FFFD
 // (unless the input is pure ASCII).
 std::string GoToLower(std::string_view s);
+// Go's strings.ToUpper, the same way (é -> É; ß stays, as in Go's simple mapping).
+std::string GoToUpper(std::string_view s);
 
 // ASCII-only case mapping (instruction keywords, flag names, env names for Windows targets).
 std::string AsciiLower(std::string_view s);

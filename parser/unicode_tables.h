@@ -20,5 +20,7 @@ extern const RuneRange kPrint[];  // categories L, M, N, P, S
 extern const size_t kPrintSize;
 extern const RuneMapping kLower[];  // simple lower-case mapping, sorted by `from`
 extern const size_t kLowerSize;
+extern const RuneMapping kUpper[];  // simple upper-case mapping, sorted by `from`
+extern const size_t kUpperSize;
 
 }  // namespace kiln::parser::unicode_tables

@@ -124,7 +124,15 @@ TEST_CASE("parser directives: case-insensitive names, only at the top, each once
   CHECK(MustParse("\xEF\xBB\xBF# escape=`\nFROM a\n").escape == '`');
   auto twice = ParseAst("# syntax=a\n# syntax=b\nFROM a\n");
   REQUIRE_FALSE(twice.has_value());
-  CHECK(twice.error().ToString() == "Dockerfile:2:1: only one syntax parser directive can be used");
+  // BuildKit reports it at the line before (frontend/dockerfile/parser/parser.go: processLine's
+  // error takes currentLine before it counts the directive's line).
+  CHECK(twice.error().ToString() == "Dockerfile:1:1: only one syntax parser directive can be used");
+  auto check = ParseAst("# syntax=a\n# check=skip=all\n# CHECK=error=true\nFROM a\n");
+  REQUIRE_FALSE(check.has_value());
+  CHECK(check.error().ToString() == "Dockerfile:2:1: only one check parser directive can be used");
+  auto bad = ParseAst("# syntax=a\n# escape=x\nFROM a\n");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().ToString() == "Dockerfile:1:1: invalid escape token 'x' does not match ` or \\");
 }
 
 TEST_CASE("directive comments are not instruction comments; others are kept", "[unit]") {
