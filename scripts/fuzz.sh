@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shared=${KILN_SHARED_DIR:-$(cd .. && pwd)/shared}
-[ -d "$shared" ] || shared=$(cd ../.. && pwd)/shared  # from a worktree (/work/wt/<name>)
+[ -d "$shared" ] || shared=$(cd ../.. && pwd)/shared  # a worktree in a subfolder beside the checkout
 shopt -s nullglob
 harnesses=(tests/fuzz/*_fuzz.cc)
 if ((${#harnesses[@]} == 0)); then echo "fuzz: no harnesses"; exit 0; fi
@@ -21,7 +21,11 @@ for src in "${harnesses[@]}"; do
   seeds=()
   while read -r dir; do
     dir=${dir//\$SHARED/$shared}
-    [ -e "$dir" ] && seeds+=("$dir")
+    if [ -e "$dir" ]; then
+      seeds+=("$dir")
+    else
+      echo "fuzz: $name: seed directory $dir is absent, skipped (put ../shared beside the checkout or set KILN_SHARED_DIR)"
+    fi
   done < <(sed -n 's|^// fuzz-seeds: *||p' "$src")
   # Seed directories may nest (conformance cases): flatten files into the corpus once.
   for d in "${seeds[@]}"; do
