@@ -218,6 +218,17 @@ expect "pulled multi: the linux/amd64 entry" "$(config_digest localhost/multi:1 
 expect "pulled multi: run" "built for linux/amd64, running on x86_64" \
   "$(dock run --rm --network none "$reg/kiln/multi:1")"
 
+# The same index as a docker-archive: docker loads every entry, and the name must be on the
+# entry for this host (docker would run whichever entry carries it), not on the index's first.
+quiet kiln save --format docker localhost/multi:1 -o "$t/multi.tar"
+docker_clean
+quiet dock load -i "$t/multi.tar"
+expect "loaded multi: the name is on the linux/amd64 entry" \
+  "$(config_digest localhost/multi:1 linux/amd64) linux/amd64" \
+  "$(dock image inspect -f '{{.Id}} {{.Os}}/{{.Architecture}}' localhost/multi:1)"
+expect "loaded multi: run" "built for linux/amd64, running on x86_64" \
+  "$(dock run --rm --network none localhost/multi:1 2>&1)"
+
 # --- 5. kiln shrink: fewer layers, same behaviour -----------------------------------------------
 # Default shrink also drops junk (files under /tmp the base does not have); --no-junk keeps
 # every file.
