@@ -6,10 +6,10 @@
 #include <filesystem>
 
 #include "core/cancel.h"
+#include "layers/fs_util.h"
 #include "layers/linux/layer_unpack.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
-#include "layers/fs_util.h"
 #include "layers/linux/upper_diff.h"
 
 namespace kiln::layers {
