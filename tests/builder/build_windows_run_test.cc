@@ -150,3 +150,79 @@ TEST_CASE("a Windows host that cannot run the image stops the build before any w
   CHECK(host.rig.compute.log().empty());
   CHECK(host.rig.layer_api.log().empty());
 }
+
+TEST_CASE("a Windows RUN bind mount resolves its source inside the context, wherever a symlink sits",
+          "[integration]") {
+  TempDir store, t;
+  fs::path ctx = t / "ctx";
+  fs::create_directories(ctx / "sub");
+  fs::create_directories(ctx / "etc");
+  fs::create_directories(t / "etc");
+  fs::create_symlink("/", ctx / "root");                      // start: root/etc
+  fs::create_symlink("../..", ctx / "sub/up");                // middle: sub/up/etc
+  fs::path outside = t / "outside";                           // end: dir
+  fs::create_directories(outside);
+  fs::create_directories(ctx / outside.relative_path());
+  fs::create_symlink(outside, ctx / "dir");
+  fs::path real = fs::canonical(ctx);
+  struct Case {
+    std::string source;
+    fs::path want;
+  };
+  for (const auto& c : std::vector<Case>{{"root/etc", real / "etc"},
+                                         {"sub/up/etc", real / "etc"},
+                                         {"dir", real / outside.relative_path()}}) {
+    INFO("source=" << c.source);
+    WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                  "RUN --mount=type=bind,source=" + c.source +
+                                  ",target=C:/m dir C:/m\n");
+    FakeWindowsHost host;
+    std::vector<std::string> documents;
+    host.rig.compute.on_process_start = [&] { documents.push_back(host.rig.compute.system_document); };
+    TempDir step_store;
+    builder::BuildOptions options = host.Options(step_store, t);
+    options.context_dir = ctx.string();
+    auto built = builder::Build(options);
+    INFO((built ? "" : built.error().ToString()));
+    REQUIRE(built);
+    REQUIRE(documents.size() == 1);
+    auto mapped = nlohmann::json::parse(documents[0])["Container"]["MappedDirectories"];
+    REQUIRE(mapped.size() == 1);
+    CHECK(mapped[0]["HostPath"] == c.want.string());
+    CHECK(mapped[0]["ContainerPath"] == "C:\\m");
+    CHECK(mapped[0]["ReadOnly"] == true);
+  }
+}
+
+TEST_CASE("a Windows RUN bind mount never shows a .dockerignore'd file", "[integration]") {
+  TempDir store, ctx;
+  WriteFile(ctx / ".dockerignore", "secret.txt\n");
+  WriteFile(ctx / "secret.txt", "s3cret");
+  WriteFile(ctx / "keep.txt", "kept");
+  fs::create_symlink("secret.txt", ctx / "link");
+  fs::create_directories(ctx / "sub");
+  for (std::string mount : {"source=link,target=C:/s", "source=sub/../secret.txt,target=C:/s",
+                            "target=C:/c"}) {
+    INFO(mount);
+    WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                  "RUN --mount=type=bind," + mount + " type C:/c/secret.txt\n");
+    FakeWindowsHost host;
+    auto built = builder::Build(host.Options(store, ctx));
+    REQUIRE_FALSE(built);
+    std::string text = built.error().ToString();
+    INFO(text);
+    CHECK(text.find("Dockerfile:2:1: ") == 0);
+    bool refused = text.find("file not found in build context or excluded by .dockerignore") !=
+                       std::string::npos ||
+                   text.find("excluded by .dockerignore") != std::string::npos;
+    CHECK(refused);
+    CHECK(host.rig.compute.system_document.empty());  // no container was made
+  }
+  // Without ignored files below it, the context is mapped as it is.
+  WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                "RUN --mount=type=bind,source=sub,target=C:/c dir C:/c\n");
+  FakeWindowsHost host;
+  auto built = builder::Build(host.Options(store, ctx));
+  INFO((built ? "" : built.error().ToString()));
+  CHECK(built);
+}
