@@ -93,6 +93,16 @@ RUN --mount=type=bind,${source:+source=$source,}target=/c$opt ls -a /c /c/secret
   done
 done
 check "a rw bind mount changed the context" test ! -e "$t/ctx/new"
+# An unprivileged step reads through the filtered view as through a plain bind mount.
+if build ignnobody "FROM localhost/bb:base
+USER nobody
+RUN --mount=type=bind,target=/c cat /c/keep.txt > /tmp/kept; ls /c > /tmp/listing"; then
+  check "nobody could not read keep.txt through the filtered view" \
+    file_is "$t/ignnobody.bundle/rootfs/tmp/kept" kept
+  check "nobody saw an ignored file" bash -c "! grep -qx secret.txt '$t/ignnobody.bundle/rootfs/tmp/listing'"
+else
+  check "filtered bind as nobody did not build: $(tail -1 "$t/ignnobody.log")" false
+fi
 for source in link secret.txt self/secretdir/key.txt; do
   if build "ignsrc" "FROM localhost/bb:base
 RUN --mount=type=bind,source=$source,target=/s cat /s > /leak"; then
@@ -104,6 +114,18 @@ RUN --mount=type=bind,source=$source,target=/s cat /s > /leak"; then
   fi
 done
 check_nothing_left "bind mounts of ignored files"
+
+# --- 2b. the cache key of a bind mount is what the step sees -----------------------------------
+printf 'FROM localhost/bb:base\nRUN --mount=type=bind,target=/c cat /c/keep.txt > /kept\n' > "$t/ctx/Dockerfile"
+key_build() { kiln build -t localhost/ctx:key "$t/ctx" > "$t/key$1.log" 2>&1 || { cat "$t/key$1.log"; fail "key build $1"; }; }
+cached() { grep -q '\] RUN .*: cached$' "$t/key$1.log"; }
+key_build 1
+echo s3cret-changed > "$t/ctx/secret.txt"
+key_build 2
+check "changing an ignored file reran a RUN that binds the context" cached 2
+echo kept-changed > "$t/ctx/keep.txt"
+key_build 3
+check "changing a bound file left the RUN cached (a stale result)" bash -c "! grep -q '\\] RUN .*: cached\$' '$t/key3.log'"
 
 # --- 3. RUN --mount=type=secret,env= ----------------------------------------------------------
 secret="kiln-env-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
