@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "layers/file_blob_writer.h"
 #include "layers/fs_util.h"
@@ -129,11 +130,17 @@ void RemoveOrphans(const std::string& root) {
 }  // namespace
 
 core::Result<std::unique_ptr<Store>> Store::Open(const std::string& root_in) {
-  std::string root = root_in;
+  // Absolute, because the snapshotter mounts from a child that changes its working directory.
+  std::error_code ec;
+  std::string root = std::filesystem::absolute(root_in.empty() ? "." : root_in, ec).string();
+  if (ec)
+    return core::Fail(core::ErrorCode::kIo,
+                      "cannot open the store " + root_in + ": " + ec.message());
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   auto store = std::unique_ptr<Store>(new Store(root));
   KILN_TRY(CheckRoot(root));
-  for (const char* sub : {"/blobs", "/cache", "/tmp", "/remote"}) KILN_TRY(MakePrivateDir(root + sub));
+  for (const char* sub : {"/blobs", "/cache", "/tmp", "/remote"})
+    KILN_TRY(MakePrivateDir(root + sub));
   KILN_TRY(TightenSubdirs(root));
   for (const char* sub : {"/blobs/sha256", "/remote/sha256"}) KILN_TRY(MakeDirs(root + sub));
   KILN_ASSIGN(store->gc_lock_, FileLock::Acquire(root + "/gc.lock", FileLock::Mode::kShared));

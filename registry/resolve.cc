@@ -105,7 +105,8 @@ core::Result<ResolvedImage> ResolveImage(Client& client, const core::Reference& 
       return Fail(ErrorCode::kInvalidInput,
                   ref.ToString() + " is an image for " + have +
                       ", whose os.version kiln cannot compare (expected 10.0.BUILD[.REV])");
-    return Fail(ErrorCode::kNotFound, ref.ToString() + " is an image for " + have + ", not " + asked);
+    return Fail(ErrorCode::kNotFound,
+                ref.ToString() + " is an image for " + have + ", not " + asked);
   }
   return out;
 }

@@ -242,15 +242,16 @@ TEST_CASE("the store keeps its directories to its user", "[unit]") {
   auto s = OpenStore(dir);
   CHECK((fs::status(dir / "store").permissions() & fs::perms::mask) == fs::perms::owner_all);
   for (const char* sub : {"blobs", "cache", "tmp", "remote"})
-    CHECK((fs::status(dir / "store" / sub).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
-          fs::perms::none);
+    CHECK((fs::status(dir / "store" / sub).permissions() &
+           (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
   // An older store's 0755 directories are tightened by the next open.
   fs::create_directories(dir / "store/snapshots");
   fs::permissions(dir / "store/snapshots", fs::perms::owner_all | fs::perms::group_read |
                                                fs::perms::group_exec | fs::perms::others_read |
                                                fs::perms::others_exec);
   REQUIRE(Store::Open((dir / "store").string()));
-  CHECK((fs::status(dir / "store/snapshots").permissions() & fs::perms::mask) == fs::perms::owner_all);
+  CHECK((fs::status(dir / "store/snapshots").permissions() & fs::perms::mask) ==
+        fs::perms::owner_all);
   // A root others can write is refused and left as it was.
   fs::create_directories(dir / "shared");
   fs::permissions(dir / "shared", fs::perms::all);
