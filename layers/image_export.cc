@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/media_types.h"
+#include "core/platform.h"
 #include "core/reference.h"
 #include "layers/export_sink.h"
 #include "layers/fs_util.h"
@@ -53,14 +54,24 @@ std::string BlobPath(const std::string& digest) {
   return "blobs/sha256/" + digest.substr(digest.find(':') + 1);
 }
 
+// Which of a name's manifests carries the name in a docker-archive: docker loads every entry
+// and runs the named one, so the entry for this host (linux/<arch>) when there is one, else
+// the first.
+size_t TaggedEntry(const std::vector<core::Descriptor>& manifests) {
+  std::vector<core::Platform> platforms;
+  for (const auto& m : manifests) platforms.push_back(m.platform.value_or(core::Platform{}));
+  return core::SelectPlatform(core::Platform::HostLinux(), platforms).value_or(0);
+}
+
 core::Result<core::Json> DockerManifest(Store& store, const std::vector<Named>& images) {
   core::Json arr = core::Json::array();
   std::map<std::string, size_t> position;  // manifest digest -> entry
   for (const auto& img : images) {
     KILN_ASSIGN(auto manifests, ManifestsOf(store, img.target));
-    bool tagged = false;
-    for (const auto& m : manifests) {
-      if (!store.Has(m.digest)) continue;
+    std::erase_if(manifests, [&](const core::Descriptor& m) { return !store.Has(m.digest); });
+    const size_t tagged = TaggedEntry(manifests);
+    for (size_t i = 0; i < manifests.size(); ++i) {
+      const auto& m = manifests[i];
       auto [it, fresh] = position.emplace(m.digest.ToString(), arr.size());
       if (fresh) {
         KILN_ASSIGN(LocalImage local, LoadImage(store, m));
@@ -70,8 +81,7 @@ core::Result<core::Json> DockerManifest(Store& store, const std::vector<Named>& 
                        {"RepoTags", core::Json::array()},
                        {"Layers", layers}});
       }
-      if (!tagged) arr[it->second]["RepoTags"].push_back(img.ref.Familiar());
-      tagged = true;  // one platform per name carries the tag
+      if (i == tagged) arr[it->second]["RepoTags"].push_back(img.ref.Familiar());
     }
   }
   return arr;

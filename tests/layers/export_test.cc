@@ -100,7 +100,7 @@ Built BuildLinuxImage(Store& store, const fs::path& src, bool zstd) {
 
 }  // namespace
 
-TEST_CASE("skopeo and umoci read an exported Linux image; umoci unpack gives the input tree",
+TEST_CASE("skopeo and umoci read an exported Linux image, umoci unpack gives the input tree",
           "[integration]") {
   testing::TempDir dir;
   auto store = Store::Open((dir / "store").string());
@@ -209,6 +209,43 @@ TEST_CASE("an image with a layer that is known but not local cannot be saved", "
   CHECK_FALSE(report->manifests[0].layers[0].local);
   CHECK(report->manifests[0].layers[0].sources.size() == 1);
   CHECK(RenderInspection(*report, false).find("remote") != std::string::npos);
+}
+
+TEST_CASE("a docker-archive of an index puts the name on the entry for this host", "[unit]") {
+  // docker loads every entry and runs the one carrying the name, so the index's first entry
+  // (here arm64) must not get it on an amd64 host.
+  testing::TempDir dir;
+  auto store = Store::Open((dir / "store").string());
+  REQUIRE(store);
+  LayerTree tree(LayerFlavor::kLinux);
+  REQUIRE(tree.AddData("hello", "hello"));
+  auto layer = CommitLayer(tree, LayerOptions{}, **store);
+  REQUIRE(layer);
+  std::vector<core::Descriptor> entries;
+  std::map<std::string, std::string> config_of;  // "blobs/sha256/<hex>" -> architecture
+  core::Platform host = core::Platform::HostLinux();
+  std::string other = host.architecture == "arm64" ? "amd64" : "arm64";
+  for (const std::string& arch : {other, host.architecture, std::string("s390x")}) {
+    core::ImageConfig config;
+    config.os = "linux";
+    config.architecture = arch;
+    config.diff_ids = {layer->diff_id};
+    auto d = PutImage(**store, config, {layer->blob});
+    REQUIRE(d);
+    entries.push_back(*d);
+    auto image = LoadImage(**store, *d);
+    REQUIRE(image);
+    config_of["blobs/sha256/" + image->manifest.config.digest.hex()] = arch;
+  }
+  auto index = PutIndex(**store, entries);
+  REQUIRE(index);
+  REQUIRE((*store)->Tag("multi:1", *index));
+  REQUIRE(SaveImages(**store, {"multi:1"}, {ExportFormat::kDocker, (dir / "out").string()}));
+  auto manifest = core::Json::parse(testing::ReadFile(dir / "out/manifest.json"));
+  std::string tags;
+  for (const auto& m : manifest)
+    tags += config_of[m["Config"].get<std::string>()] + " " + m["RepoTags"].dump() + "\n";
+  CHECK(tags == other + " []\n" + host.architecture + " [\"multi:1\"]\ns390x []\n");
 }
 
 TEST_CASE("kiln images, inspect, save, rmi and prune work on a store", "[integration]") {
