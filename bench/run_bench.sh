@@ -8,6 +8,9 @@
 #   buildah: buildah build --storage-driver vfs --isolation chroot --layers --no-cache (one
 #            layer per step as kiln; runc isolation is not faster here) — and without --layers
 #            (buildah's default: the steps share one container and one final commit).
+#   docker:  DOCKER_BUILDKIT=1 docker build --no-cache --network none on a private dockerd 20.10
+#            (bench/docker_peer.sh; runc via containerd, overlay2, one layer per step into its
+#            image store, uncompressed). SKIP_DOCKER=1 leaves it out.
 # Usage (root): bench/run_bench.sh path/to/kiln [OUT_DIR]. Needs runc, buildah, hyperfine
 # (scripts/setup.sh bench). Results (hyperfine JSON + markdown, uptime) go to OUT_DIR (default
 # bench/out/run). Numbers on a shared machine are preliminary: the load is recorded.
@@ -47,6 +50,20 @@ buildah="buildah --root $WORK/buildah --runroot $WORK/buildah-run --storage-driv
 # Warm-up outside the measurement: kiln's store and unpack cache, buildah's storage.
 $kiln "$WORK/steps" > /dev/null
 $buildah --layers "$WORK/steps" > /dev/null
+source "$(dirname "$0")/docker_peer.sh"
+docker_peer_start "$WORK/dockerd"
+docker_rows=()
+docker_run_rows() {
+  [[ -n $docker_peer ]] || return 0
+  local b
+  b=$(docker_peer_build run:1 Dockerfile "$WORK/steps" --no-cache --network none)
+  eval "$b"  # warm-up: the daemon's layer store and BuildKit's context
+  for name in base steps; do
+    b=$(docker_peer_build run:1 "$WORK/$name/Dockerfile" "$WORK/$name" --no-cache --network none)
+    docker_rows+=(-n "docker $name" "$b")
+  done
+}
+docker_run_rows
 
 uptime | tee "$OUT/uptime-before.txt"
 hyperfine --runs "$RUNS" --export-json "$OUT/run.json" --export-markdown "$OUT/run.md" \
@@ -55,18 +72,23 @@ hyperfine --runs "$RUNS" --export-json "$OUT/run.json" --export-markdown "$OUT/r
   -n "buildah --layers base" "$buildah --layers $WORK/base" \
   -n "buildah --layers steps" "$buildah --layers $WORK/steps" \
   -n "buildah base" "$buildah $WORK/base" \
-  -n "buildah steps" "$buildah $WORK/steps"
+  -n "buildah steps" "$buildah $WORK/steps" \
+  "${docker_rows[@]}"
 uptime | tee "$OUT/uptime-after.txt"
 
 python3 - "$OUT/run.json" "$STEPS" <<'PY' | tee "$OUT/per-step.txt"
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 steps = int(sys.argv[2])
-for tool in ("kiln", "buildah --layers", "buildah"):
+for tool in ("kiln", "buildah --layers", "buildah", "docker"):
+    if tool + " base" not in res:
+        continue
     base, full = res[tool + " base"], res[tool + " steps"]
     per = (full["mean"] - base["mean"]) / steps * 1000
     cpu = lambda r: r["user"] + r["system"]  # the tool and its children (runc, the step)
     cpu_per = (cpu(full) - cpu(base)) / steps * 1000
+    # docker's work runs in dockerd/containerd, not under the client hyperfine times.
+    cpu_text = "  n/a ms cpu (in the daemon)" if tool == "docker" else f"{cpu_per:5.0f} ms cpu"
     print(f"{tool:17s} base {base['mean']:6.2f} s  +{steps} RUN {full['mean']:6.2f} s"
-          f"  per step {per:6.0f} ms wall, {cpu_per:5.0f} ms cpu")
+          f"  per step {per:6.0f} ms wall, {cpu_text}")
 PY
