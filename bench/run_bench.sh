@@ -56,7 +56,7 @@ docker_rows=()
 docker_run_rows() {
   [[ -n $docker_peer ]] || return 0
   local b
-  b=$(docker_peer_build run:1 Dockerfile "$WORK/steps" --no-cache --network none)
+  b=$(docker_peer_build run:1 "$WORK/steps/Dockerfile" "$WORK/steps" --no-cache --network none)
   eval "$b"  # warm-up: the daemon's layer store and BuildKit's context
   for name in base steps; do
     b=$(docker_peer_build run:1 "$WORK/$name/Dockerfile" "$WORK/$name" --no-cache --network none)
