@@ -20,7 +20,11 @@ struct RunMount {
   Type type = Type::kBind;
   std::string source;  // host path (bind, cache, secret file); empty for tmpfs
   std::string data;    // a secret's bytes when it has no file (--secret id=..,env=VAR)
-  std::string target;  // path inside the container
+  std::string target;  // path inside the container; empty for a secret given as `env` only
+  std::string env;     // secret: also set this environment variable to its bytes (BuildKit env=)
+  std::vector<std::string> hidden;  // bind: paths below `source` the step must not see
+                                    // (.dockerignore), relative to it, sorted
+  std::string sharing;              // cache: shared | private | locked ("" = shared)
   bool read_only = false;
   uint64_t size_bytes = 0;  // tmpfs size limit (0 = default)
   uint32_t mode = 0;        // secret/cache mode bits (0 = default)
@@ -63,6 +67,10 @@ class Executor {
   // Runs the step; a non-zero exit is an ExitStatus, not an Error. Errors are for failures to
   // start or supervise the container; the container is gone when Run returns either way.
   virtual core::Result<ExitStatus> Run(const RunSpec& spec) = 0;
+  // Stops and deletes containers (and their bundles and mounts) of kiln processes that died,
+  // leaving those of live ones alone. Cheap when there is nothing to sweep; called whenever a
+  // command opens the store (builder/store_open.h). Default: nothing to sweep.
+  virtual core::Status SweepStale() { return {}; }
 };
 
 }  // namespace kiln::builder

@@ -8,7 +8,7 @@ build_pkgs=(cmake ninja-build g++ pkg-config make
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev catch2)
 test_pkgs=(python3 docker-registry skopeo umoci runc busybox-static apache2-utils openssl
   libarchive-tools tar zstd isal xxd curl util-linux iproute2 docker.io
-  clang-19 libclang-rt-19-dev g++-mingw-w64-x86-64)
+  clang-19 libclang-rt-19-dev g++-mingw-w64-x86-64 wine64)
 bench_pkgs=(hyperfine time buildah)
 
 want=("${build_pkgs[@]}")

@@ -198,6 +198,11 @@ bool WaitForPort(int port, int timeout_ms) {
   return false;
 }
 
+bool UpdateGolden() {
+  const char* v = std::getenv("UPDATE_GOLDEN");
+  return v && std::string(v) == "1";
+}
+
 std::string ReadFile(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream ss;
