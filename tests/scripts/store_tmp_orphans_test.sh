@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Partial files of SIGKILLed builds do not pile up in <root>/tmp until prune (issue 12 item 7):
-# after 3 builds killed with SIGKILL while writing a layer and one successful build, tmp/ holds
-# no orphan.
+# Partial files of SIGKILLed builds and pulls do not pile up in <root>/tmp until prune (issue 12
+# item 7): after 3 builds killed with SIGKILL while writing a layer and one successful build,
+# tmp/ holds no orphan; the same after pulls from a local docker-registry killed while writing
+# the blob, and one `kiln images`.
 source "$(dirname "$0")/linux_run_lib.sh"
 
 # kill_when CMD-OUTPUT-FILE PATTERN PID: kill -9 PID once the file shows PATTERN (or fail). PID
@@ -31,4 +32,40 @@ kiln build -t localhost/big:1 --compression-level 1 "$t/big" > "$t/log" 2>&1 || 
 left=$(ls -A "$store/tmp")
 [ -z "$left" ] || fail "orphans of killed builds left in tmp/ after a successful build: $left"
 
+
+# The same for pulls: pulls SIGKILLed while a blob is being written, then any command.
+registry_pid=""
+trap 'if [ -n "$registry_pid" ]; then kill "$registry_pid" 2> /dev/null || true; fi; cleanup' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+reg=127.0.0.1:$port
+mkdir -p "$t/registry"
+cat > "$t/registry/config.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage:
+  filesystem: {rootdirectory: $t/registry/data}
+http: {addr: $reg, secret: kiln-test}
+YML
+docker-registry serve "$t/registry/config.yml" > "$t/registry/log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 200); do curl -sf "http://$reg/v2/" > /dev/null && break; sleep 0.05; done
+curl -sf "http://$reg/v2/" > /dev/null || { cat "$t/registry/log"; fail "docker-registry did not start"; }
+kiln push localhost/big:1 "$reg/big:1" > "$t/log" 2>&1 || { cat "$t/log"; fail "push"; }
+pull_store=$t/pullstore
+kills=0
+for _ in $(seq 1 10); do
+  "$kiln_bin" --root "$pull_store" --progress plain pull "$reg/big:1" > "$t/pull.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 4000); do [ -n "$(ls -A "$pull_store/tmp" 2> /dev/null)" ] && break; done
+  kill -KILL "$pid" 2> /dev/null || true
+  wait "$pid" 2> /dev/null || true
+  if [ -n "$(ls -A "$pull_store/tmp" 2> /dev/null)" ]; then kills=$((kills + 1)); fi
+  [ "$kills" -ge 3 ] && break
+  "$kiln_bin" --root "$pull_store" rmi "$reg/big:1" > /dev/null 2>&1 || true  # finished: again
+done
+[ "$kills" -ge 1 ] || fail "no pull was killed while writing (the test would prove nothing)"
+echo "after $kills killed pulls, tmp/ holds: $(ls -A "$pull_store/tmp")"
+"$kiln_bin" --root "$pull_store" images > /dev/null || fail "kiln images after the killed pulls"
+left=$(ls -A "$pull_store/tmp")
+[ -z "$left" ] || fail "orphans of killed pulls left in tmp/ after the next command: $left"
 echo ok
