@@ -13,8 +13,15 @@
 #     (kiln >= 5x faster on W1, >= 25x on W2) were set against vfs.
 #  3. w1-windows / w2-windows: the same COPY as a Windows image on the synthetic base (its layers
 #     are written to the OCI layout too); goal within 1.1x of the Linux build.
+#  4. w1-cached / w2-cached: a fully cached rebuild of the same COPY into each tool's own store.
+# Peer docker (issue 18, bench/docker_peer.sh): `DOCKER_BUILDKIT=1 docker build` on a private
+# dockerd 20.10, in the same hyperfine runs: cached (30 instr, linux), w1/w2 cold (--no-cache,
+# empty BuildKit cache) and fully cached. dockerd's BuildKit exports only to its image store
+# (uncompressed layers; no oci/docker exporter in 20.10), so a second cold row adds `docker save`
+# to get an archive on disk (uncompressed too; kiln's OCI layout is gzip).
 # Peak RSS of each kiln build from /usr/bin/time -v. Results in bench/out/build_*.json.
-# Usage: bench/build_bench.sh [path/to/kiln] [runs]   (SKIP_BUILDAH=1 to time kiln only)
+# Usage: bench/build_bench.sh [path/to/kiln] [runs]   (SKIP_BUILDAH=1 / SKIP_DOCKER=1 leave
+# the peer out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kiln=$(realpath "${1:-build/kiln}")
@@ -25,6 +32,8 @@ work=$(realpath -m bench/work/build)
 base=$(realpath samples/bases/nanoserver)
 mkdir -p "$work" bench/out
 echo "build_bench: load $(uptime)"
+source bench/docker_peer.sh
+docker_peer_start "$work/dockerd"
 
 for w in app small; do
   if [[ ! -f $work/ctx-$w/.done ]]; then
@@ -38,6 +47,45 @@ for w in app small; do
     > "$work/ctx-$w/Dockerfile.windows"
   echo "context $w: $(cat "$work/ctx-$w.summary")"
 done
+
+# docker's rows of the cached bench: the Linux Dockerfile, built once before the runs.
+docker_cached_cmds() {  # CTX
+  [[ -n $docker_peer ]] || return 0
+  eval "$(docker_peer_build cached:1 "$1/Dockerfile.linux" "$1")"
+  cmds+=(-n "docker cached rebuild (30 instr, linux)" "$(docker_peer_build cached:1 "$1/Dockerfile.linux" "$1")")
+}
+
+# docker's rows of a cold COPY build: into the image store, and the same plus `docker save`.
+docker_copy_cmds() {  # W CTX
+  [[ -n $docker_peer ]] || return 0
+  local build
+  build=$(docker_peer_build "$1:1" "$2/Dockerfile.linux" "$2" --no-cache)
+  cmds+=(--prepare "$(docker_peer_cold_prep "$1:1")" -n "docker $1 linux (image store)" "$build"
+         --prepare "$(docker_peer_cold_prep "$1:1")" -n "docker $1 linux + docker save"
+         "$build && $docker_cli save -o $work/d-out.tar $1:1")
+}
+
+# 4. Fully cached rebuild of the COPY-only Linux build, each tool into its own store, all
+# stores filled by one build first.
+copy_cached_bench() {  # W CTX
+  local w=$1 ctx=$2 kcmd
+  kcmd="$kiln --root $work/k-store --progress plain build -t $w:1 -f $ctx/Dockerfile.linux $ctx"
+  rm -rf "$work/k-store"
+  $kcmd > /dev/null 2>&1
+  cmds=(-n "kiln $w linux cached" "$kcmd >/dev/null 2>&1")
+  if [[ -z ${SKIP_BUILDAH:-} ]]; then
+    for d in "${drivers[@]}"; do
+      $(bah "$d") bud --layers -q -t "$w:1" -f "$ctx/Dockerfile.linux" "$ctx" > /dev/null
+      cmds+=(-n "buildah-$d $w linux cached"
+        "$(bah "$d") bud --layers -q -t $w:1 -f $ctx/Dockerfile.linux $ctx >/dev/null")
+    done
+  fi
+  if [[ -n $docker_peer ]]; then
+    eval "$(docker_peer_build "$w:1" "$ctx/Dockerfile.linux" "$ctx")"
+    cmds+=(-n "docker $w linux cached" "$(docker_peer_build "$w:1" "$ctx/Dockerfile.linux" "$ctx")")
+  fi
+  hyperfine --warmup 1 --runs "$runs" --export-json "bench/out/build_$w-cached.json" "${cmds[@]}"
+}
 
 # --- 1. fully cached rebuild of 30 instructions ---------------------------------------------------
 cached=$work/cached
@@ -80,6 +128,7 @@ if [[ -z ${SKIP_BUILDAH:-} ]]; then
       "$(bah "$d") bud --layers -q -t cached:1 -f $cached/ctx/Dockerfile.linux $cached/ctx >/dev/null")
   done
 fi
+docker_cached_cmds "$cached/ctx"
 hyperfine --warmup 2 --runs 10 --export-json bench/out/build_cached.json "${cmds[@]}"
 
 # --- 2/3. COPY-only builds into an OCI layout ----------------------------------------------------
@@ -133,6 +182,7 @@ $b push -q $w:1 oci:$work/b-out >/dev/null"
   while read -r name; do
     cmds+=(--prepare "${prepare[$name]}" -n "$name" "${variant[$name]} >/dev/null 2>&1")
   done < <(printf '%s\n' "${!variant[@]}" | sort)
+  docker_copy_cmds "$w" "$ctx"
   hyperfine --runs "$runs" --export-json "bench/out/build_$w.json" "${cmds[@]}"
   output_sizes variant prepare | tee "bench/out/build_${w}_sizes.txt"
   unset variant prepare
@@ -143,7 +193,8 @@ $b push -q $w:1 oci:$work/b-out >/dev/null"
     echo "peak RSS kiln $w $os: $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt") KiB"
   done
 done
-rm -rf "$work/k-store" "$work/k-out" "$work/b-out"
+for w in app small; do copy_cached_bench "$w" "$work/ctx-$w"; done
+rm -rf "$work/k-store" "$work/k-out" "$work/b-out" "$work/d-out.tar"
 if [[ -z ${SKIP_BUILDAH:-} ]]; then
   for d in "${drivers[@]}"; do $(bah "$d") rm -a > /dev/null 2>&1 || true; done
 fi

@@ -9,6 +9,9 @@
 #            runc isolation is not faster here) — and without --layers (buildah's default: the
 #            steps share one container and one final commit). Each on both storage drivers:
 #            vfs (copies every layer) and overlay (as root, buildah's fastest here).
+#   docker:  DOCKER_BUILDKIT=1 docker build --no-cache --network none on a private dockerd 20.10
+#            (bench/docker_peer.sh; runc via containerd, overlay2, one layer per step into its
+#            image store, uncompressed). SKIP_DOCKER=1 leaves it out.
 # Usage (root): bench/run_bench.sh path/to/kiln [OUT_DIR]. Needs runc, buildah, hyperfine
 # (scripts/setup.sh bench). Results (hyperfine JSON + markdown, uptime) go to OUT_DIR (default
 # bench/out/run). Numbers on a shared machine are preliminary: the load is recorded.
@@ -53,6 +56,18 @@ buildah_build() {
 }
 # Warm-up outside the measurement: kiln's store and unpack cache, buildah's storage.
 $kiln "$WORK/steps" > /dev/null
+# docker's rows, after a warm-up build (the daemon's layer store and BuildKit's context).
+docker_run_cmds() {
+  [[ -n $docker_peer ]] || return 0
+  local b name
+  eval "$(docker_peer_build run:1 "$WORK/steps/Dockerfile" "$WORK/steps" --no-cache --network none)"
+  for name in base steps; do
+    b=$(docker_peer_build run:1 "$WORK/$name/Dockerfile" "$WORK/$name" --no-cache --network none)
+    cmds+=(-n "docker $name" "$b")
+  done
+}
+source "$(dirname "$0")/docker_peer.sh"
+docker_peer_start "$WORK/dockerd"
 cmds=(-n "kiln base" "$kiln $WORK/base" -n "kiln steps" "$kiln $WORK/steps")
 for d in "${DRIVERS[@]}"; do
   b=$(buildah_build "$d")
@@ -61,6 +76,7 @@ for d in "${DRIVERS[@]}"; do
          -n "buildah-$d --layers steps" "$b --layers $WORK/steps"
          -n "buildah-$d base" "$b $WORK/base" -n "buildah-$d steps" "$b $WORK/steps")
 done
+docker_run_cmds
 
 uptime | tee "$OUT/uptime-before.txt"
 hyperfine --runs "$RUNS" --export-json "$OUT/run.json" --export-markdown "$OUT/run.md" "${cmds[@]}"
@@ -71,11 +87,15 @@ import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 steps = int(sys.argv[2])
 for tool in ("kiln", "buildah-vfs --layers", "buildah-vfs", "buildah-overlay --layers",
-             "buildah-overlay"):
+             "buildah-overlay", "docker"):
+    if tool + " base" not in res:
+        continue
     base, full = res[tool + " base"], res[tool + " steps"]
     per = (full["mean"] - base["mean"]) / steps * 1000
     cpu = lambda r: r["user"] + r["system"]  # the tool and its children (runc, the step)
     cpu_per = (cpu(full) - cpu(base)) / steps * 1000
+    # docker's work runs in dockerd/containerd, not under the client hyperfine times.
+    cpu_text = "  n/a ms cpu (in the daemon)" if tool == "docker" else f"{cpu_per:5.0f} ms cpu"
     print(f"{tool:24s} base {base['mean']:6.2f} s  +{steps} RUN {full['mean']:6.2f} s"
-          f"  per step {per:6.0f} ms wall, {cpu_per:5.0f} ms cpu")
+          f"  per step {per:6.0f} ms wall, {cpu_text}")
 PY
