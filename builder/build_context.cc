@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "builder/path_in_root.h"
 #include "builder/target_path.h"
 #include "core/cancel.h"
 #include "core/image.h"
@@ -85,27 +86,22 @@ bool BuildContext::Excluded(std::string_view rel) const {
   return ignore_.excluded(rel);
 }
 
-core::Result<ContextEntry> BuildContext::Stat(const std::string& rel, bool follow) const {
+bool BuildContext::Hidden(std::string_view resolved, bool is_dir) const {
+  return Excluded(resolved) && !(is_dir && ignore_.has_exceptions);
+}
+
+core::Result<ContextEntry> BuildContext::FromStat(const std::string& rel,
+                                                  const std::string& resolved,
+                                                  const struct stat& st) const {
   ContextEntry e;
   e.rel = rel;
-  e.host_path = rel.empty() ? root_ : root_ + "/" + rel;
-  struct stat st;
-  if (lstat(e.host_path.c_str(), &st) != 0) return NotFound(rel);
+  e.resolved = resolved;
+  e.host_path = resolved.empty() ? root_ : root_ + "/" + resolved;
   if (S_ISLNK(st.st_mode)) {
     char buf[PATH_MAX];
     ssize_t n = readlink(e.host_path.c_str(), buf, sizeof buf);
     if (n < 0) return layers::ErrnoError("reading link", e.host_path);
     e.link_target.assign(buf, n);
-    if (follow) {
-      // Resolve inside the context: an absolute target is relative to the context root.
-      std::string base = rel.find('/') == std::string::npos ? "" : rel.substr(0, rel.rfind('/'));
-      std::string target = e.link_target[0] == '/' ? CleanPath(e.link_target)
-                                                   : CleanPath("/" + Join(base, e.link_target));
-      auto resolved = Stat(target == "/" ? "" : target.substr(1), true);
-      if (!resolved) return resolved;
-      resolved->rel = rel;  // keep the name the user wrote
-      return resolved;
-    }
   }
   e.type = S_ISDIR(st.st_mode)   ? ContextEntry::Type::kDir
            : S_ISLNK(st.st_mode) ? ContextEntry::Type::kSymlink
@@ -123,18 +119,32 @@ core::Result<ContextEntry> BuildContext::Stat(const std::string& rel, bool follo
   return e;
 }
 
+core::Result<ContextEntry> BuildContext::Lookup(const std::string& name) const {
+  auto hidden = [this](std::string_view rel, bool is_dir) { return Hidden(rel, is_dir); };
+  KILN_ASSIGN(PathInRoot p, ResolveInRoot(root_, name, /*follow_last=*/true, hidden));
+  return FromStat(name, p.rel, p.st);
+}
+
 core::Status BuildContext::Expand(const std::vector<std::string>& parts, size_t index,
                                   const std::string& rel, std::vector<ContextEntry>& out) const {
   if (index == parts.size()) {
-    if (Excluded(rel)) return {};
-    auto e = Stat(rel, /*follow=*/true);
-    if (e) out.push_back(std::move(*e));
+    auto e = Lookup(rel);
+    if (e) {
+      out.push_back(std::move(*e));
+    } else if (e.error().code != ErrorCode::kNotFound && e.error().code != ErrorCode::kUnsupported) {
+      return std::unexpected(e.error());  // a loop, an I/O error
+    }
     return {};
   }
   const std::string& part = parts[index];
   if (!HasWildcard(part)) return Expand(parts, index + 1, Join(rel, part), out);
-  std::string dir = rel.empty() ? root_ : root_ + "/" + rel;
-  DIR* d = opendir(dir.c_str());
+  auto dir_entry = Lookup(rel);
+  if (!dir_entry) {
+    if (dir_entry.error().code == ErrorCode::kInvalidInput) return std::unexpected(dir_entry.error());
+    return {};
+  }
+  if (dir_entry->type != ContextEntry::Type::kDir) return {};
+  DIR* d = opendir(dir_entry->host_path.c_str());
   if (!d) return {};
   std::vector<std::string> names;
   while (dirent* de = readdir(d)) {
@@ -148,9 +158,10 @@ core::Status BuildContext::Expand(const std::vector<std::string>& parts, size_t 
   return {};
 }
 
-core::Result<std::vector<ContextEntry>> BuildContext::Match(std::string_view source) const {
-  std::string cleaned = CleanPath("/" + std::string(source));
-  // CleanPath clamps ".." at the root; detect a climb by comparing component counts.
+namespace {
+
+// Fails like docker when `source` climbs above the context ("../x", "a/../../x").
+core::Status CheckNoClimb(std::string_view source) {
   int depth = 0;
   for (const auto& p : SplitPath(source)) {
     if (p == "..") {
@@ -161,20 +172,39 @@ core::Result<std::vector<ContextEntry>> BuildContext::Match(std::string_view sou
       ++depth;
     }
   }
+  return {};
+}
+
+}  // namespace
+
+core::Result<std::vector<ContextEntry>> BuildContext::Match(std::string_view source) const {
+  KILN_TRY(CheckNoClimb(source));
+  std::string cleaned = CleanPath("/" + std::string(source));
   std::vector<ContextEntry> out;
   KILN_TRY(Expand(SplitPath(cleaned), 0, "", out));
   if (out.empty()) return NotFound(source);
   return out;
 }
 
+core::Result<ContextEntry> BuildContext::Resolve(std::string_view path) const {
+  KILN_TRY(CheckNoClimb(path));
+  std::string cleaned = CleanPath("/" + std::string(path)).substr(1);
+  auto e = Lookup(cleaned);
+  if (!e && (e.error().code == ErrorCode::kNotFound || e.error().code == ErrorCode::kUnsupported))
+    return NotFound(path);
+  return e;
+}
+
 core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& dir) const {
   std::vector<ContextEntry> out;
-  std::vector<std::string> stack{dir.rel};
+  // (name as seen from the source, resolved path): below a resolved directory no link is
+  // followed, so a child's resolved path is its parent's plus its name.
+  std::vector<std::pair<std::string, std::string>> stack{{dir.rel, dir.resolved}};
   while (!stack.empty()) {
     KILN_TRY(core::CheckCancelled());
-    std::string rel = std::move(stack.back());
+    auto [rel, resolved] = std::move(stack.back());
     stack.pop_back();
-    std::string path = rel.empty() ? root_ : root_ + "/" + rel;
+    std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
     DIR* d = opendir(path.c_str());
     if (!d) return layers::ErrnoError("reading directory", path);
     std::vector<std::string> names;
@@ -184,17 +214,20 @@ core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& d
     }
     closedir(d);
     std::sort(names.begin(), names.end(), std::greater<>());  // popped in ascending order
-    std::vector<std::string> subdirs;
+    std::vector<std::pair<std::string, std::string>> subdirs;
     for (const auto& name : names) {
-      std::string child = Join(rel, name);
+      std::string child = Join(resolved, name);
       bool excluded = Excluded(child);
-      auto e = Stat(child, /*follow=*/false);
+      struct stat st;
+      std::string host = root_ + "/" + child;
+      if (lstat(host.c_str(), &st) != 0) return layers::ErrnoError("reading", host);
+      auto e = FromStat(Join(rel, name), child, st);
       if (!e) {
         if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
         return std::unexpected(e.error());
       }
       if (e->type == ContextEntry::Type::kDir && (!excluded || ignore_.has_exceptions))
-        subdirs.push_back(child);
+        subdirs.push_back({e->rel, child});
       if (!excluded) out.push_back(std::move(*e));
     }
     for (auto& s : subdirs) stack.push_back(std::move(s));
@@ -203,10 +236,49 @@ core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& d
   return out;
 }
 
+core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEntry& dir) const {
+  std::vector<std::string> hidden;
+  if (!ignore_.excluded || dir.type != ContextEntry::Type::kDir) return hidden;
+  std::vector<std::string> stack{""};  // relative to dir
+  while (!stack.empty()) {
+    KILN_TRY(core::CheckCancelled());
+    std::string rel = std::move(stack.back());
+    stack.pop_back();
+    std::string path = dir.host_path + (rel.empty() ? "" : "/" + rel);
+    DIR* d = opendir(path.c_str());
+    if (!d) return layers::ErrnoError("reading directory", path);
+    std::vector<std::pair<std::string, bool>> children;  // name, is a directory
+    while (dirent* de = readdir(d)) {
+      std::string name = de->d_name;
+      if (name == "." || name == "..") continue;
+      bool is_dir = de->d_type == DT_DIR;
+      if (de->d_type == DT_UNKNOWN) {
+        struct stat st;
+        is_dir = lstat((path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      }
+      children.push_back({std::move(name), is_dir});
+    }
+    closedir(d);
+    for (auto& [name, is_dir] : children) {
+      std::string child = Join(rel, name);
+      if (Excluded(Join(dir.resolved, child))) {
+        if (is_dir && ignore_.has_exceptions)
+          stack.push_back(child);
+        else
+          hidden.push_back(child);
+      } else if (is_dir) {
+        stack.push_back(child);
+      }
+    }
+  }
+  std::sort(hidden.begin(), hidden.end());
+  return hidden;
+}
+
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
   {
     std::lock_guard lock(mu_);
-    auto it = memo_.find(file.rel);
+    auto it = memo_.find(file.resolved);
     int64_t mtime_ns = file.mtime_sec * 1000000000LL + file.mtime_nsec;
     if (it != memo_.end() && it->second.size == file.size && it->second.mtime_ns == mtime_ns &&
         it->second.ctime_ns == file.ctime_ns && it->second.ino == file.ino) {
@@ -228,7 +300,7 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
   }
   core::Digest digest = hasher.Finish();
   std::lock_guard lock(mu_);
-  memo_[file.rel] = Memo{file.size, file.mtime_sec * 1000000000LL + file.mtime_nsec, file.ctime_ns,
+  memo_[file.resolved] = Memo{file.size, file.mtime_sec * 1000000000LL + file.mtime_nsec, file.ctime_ns,
                          static_cast<uint64_t>(file.ino), digest.ToString()};
   memo_dirty_ = true;
   return digest;

@@ -3,6 +3,7 @@
 // copies, memoised across builds by (path, size, mtime, ctime, inode).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -22,8 +23,9 @@ namespace kiln::builder {
 struct ContextEntry {
   enum class Type { kFile, kDir, kSymlink };
   Type type = Type::kFile;
-  std::string rel;          // '/'-separated path from the context root; "" = the root
-  std::string host_path;    // absolute path on the host
+  std::string rel;          // the path as named: '/'-separated from the context root; "" = root
+  std::string resolved;     // where it is: `rel` with every symlink resolved inside the context
+  std::string host_path;    // absolute path on the host (root + resolved: no symlink in it)
   uint32_t mode = 0;        // permission bits
   uint64_t size = 0;
   int64_t mtime_sec = 0;
@@ -52,15 +54,26 @@ class BuildContext {
 
   const std::string& root() const { return root_; }
 
-  // Entries matching one COPY/ADD source (wildcards *, ?, [..] in any component). A source
-  // that names a symlink resolves to what it points at inside the context. Fails with
+  // Entries matching one COPY/ADD source (wildcards *, ?, [..] in any component). Every
+  // symlink along the source, the last one included, is resolved inside the context
+  // (ResolveInRoot: the context is "/"), and .dockerignore applies to every entry the
+  // resolution reaches, so no link leads to an ignored file or out of the context. Fails with
   // kNotFound ("file not found in build context or excluded by .dockerignore") when nothing
-  // matches, kInvalidInput when the source climbs out of the context.
+  // matches, kInvalidInput when the source climbs out of the context or loops.
   core::Result<std::vector<ContextEntry>> Match(std::string_view source) const;
+
+  // The one entry `path` names (no wildcards), resolved as Match does: the source of a
+  // RUN --mount=type=bind. Same errors as Match.
+  core::Result<ContextEntry> Resolve(std::string_view path) const;
 
   // Everything below directory `dir` (not included), sorted, .dockerignore applied; symlinks
   // are not followed. `rel` of each entry stays context-relative.
   core::Result<std::vector<ContextEntry>> Walk(const ContextEntry& dir) const;
+
+  // The paths below directory `dir` (relative to it, sorted) that .dockerignore hides: what a
+  // view of `dir` must leave out. Excluded directories are listed whole, unless an exception
+  // ("!" pattern) may re-include something in them; then their excluded children are listed.
+  core::Result<std::vector<std::string>> HiddenBelow(const ContextEntry& dir) const;
 
   // sha256 of a regular file's bytes; memoised. Thread-safe.
   core::Result<core::Digest> FileDigest(const ContextEntry& file) const;
@@ -72,7 +85,14 @@ class BuildContext {
 
  private:
   BuildContext() = default;
-  core::Result<ContextEntry> Stat(const std::string& rel, bool follow) const;
+  // .dockerignore as a property of entries: an excluded entry does not exist, except an
+  // excluded directory that an exception may re-include something in.
+  bool Hidden(std::string_view resolved, bool is_dir) const;
+  // `name` resolved inside the root (kNotFound, kInvalidInput for loops, kUnsupported for
+  // special files).
+  core::Result<ContextEntry> Lookup(const std::string& name) const;
+  core::Result<ContextEntry> FromStat(const std::string& rel, const std::string& resolved,
+                                      const struct stat& st) const;
   core::Status Expand(const std::vector<std::string>& parts, size_t index, const std::string& rel,
                       std::vector<ContextEntry>& out) const;
 

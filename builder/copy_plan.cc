@@ -42,7 +42,6 @@ std::string NormalizeSource(std::string_view source, bool windows, bool windows_
 core::Result<CopyPlan> PlanCopy(const BuildContext& ctx, const std::vector<std::string>& sources,
                                 const TargetPath& dest, bool dest_known_dir,
                                 const CopyOptions& o) {
-  CopyPlan plan;
   std::vector<ContextEntry> matches;
   bool wildcard = false;
   for (const auto& raw : sources) {
@@ -56,6 +55,12 @@ core::Result<CopyPlan> PlanCopy(const BuildContext& ctx, const std::vector<std::
     return core::Fail(ErrorCode::kInvalidInput,
                       "when using COPY with more than one source file, the destination must be a "
                       "directory and end with a /");
+  return PlanEntries(ctx, std::move(matches), dest, into_dir, o);
+}
+
+core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextEntry> matches,
+                                   const TargetPath& dest, bool into_dir, const CopyOptions& o) {
+  CopyPlan plan;
   for (const auto& m : matches) {
     KILN_TRY(core::CheckCancelled());
     if (m.type == ContextEntry::Type::kDir) {

@@ -49,6 +49,12 @@ core::Result<CopyPlan> PlanCopy(const BuildContext& ctx, const std::vector<std::
                                 const TargetPath& dest, bool dest_known_dir,
                                 const CopyOptions& options);
 
+// The second half of PlanCopy: destinations for entries already matched in `ctx` (ADD plans each
+// of its sources this way). `into_dir`: the destination is a directory.
+core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextEntry> matches,
+                                   const TargetPath& dest, bool into_dir,
+                                   const CopyOptions& options);
+
 // Cache-key material: one line per item with destination, type, mode (Linux), size and the
 // content digest (files) or link target (symlinks). Hashes files (memoised by the context).
 core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows);

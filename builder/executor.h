@@ -20,7 +20,11 @@ struct RunMount {
   Type type = Type::kBind;
   std::string source;  // host path (bind, cache, secret file); empty for tmpfs
   std::string data;    // a secret's bytes when it has no file (--secret id=..,env=VAR)
-  std::string target;  // path inside the container
+  std::string target;  // path inside the container; empty for a secret given as `env` only
+  std::string env;     // secret: also set this environment variable to its bytes (BuildKit env=)
+  std::vector<std::string> hidden;  // bind: paths below `source` the step must not see
+                                    // (.dockerignore), relative to it, sorted
+  std::string sharing;              // cache: shared | private | locked ("" = shared)
   bool read_only = false;
   uint64_t size_bytes = 0;  // tmpfs size limit (0 = default)
   uint32_t mode = 0;        // secret/cache mode bits (0 = default)

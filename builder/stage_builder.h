@@ -96,7 +96,13 @@ class StageBuilder {
                           const CopyOptions& options, const core::Digest& key);
   void RememberDirs(const TargetPath& dest, const CopyPlan* plan);
   core::Result<std::string> ScratchFor(std::string_view purpose);
-  core::Result<std::vector<RunMount>> RunMounts(const parser::RunInstruction& r);
+  // The step's mounts, sources resolved inside their trees; appends to `material` what the
+  // cache key needs beyond the instruction text (the content of bind mounts, secret env names).
+  core::Result<std::vector<RunMount>> RunMounts(const parser::RunInstruction& r,
+                                                std::string& material);
+  // A bind mount's source resolved in its tree (context, named context, stage) into `rm`.
+  core::Status BindSource(const parser::RunMount& m, const core::SourceRange& where, RunMount& rm,
+                          std::string& material);
   core::Result<core::Digest> Download(const std::string& url, const std::string& path,
                                       const std::string& checksum);
 

@@ -135,11 +135,14 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
     return {};
   }
 
-  // Pass 2: stage everything into one tree and copy it like COPY does.
+  // Pass 2: downloads and unpacked archives are staged in a scratch tree; plain context entries
+  // are planned where they are (already resolved inside the context: a staging symlink to them
+  // would be re-rooted at the scratch tree). Then all is copied like COPY does.
   KILN_ASSIGN(CopyOptions options, MakeCopyOptions(a.chown, a.chmod, false, a.exclude));
-  std::vector<std::string> staged;
+  std::vector<std::string> staged(sources.size());
   for (size_t n = 0; n < sources.size(); ++n) {
     AddSource& s = sources[n];
+    if (s.kind == AddSource::Kind::kPlain) continue;
     std::string slot = scratch + "/s" + std::to_string(n);
     KILN_TRY(layers::MakeDirs(slot));
     std::string rel = "s" + std::to_string(n);
@@ -150,8 +153,8 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       } else if (rename(s.downloaded.c_str(), (slot + "/" + s.name).c_str()) != 0) {
         return layers::ErrnoError("staging", s.downloaded);
       }
-      staged.push_back(rel + "/" + s.name);
-    } else if (s.kind == AddSource::Kind::kArchive) {
+      staged[n] = rel + "/" + s.name;
+    } else {
       int fd = open(s.entry.host_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return layers::ErrnoError("opening", s.entry.host_path);
       layers::FdReader file(fd, s.entry.host_path);
@@ -159,17 +162,23 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       options.restore_owner = false;
       auto applied = layers::ApplyLayerBlob(file, slot, options);
       if (!applied) return core::Fail(applied.error().Wrap("unpacking " + s.entry.rel));
-      staged.push_back(rel);
-    } else {
-      std::string base = s.entry.rel.substr(s.entry.rel.rfind('/') + 1);
-      if (s.entry.rel.empty()) base = "context";
-      if (symlink(s.entry.host_path.c_str(), (slot + "/" + base).c_str()) != 0)
-        return layers::ErrnoError("staging", s.entry.host_path);
-      staged.push_back(rel + "/" + base);
+      staged[n] = rel;
     }
   }
-  KILN_ASSIGN(auto ctx, BuildContext::Open(scratch, {}, ""));
-  KILN_ASSIGN(CopyPlan plan, PlanCopy(*ctx, staged, dest, state_.known_dirs.count(dest.path) > 0, options));
+  KILN_ASSIGN(auto scratch_ctx, BuildContext::Open(scratch, {}, ""));
+  bool into_dir = dest.is_dir || state_.known_dirs.count(dest.path) > 0;
+  CopyPlan plan;
+  for (size_t n = 0; n < sources.size(); ++n) {
+    CopyPlan part;
+    if (sources[n].kind == AddSource::Kind::kPlain) {
+      KILN_ASSIGN(part, PlanEntries(session_.context(), {sources[n].entry}, dest, into_dir, options));
+    } else {
+      KILN_ASSIGN(auto matches, scratch_ctx->Match(staged[n]));
+      KILN_ASSIGN(part, PlanEntries(*scratch_ctx, std::move(matches), dest, into_dir, options));
+    }
+    for (auto& item : part.items) plan.items.push_back(std::move(item));
+    for (auto& d : part.dirs_created) plan.dirs_created.push_back(std::move(d));
+  }
   KILN_TRY(CommitPlan(i, plan, options, key));
   RememberDirs(dest, &plan);
   return {};

@@ -19,6 +19,11 @@ namespace {
 
 using core::ErrorCode;
 
+std::string BaseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 std::string Join(const std::vector<std::string>& words, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < words.size(); ++i) out += (i ? std::string(sep) : "") + words[i];
@@ -82,13 +87,12 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   spec.user = state_.config.config.user;
   spec.network_host = r.network == "host";
   spec.timeout = std::chrono::seconds(session_.options().step_timeout_seconds);
-  KILN_ASSIGN(spec.mounts, RunMounts(r));
-
   std::string material = "RUN " + core::Json(spec.argv).dump() + " env=" + core::Json(spec.env).dump() +
                          " user=" + spec.user + " wd=" + spec.working_dir +
                          " net=" + r.network + " security=" + r.security;
   for (const auto& m : r.mounts)
     material += " mount=" + m.type + ":" + m.target + ":" + m.from + ":" + m.source + ":" + m.cache_id;
+  KILN_ASSIGN(spec.mounts, RunMounts(r, material));
   core::Digest key = BuildCache::Chain(state_.key, material);
   std::string created_by = "RUN " + (r.command.prepend_shell ? spec.command_line : core::Json(spec.argv).dump());
   if (UseCached(i, key)) return {};
@@ -125,7 +129,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   for (size_t n = 0; n < spec.mounts.size(); ++n) {
     RunMount& m = spec.mounts[n];
     if (m.type != RunMount::Type::kCache) continue;
-    KILN_ASSIGN(CacheSharing sharing, ParseCacheSharing(r.mounts[n].sharing.empty() ? "shared" : r.mounts[n].sharing));
+    KILN_ASSIGN(CacheSharing sharing, ParseCacheSharing(m.sharing.empty() ? "shared" : m.sharing));
     KILN_ASSIGN(CacheMount cache, CacheMount::Acquire(m.source, sharing, m.mode, m.uid, m.gid));
     m.source = cache.path();
     caches.push_back(std::move(cache));
@@ -144,7 +148,8 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   return {};
 }
 
-core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunInstruction& r) {
+core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunInstruction& r,
+                                                            std::string& material) {
   std::vector<RunMount> out;
   for (const auto& m : r.mounts) {
     RunMount rm;
@@ -152,16 +157,7 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
     rm.read_only = m.read_only;
     if (m.type == "bind") {
       rm.type = RunMount::Type::kBind;
-      std::string root = session_.context().root();
-      if (!m.from.empty()) {
-        KILN_ASSIGN(auto src, FromSource(m.from, r.range));
-        if (src.state) {
-          KILN_ASSIGN(root, session_.Flatten(*src.state));
-        } else {
-          root = src.dir->root();
-        }
-      }
-      rm.source = root + "/" + (m.source.empty() ? "" : m.source);
+      KILN_TRY(BindSource(m, r.range, rm, material));
     } else if (m.type == "cache") {
       rm.type = RunMount::Type::kCache;
       std::string id = m.cache_id.empty() ? m.target : m.cache_id;
@@ -169,22 +165,25 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
       rm.mode = static_cast<uint32_t>(m.mode.value_or(0755));
       rm.uid = static_cast<uint32_t>(m.uid.value_or(0));
       rm.gid = static_cast<uint32_t>(m.gid.value_or(0));
+      rm.sharing = m.sharing;
     } else if (m.type == "tmpfs") {
       rm.type = RunMount::Type::kTmpfs;
       rm.size_bytes = static_cast<uint64_t>(m.size_limit);
     } else if (m.type == "secret") {
       rm.type = RunMount::Type::kSecret;
+      // BuildKit: the id is source=, else id=, else the target's base name.
+      std::string id = !m.source.empty() ? m.source : !m.cache_id.empty() ? m.cache_id : BaseName(m.target);
       const SecretSpec* found = nullptr;
       for (const auto& s : session_.options().secrets)
-        if (s.id == m.cache_id) found = &s;
+        if (s.id == id) found = &s;
       const char* env = found && found->src.empty() && !found->env.empty()
                             ? std::getenv(found->env.c_str())
                             : nullptr;
       if (!found || (found->src.empty() && !env)) {
         if (m.required)
           return core::Fail(ErrorCode::kInvalidInput,
-                            "secret \"" + m.cache_id + "\" is required: pass --secret id=" +
-                                m.cache_id + ",src=FILE" +
+                            "secret \"" + id + "\" is required: pass --secret id=" + id +
+                                ",src=FILE" +
                                 (found && !found->env.empty()
                                      ? " (environment variable " + found->env + " is not set)"
                                      : ""));
@@ -194,7 +193,14 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
         rm.data = env;
       else
         rm.source = found->src;
-      if (rm.target.empty()) rm.target = "/run/secrets/" + m.cache_id;
+      // BuildKit: with env= the secret is an environment variable, and a file only when a
+      // target is given; without env= it is a file, by default /run/secrets/<id>.
+      if (m.env) {
+        rm.env = *m.env;
+        material += " secret-env=" + id + ":" + rm.env;
+      } else if (rm.target.empty()) {
+        rm.target = "/run/secrets/" + BaseName(id);
+      }
       rm.mode = static_cast<uint32_t>(m.mode.value_or(0400));
       rm.uid = static_cast<uint32_t>(m.uid.value_or(0));
       rm.gid = static_cast<uint32_t>(m.gid.value_or(0));
@@ -205,6 +211,55 @@ core::Result<std::vector<RunMount>> StageBuilder::RunMounts(const parser::RunIns
     out.push_back(std::move(rm));
   }
   return out;
+}
+
+core::Status StageBuilder::BindSource(const parser::RunMount& m, const core::SourceRange& where,
+                                      RunMount& rm, std::string& material) {
+  // The tree the source is in: the build context (with .dockerignore), a named context
+  // directory, or a stage or image flattened to a scratch directory.
+  const BuildContext* tree = &session_.context();
+  std::unique_ptr<BuildContext> owned;
+  bool from_stage = false;
+  if (!m.from.empty()) {
+    KILN_ASSIGN(auto src, FromSource(m.from, where));
+    if (src.state) {
+      KILN_ASSIGN(std::string root, session_.Flatten(*src.state));
+      KILN_ASSIGN(owned, BuildContext::Open(root, {}, ""));
+      // A stage's key identifies its content.
+      material += " bind-from=" + src.state->key.ToString();
+      from_stage = true;
+    } else {
+      owned = std::move(src.dir);
+    }
+    tree = owned.get();
+  }
+  // Resolved inside the tree (its root is "/", as for COPY): no symlink leads out of it or to
+  // an ignored file.
+  auto entry = tree->Resolve(m.source);
+  if (!entry)
+    return core::Fail(entry.error().Wrap("RUN --mount=type=bind,source=" + m.source));
+  rm.source = entry->host_path;
+  KILN_ASSIGN(rm.hidden, tree->HiddenBelow(*entry));
+  if (!rm.hidden.empty() && state_.windows())
+    return core::Fail(ErrorCode::kUnsupported,
+                      "RUN --mount=type=bind,source=" + m.source +
+                          ": files below it are excluded by .dockerignore, and kiln cannot give a "
+                          "Windows container a view without them yet; mount a directory that "
+                          "holds no excluded file");
+  if (from_stage) return {};
+  // What the step sees is part of its cache key: the mounted files' paths, modes and content
+  // digests (memoised like COPY's), so a changed context file reruns the step.
+  {
+    CopyPlan view;
+    view.items.push_back({"/", *entry, "", false, false});
+    if (entry->type == ContextEntry::Type::kDir) {
+      KILN_ASSIGN(auto children, tree->Walk(*entry));
+      for (auto& c : children) view.items.push_back({"/" + c.rel, std::move(c), "", false, false});
+    }
+    KILN_ASSIGN(std::string content, PlanMaterial(*tree, view, false));
+    material += " bind-content=" + core::Digest::Sha256Of(content).ToString();
+  }
+  return {};
 }
 
 }  // namespace kiln::builder

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (tests/fuzz/*_fuzz.cc) with clang-19 + ASan + UBSan in
 # build-fuzz/ and runs each for SECONDS (default 60). Seeds: every "// fuzz-seeds: DIR" line of a
-# harness (DIR relative to the repo root; $SHARED = ../shared). Fails on any crash or report.
+# harness (DIR relative to the repo root; $SHARED = ../shared; a missing one is warned about).
+# Fails on any crash or report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -21,7 +22,11 @@ for src in "${harnesses[@]}"; do
   seeds=()
   while read -r dir; do
     dir=${dir//\$SHARED/$shared}
-    [ -e "$dir" ] && seeds+=("$dir")
+    if [ -e "$dir" ]; then
+      seeds+=("$dir")
+    else
+      echo "fuzz: WARNING: $name: seed folder $dir does not exist; fuzzing without it" >&2
+    fi
   done < <(sed -n 's|^// fuzz-seeds: *||p' "$src")
   # Seed directories may nest (conformance cases): flatten files into the corpus once.
   for d in "${seeds[@]}"; do

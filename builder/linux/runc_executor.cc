@@ -69,6 +69,18 @@ std::vector<std::string> StepEnv(const RunSpec& spec, const ResolvedUser& user) 
   return env;
 }
 
+// Sets "NAME=value" in `env`, replacing an entry of the same name.
+void SetEnv(std::vector<std::string>& env, std::string entry) {
+  std::string_view name(entry.data(), entry.find('='));
+  for (auto& kv : env) {
+    if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 && kv[name.size()] == '=') {
+      kv = std::move(entry);
+      return;
+    }
+  }
+  env.push_back(std::move(entry));
+}
+
 core::Status WriteText(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -161,17 +173,27 @@ core::Result<ExitStatus> RuncExecutor::RunInBundle(const RunSpec& spec, const st
   auto status = [&]() -> core::Result<ExitStatus> {
     auto oci_mounts = mounts.Prepare(spec);
     if (!oci_mounts) return core::Fail(Located(oci_mounts.error(), spec));
+    std::vector<std::string> env = StepEnv(spec, *user);
+    KILN_ASSIGN(auto secret_env, mounts.SecretEnv(spec));
+    // With secrets in the environment the runtime config holds their bytes: it is written on the
+    // step's secrets tmpfs (never to a disk), and runc reads it from there.
+    std::string config_dir = bundle;
+    if (!secret_env.empty()) {
+      KILN_ASSIGN(config_dir, mounts.SecretsDir());
+      config_dir = fs::absolute(config_dir).string();
+      for (auto& entry : secret_env) SetEnv(env, std::move(entry));
+    }
     BundleConfig config{fs::absolute(spec.rootfs).string(),
                         spec.argv,
-                        StepEnv(spec, *user),
+                        std::move(env),
                         cwd,
                         *user,
                         spec.hostname.empty() ? "kiln" : spec.hostname,
                         spec.network_host,
                         std::move(*oci_mounts)};
     KILN_ASSIGN(std::string json, RuntimeConfigJson(config));
-    KILN_TRY(WriteText(bundle + "/config.json", json));
-    return StartAndWait(spec, id, bundle);
+    KILN_TRY(WriteText(config_dir + "/config.json", json));
+    return StartAndWait(spec, id, bundle, config_dir);
   }();
   auto deleted = DeleteContainer(id);
   auto released = mounts.Release();
@@ -182,7 +204,8 @@ core::Result<ExitStatus> RuncExecutor::RunInBundle(const RunSpec& spec, const st
 }
 
 core::Result<ExitStatus> RuncExecutor::StartAndWait(const RunSpec& spec, const std::string& id,
-                                                    const std::string& bundle) {
+                                                    const std::string& bundle,
+                                                    const std::string& config_dir) {
   ChildOptions options;
   options.on_stdout = spec.on_stdout;
   options.on_stderr = spec.on_stderr;
@@ -196,7 +219,7 @@ core::Result<ExitStatus> RuncExecutor::StartAndWait(const RunSpec& spec, const s
   std::string log = bundle + "/runc.log";
   KILN_ASSIGN(ChildOutcome outcome,
               RunChild({options_.runc, "--root", state_, "--log", log, "--log-format", "json",
-                        "run", "--bundle", bundle, id},
+                        "run", "--bundle", config_dir, id},
                        options));
   if (outcome.cancelled) return core::Fail(core::ErrorCode::kCancelled, "interrupted");
   if (outcome.timed_out) return ExitStatus{outcome.exit_code, true};

@@ -39,8 +39,10 @@ class RuncExecutor final : public Executor {
   std::string NewContainerId(const std::string& hint);
   core::Result<ExitStatus> RunInBundle(const RunSpec& spec, const std::string& id,
                                        const std::string& bundle);
+  // Runs the container of `bundle` whose config.json is in `config_dir` (the bundle, or the
+  // secrets tmpfs when the config holds secret values).
   core::Result<ExitStatus> StartAndWait(const RunSpec& spec, const std::string& id,
-                                        const std::string& bundle);
+                                        const std::string& bundle, const std::string& config_dir);
   core::Status DeleteContainer(const std::string& id);
   core::Status RemoveBundle(const std::string& bundle);
 

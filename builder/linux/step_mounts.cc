@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "layers/fs_util.h"
 #include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
@@ -78,6 +80,8 @@ core::Result<std::vector<OciMount>> StepMounts::Prepare(const RunSpec& spec) {
     extra.push_back({{"/etc/resolv.conf", "bind", "/etc/resolv.conf", {"rbind", "ro"}}, true});
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const RunMount& m = spec.mounts[i];
+    if (m.type == RunMount::Type::kSecret && m.target.empty() && !m.env.empty())
+      continue;  // an environment variable only (SecretEnv), as BuildKit does
     if (m.target.empty())
       return core::Fail(core::ErrorCode::kInvalidInput, "RUN --mount needs a target");
     std::string target = AbsoluteTarget(spec.working_dir, m.target);
@@ -114,6 +118,9 @@ core::Result<OciMount> StepMounts::UserMount(const RunMount& m, const std::strin
   if (m.type == Type::kSecret) {
     KILN_ASSIGN(source, SecretCopy(m, n));
     options.insert(options.end(), {"ro", "nosuid", "nodev", "noexec"});
+  } else if (m.type == Type::kBind && !m.hidden.empty()) {
+    KILN_ASSIGN(source, FilteredView(m, n));
+    options.push_back(m.read_only ? "ro" : "rw");
   } else if (m.type == Type::kCache || !m.read_only) {
     // A writable bind must not change its source (the build context or another stage): the
     // step writes into a throw-away overlay on top of it. Cache mounts are meant to persist.
@@ -125,6 +132,53 @@ core::Result<OciMount> StepMounts::UserMount(const RunMount& m, const std::strin
     options.push_back("ro");
   }
   return OciMount{target, "bind", source, options};
+}
+
+core::Result<std::string> StepMounts::FilteredView(const RunMount& m, size_t n) {
+  // "rw<n>/merged" like WritableCopy: the stale sweep (RuncExecutor::RemoveBundle) unmounts it.
+  std::string base = bundle_dir_ + "/rw" + std::to_string(n);
+  std::string mask = base + "/mask";
+  for (const std::string& dir : {base, mask, base + "/merged", base + "/upper", base + "/work"})
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return core::Fail(core::ErrorCode::kIo, "cannot create " + dir + ": " + std::strerror(errno));
+  // The mask's directories stand above the source's in the overlay, which then shows their
+  // mode, owner and times: they copy the source's (times last, after their entries exist).
+  std::vector<std::string> dirs{""};
+  for (const auto& rel : m.hidden) {
+    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+      std::string parent = rel.substr(0, slash);
+      if (::mkdir((mask + "/" + parent).c_str(), 0700) == 0) dirs.push_back(parent);
+      else if (errno != EEXIST)
+        return core::Fail(core::ErrorCode::kIo, "cannot create " + mask + "/" + parent + ": " +
+                                                    std::strerror(errno));
+    }
+    // A 0/0 character device is overlayfs's whiteout: the entry below it does not exist.
+    std::string path = mask + "/" + rel;
+    if (::mknod(path.c_str(), S_IFCHR | 0600, makedev(0, 0)) != 0)
+      return core::Fail(core::ErrorCode::kIo, "cannot create whiteout " + path + ": " +
+                                                  std::strerror(errno));
+  }
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    std::string from = m.source + (it->empty() ? "" : "/" + *it);
+    std::string to = mask + (it->empty() ? "" : "/" + *it);
+    struct stat st {};
+    if (::lstat(from.c_str(), &st) != 0 || ::lchown(to.c_str(), st.st_uid, st.st_gid) != 0 ||
+        ::chmod(to.c_str(), st.st_mode & 07777) != 0) {
+      return core::Fail(core::ErrorCode::kIo, "cannot copy the owner and mode of " + from + ": " +
+                                                  std::strerror(errno));
+    }
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+      return core::Fail(core::ErrorCode::kIo, "cannot set the times of " + to + ": " +
+                                                  std::strerror(errno));
+  }
+  std::string merged = base + "/merged";
+  if (m.read_only)
+    KILN_TRY(layers::MountOverlay(base, {mask, m.source}, "", "", merged));
+  else
+    KILN_TRY(layers::MountOverlay(base, {mask, m.source}, "upper", "work", merged));
+  overlays_.push_back(merged);
+  return merged;
 }
 
 core::Result<std::string> StepMounts::WritableCopy(const std::string& source, size_t n) {
@@ -145,7 +199,7 @@ core::Result<std::string> StepMounts::WritableCopy(const std::string& source, si
   return merged;
 }
 
-core::Result<std::string> StepMounts::SecretCopy(const RunMount& m, size_t n) {
+core::Result<std::string> StepMounts::SecretsDir() {
   std::string dir = bundle_dir_ + "/" + std::string(kSecretsDir);
   if (!secrets_mounted_) {
     // A private tmpfs: the secret's bytes never reach a disk, and it is gone with the unmount.
@@ -157,6 +211,39 @@ core::Result<std::string> StepMounts::SecretCopy(const RunMount& m, size_t n) {
                         "cannot mount a tmpfs for secrets at " + dir + ": " + std::strerror(errno));
     secrets_mounted_ = true;
   }
+  return dir;
+}
+
+core::Result<std::vector<std::string>> StepMounts::SecretEnv(const RunSpec& spec) {
+  std::vector<std::string> env;
+  for (const auto& m : spec.mounts) {
+    if (m.type != RunMount::Type::kSecret || m.env.empty()) continue;
+    std::string bytes = m.data;
+    if (!m.source.empty()) {
+      auto read = layers::ReadFileToString(m.source, 1 << 20);
+      if (!read)
+        return core::Fail(core::ErrorCode::kInvalidInput,
+                          "cannot read secret file " + m.source + ": " + read.error().message);
+      bytes = std::move(*read);
+    }
+    if (bytes.find('\0') != std::string::npos)
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "secret for environment variable " + m.env +
+                            " holds a NUL byte and cannot be an environment variable");
+    std::string entry = m.env + "=" + bytes;
+    // Linux takes no single environment string of MAX_ARG_STRLEN (32 pages) or more.
+    if (entry.size() >= 32 * 4096)
+      return core::Fail(core::ErrorCode::kInvalidInput,
+                        "secret for environment variable " + m.env + " is too large for the " +
+                            "environment (" + std::to_string(bytes.size()) +
+                            " bytes; Linux allows 131071 per variable): mount it as a file");
+    env.push_back(std::move(entry));
+  }
+  return env;
+}
+
+core::Result<std::string> StepMounts::SecretCopy(const RunMount& m, size_t n) {
+  KILN_ASSIGN(std::string dir, SecretsDir());
   std::string path = dir + "/" + std::to_string(n);
   layers::UniqueFd in;
   if (!m.source.empty()) {

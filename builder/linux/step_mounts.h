@@ -30,9 +30,20 @@ class StepMounts {
   // Removes the mount targets it created and unmounts its overlays; safe to call twice.
   core::Status Release();
 
+  // The "NAME=bytes" environment entries of the step's secrets given with env=, read from the
+  // secret's file or data. Fails with kInvalidInput for a secret holding a NUL byte (it cannot
+  // be an environment variable), kIo when the file cannot be read.
+  core::Result<std::vector<std::string>> SecretEnv(const RunSpec& spec);
+  // The private tmpfs of the step's secrets (mounted on first use): where a file holding secret
+  // bytes, such as a runtime config with secret environment variables, may be written.
+  core::Result<std::string> SecretsDir();
+
  private:
   core::Result<OciMount> UserMount(const RunMount& mount, const std::string& target, size_t n);
   core::Result<std::string> WritableCopy(const std::string& source, size_t n);
+  // A view of directory `mount.source` without `mount.hidden` (.dockerignore): an overlay whose
+  // top layer holds a whiteout per hidden path, writable (throw-away upper) unless read-only.
+  core::Result<std::string> FilteredView(const RunMount& mount, size_t n);
   // A copy of the secret file on a private tmpfs in the bundle, with the mount's mode (default
   // 0400) and uid/gid: the step sees exactly those, the host file is never exposed.
   core::Result<std::string> SecretCopy(const RunMount& mount, size_t n);

@@ -24,6 +24,10 @@ core::Result<Json> MappedDirectory(const RunMount& mount) {
     case RunMount::Type::kCache: {
       if (mount.source.empty())
         return Fail(ErrorCode::kInternal, "mount for " + mount.target + " has no host path");
+      // A mapped directory shows everything below it; the builder refuses such mounts first.
+      if (!mount.hidden.empty())
+        return Fail(ErrorCode::kUnsupported, "mount for " + mount.target +
+                                                 " would show files excluded by .dockerignore");
       KILN_ASSIGN(std::string target, ContainerPath(mount.target));
       Json j;
       j["HostPath"] = mount.source;

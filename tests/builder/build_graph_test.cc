@@ -12,8 +12,7 @@ namespace {
 
 void CheckGolden(const std::string& name, const std::string& actual) {
   fs::path golden = SourceDir() / "tests/builder/golden" / (name + ".graph");
-  const char* update = std::getenv("UPDATE_GOLDEN");
-  if (update && *update) WriteFile(golden, actual);
+  if (kiln::testing::UpdateGolden()) WriteFile(golden, actual);
   INFO("golden " << golden.string() << " (UPDATE_GOLDEN=1 rewrites it)");
   CHECK(ReadFile(golden) == actual);
 }

@@ -53,7 +53,7 @@ nlohmann::json SkopeoJson(const LocalRegistry& reg, const std::string& ref, bool
 
 }  // namespace
 
-TEST_CASE("a COPY-only Windows image builds and pushes; skopeo sees the base first and ours after",
+TEST_CASE("a COPY-only Windows image builds and pushes, skopeo sees the base first and ours after",
           "[integration]") {
   LocalRegistry reg;
   std::string base = SeedBase(reg);

@@ -10,6 +10,7 @@
 #include "layers/windows/layer_unpack.h"
 #include "tests/builder/build_helpers.h"
 #include "tests/builder/windows_rig.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace kiln;
 using namespace kiln::testing;
@@ -86,7 +87,7 @@ void WriteRunContext(const TempDir& ctx) {
 }  // namespace
 
 TEST_CASE("Windows RUN steps build through the HCS executor and the windowsfilter snapshotter",
-          "[integration]") {
+          "[unit]") {
   TempDir store, ctx;
   WriteRunContext(ctx);
   FakeWindowsHost host;
@@ -102,33 +103,36 @@ TEST_CASE("Windows RUN steps build through the HCS executor and the windowsfilte
   CHECK(first["WorkingDirectory"] == "C:\\");
   CHECK(nlohmann::json::parse(host.commands[1])["CommandLine"] == "cmd /S /C \"echo two words\"");
 
-  // Base layers, then one layer per RUN, each a valid Windows layer carrying the exported diff
-  // (the export's own Files/Hives roots, the new file, the tombstone as a whiteout).
+  // Base layers, then one layer per RUN, each a valid Windows layer carrying what its own command
+  // changed (the fake container writes `echo TEXT> C:\PATH` files; windows_rig.h): the first
+  // step's file, and for the second, which wrote nothing, only the roots and the registry delta.
   StoredImage img = ReadStoredImage(store.path(), "win-run:1");
   REQUIRE(img.manifest.layers.size() >= 3);
   const size_t n = img.manifest.layers.size();
   CHECK(img.config.history.back().created_by == "RUN [\"cmd\",\"/S\",\"/C\",\"echo two words\"]");
   CHECK(img.config.history[img.config.history.size() - 2].created_by ==
         "RUN cmd /S /C echo built> C:\\app\\stamp.txt");
+  std::vector<std::string> listings;
   for (size_t i = n - 2; i < n; ++i) {
     auto path = store / ("blobs/sha256/" + img.manifest.layers[i].digest.hex());
     auto report = layers::CheckWindowsLayerFile(path.string());
     REQUIRE(report);
     INFO(report->ErrorsText());
     CHECK(report->ok());
-    std::string listing = Run({"tar", "-tzf", path.string()}).out;
-    // Windows layers name directories without a trailing slash (windows-layer-format.md).
-    CHECK(listing ==
-          "Files\nFiles/app\nFiles/app/.wh.old.log\nFiles/app/stamp.txt\nHives\n"
-          "Hives/System_Delta\n");
+    std::string listing;
+    for (const auto& e : layers::testutil::ReadLayer(ReadFile(path))) listing += e.entry.name + "\n";
+    listings.push_back(listing);
   }
+  // Windows layers name directories without a trailing slash (windows-layer-format.md).
+  CHECK(listings[0] == "Files\nFiles/app\nFiles/app/stamp.txt\nHives\nHives/System_Delta\n");
+  CHECK(listings[1] == "Files\nHives\nHives/System_Delta\n");
   // The second step's parents include the first step's layer, imported from the store.
   CHECK(host.rig.layer_api.import_parents.size() >= 1);
   host.rig.CheckNothingLeft();
 }
 
 TEST_CASE("a Windows host that cannot run the image stops the build before any work, saying why",
-          "[integration]") {
+          "[unit]") {
   TempDir store, ctx;
   WriteRunContext(ctx);
   FakeWindowsHost host;
@@ -145,4 +149,80 @@ TEST_CASE("a Windows host that cannot run the image stops the build before any w
   CHECK(text.find("needs a Windows host") == std::string::npos);
   CHECK(host.rig.compute.log().empty());
   CHECK(host.rig.layer_api.log().empty());
+}
+
+TEST_CASE("a Windows RUN bind mount resolves its source inside the context, wherever a symlink sits",
+          "[integration]") {
+  TempDir store, t;
+  fs::path ctx = t / "ctx";
+  fs::create_directories(ctx / "sub");
+  fs::create_directories(ctx / "etc");
+  fs::create_directories(t / "etc");
+  fs::create_symlink("/", ctx / "root");                      // start: root/etc
+  fs::create_symlink("../..", ctx / "sub/up");                // middle: sub/up/etc
+  fs::path outside = t / "outside";                           // end: dir
+  fs::create_directories(outside);
+  fs::create_directories(ctx / outside.relative_path());
+  fs::create_symlink(outside, ctx / "dir");
+  fs::path real = fs::canonical(ctx);
+  struct Case {
+    std::string source;
+    fs::path want;
+  };
+  for (const auto& c : std::vector<Case>{{"root/etc", real / "etc"},
+                                         {"sub/up/etc", real / "etc"},
+                                         {"dir", real / outside.relative_path()}}) {
+    INFO("source=" << c.source);
+    WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                  "RUN --mount=type=bind,source=" + c.source +
+                                  ",target=C:/m dir C:/m\n");
+    FakeWindowsHost host;
+    std::vector<std::string> documents;
+    host.rig.compute.on_process_start = [&] { documents.push_back(host.rig.compute.system_document); };
+    TempDir step_store;
+    builder::BuildOptions options = host.Options(step_store, t);
+    options.context_dir = ctx.string();
+    auto built = builder::Build(options);
+    INFO((built ? "" : built.error().ToString()));
+    REQUIRE(built);
+    REQUIRE(documents.size() == 1);
+    auto mapped = nlohmann::json::parse(documents[0])["Container"]["MappedDirectories"];
+    REQUIRE(mapped.size() == 1);
+    CHECK(mapped[0]["HostPath"] == c.want.string());
+    CHECK(mapped[0]["ContainerPath"] == "C:\\m");
+    CHECK(mapped[0]["ReadOnly"] == true);
+  }
+}
+
+TEST_CASE("a Windows RUN bind mount never shows a .dockerignore'd file", "[integration]") {
+  TempDir store, ctx;
+  WriteFile(ctx / ".dockerignore", "secret.txt\n");
+  WriteFile(ctx / "secret.txt", "s3cret");
+  WriteFile(ctx / "keep.txt", "kept");
+  fs::create_symlink("secret.txt", ctx / "link");
+  fs::create_directories(ctx / "sub");
+  for (std::string mount : {"source=link,target=C:/s", "source=sub/../secret.txt,target=C:/s",
+                            "target=C:/c"}) {
+    INFO(mount);
+    WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                  "RUN --mount=type=bind," + mount + " type C:/c/secret.txt\n");
+    FakeWindowsHost host;
+    auto built = builder::Build(host.Options(store, ctx));
+    REQUIRE_FALSE(built);
+    std::string text = built.error().ToString();
+    INFO(text);
+    CHECK(text.find("Dockerfile:2:1: ") == 0);
+    bool refused = text.find("file not found in build context or excluded by .dockerignore") !=
+                       std::string::npos ||
+                   text.find("excluded by .dockerignore") != std::string::npos;
+    CHECK(refused);
+    CHECK(host.rig.compute.system_document.empty());  // no container was made
+  }
+  // Without ignored files below it, the context is mapped as it is.
+  WriteFile(ctx / "Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\n"
+                                "RUN --mount=type=bind,source=sub,target=C:/c dir C:/c\n");
+  FakeWindowsHost host;
+  auto built = builder::Build(host.Options(store, ctx));
+  INFO((built ? "" : built.error().ToString()));
+  CHECK(built);
 }

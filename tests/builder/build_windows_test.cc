@@ -87,7 +87,7 @@ TEST_CASE("a COPY-only Windows Dockerfile builds on Linux into a correct image",
   CHECK(docs.out == "Files\nHives\nFiles/docs\nFiles/docs/notes.txt\n");
 }
 
-TEST_CASE("a rebuild with nothing changed reuses every layer; one changed file reruns only later steps",
+TEST_CASE("a rebuild with nothing changed reuses every layer, one changed file reruns only later steps",
           "[integration]") {
   TempDir store, ctx;
   WriteWindowsContext(ctx);

@@ -1,4 +1,6 @@
-// Fake of the HostApi thin layer: a Windows host described by a few fields.
+// Fake of the HostApi thin layer: a Windows host described by a few fields. As on Windows, a
+// process that is not elevated holds none of the backup/restore privileges (a filtered admin
+// token; AdjustTokenPrivileges then reports ERROR_NOT_ALL_ASSIGNED), so enabling one fails.
 #pragma once
 
 #include <set>
@@ -23,7 +25,7 @@ struct FakeHostApi : layers::windows::HostApi {
                       "the Host Compute Service (vmcompute) is not installed");
   }
   core::Status EnablePrivilege(const std::string& name) override {
-    if (!held_privileges.contains(name))
+    if (!elevated || !held_privileges.contains(name))
       return core::Fail(core::ErrorCode::kUnsupported, "the process token does not hold " + name);
     enabled.insert(name);
     return {};

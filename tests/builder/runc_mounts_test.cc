@@ -91,7 +91,7 @@ TEST_CASE("a secret is seen with the mount's mode and owner, 0400 root by defaul
   f.RequireNothingLeft();
 }
 
-TEST_CASE("a read-only bind mount refuses writes; a writable one never changes its source",
+TEST_CASE("a read-only bind mount refuses writes, a writable one never changes its source",
           "[integration]") {
   RuncFixture f;
   WriteFile(f.tmp / "ctx/app.txt", "original");

@@ -49,7 +49,7 @@ TEST_CASE("an explicit group replaces the primary group and drops supplementary 
   CHECK(n->gid == 7);
 }
 
-TEST_CASE("numeric ids need no entry; a known uid still gets its gid and home", "[unit]") {
+TEST_CASE("numeric ids need no entry, a known uid still gets its gid and home", "[unit]") {
   auto u = ResolveUser("4242", kPasswd, kGroup);
   REQUIRE(u);
   CHECK(u->uid == 4242);

@@ -15,7 +15,7 @@ namespace {
 
 void CheckGolden(const std::string& name, const std::string& actual) {
   auto path = kiln::testing::SourceDir() / "tests/builder/testdata/hcs" / name;
-  if (std::getenv("UPDATE_GOLDEN")) kiln::testing::WriteFile(path, actual);
+  if (kiln::testing::UpdateGolden()) kiln::testing::WriteFile(path, actual);
   CHECK(kiln::testing::ReadFile(path) == actual);
 }
 

@@ -2,6 +2,7 @@
 // compute API and the host, wired to the real snapshotter and executor, sharing one call log.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -37,14 +38,65 @@ inline LayerEntries AppLayerEntries() {
           {WinEntry("Hives", EntryType::kDirectory, 0x10), ""}};
 }
 
-// What the step changed, as ExportLayer would write it.
-inline LayerEntries StepChanges() {
+// What a step's commands change, as ExportLayer would write it: the fake container understands
+// `cmd /S /C` followed by commands joined with `&&`, of which `echo TEXT> C:\PATH` writes a file
+// holding "TEXT\r\n", `mkdir C:\PATH` makes a directory and `del C:\PATH` deletes a file (a
+// tombstone); any other command changes no file. Every step changes the registry (a
+// Hives/System_Delta), as Windows containers do. Returns the entries (parents first) and the
+// tombstones.
+struct StepEffect {
+  LayerEntries entries;
+  std::vector<std::string> tombstones;
+};
+
+inline StepEffect StepChanges(const std::vector<std::string>& command_lines) {
   using layers::EntryType;
-  return {{WinEntry("Files", EntryType::kDirectory, 0x10), ""},
-          {WinEntry("Files/app", EntryType::kDirectory, 0x10), ""},
-          {WinEntry("Files/app/stamp.txt", EntryType::kFile, 0x20), "built\r\n"},
-          {WinEntry("Hives", EntryType::kDirectory, 0x10), ""},
-          {WinEntry("Hives/System_Delta", EntryType::kFile, 0x20), "regf"}};
+  std::map<std::string, std::pair<layers::TarEntry, std::string>> by_name;
+  auto add_dirs = [&](const std::string& name) {  // `name` and its parents up to Files
+    for (size_t i = name.find('/'); i != std::string::npos; i = name.find('/', i + 1))
+      by_name.try_emplace(name.substr(0, i),
+                          std::pair{WinEntry(name.substr(0, i), EntryType::kDirectory, 0x10), ""});
+    by_name.try_emplace(name, std::pair{WinEntry(name, EntryType::kDirectory, 0x10), ""});
+  };
+  auto container_path = [](std::string p) -> std::string {  // "C:\a\b" -> "Files/a/b"
+    while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+    while (!p.empty() && p.back() == ' ') p.pop_back();
+    if (p.size() < 4 || (p.substr(0, 3) != "C:\\" && p.substr(0, 3) != "c:\\")) return "";
+    std::string out = "Files/" + p.substr(3);
+    std::replace(out.begin(), out.end(), '\\', '/');
+    return out;
+  };
+  StepEffect effect;
+  add_dirs("Files");
+  for (std::string line : command_lines) {
+    if (line.starts_with("cmd /S /C ")) line = line.substr(10);
+    if (line.size() >= 2 && line.front() == '"' && line.back() == '"')
+      line = line.substr(1, line.size() - 2);
+    for (size_t start = 0; start <= line.size();) {
+      size_t end = line.find("&&", start);
+      std::string cmd = line.substr(start, end == std::string::npos ? end : end - start);
+      start = end == std::string::npos ? line.size() + 1 : end + 2;
+      while (!cmd.empty() && cmd.front() == ' ') cmd.erase(0, 1);
+      if (size_t gt = cmd.find('>'); cmd.starts_with("echo ") && gt != std::string::npos) {
+        std::string name = container_path(cmd.substr(gt + 1));
+        if (name.empty()) continue;
+        add_dirs(name.substr(0, name.rfind('/')));
+        by_name[name] = {WinEntry(name, EntryType::kFile, 0x20), cmd.substr(5, gt - 5) + "\r\n"};
+      } else if (cmd.starts_with("mkdir ")) {
+        if (std::string name = container_path(cmd.substr(6)); !name.empty()) add_dirs(name);
+      } else if (cmd.starts_with("del ")) {
+        std::string name = container_path(cmd.substr(4));
+        if (name.empty()) continue;
+        add_dirs(name.substr(0, name.rfind('/')));
+        by_name.erase(name);
+        effect.tombstones.push_back(name);
+      }
+    }
+  }
+  by_name["Hives"] = {WinEntry("Hives", EntryType::kDirectory, 0x10), ""};
+  by_name["Hives/System_Delta"] = {WinEntry("Hives/System_Delta", EntryType::kFile, 0x20), "regf"};
+  for (auto& [name, entry] : by_name) effect.entries.push_back(std::move(entry));
+  return effect;
 }
 
 class WindowsRig : public layers::LayerOpener {
@@ -65,15 +117,16 @@ class WindowsRig : public layers::LayerOpener {
     executor.emplace(compute, layer_api, host, exec_options);
     AddParent(BaseLayerEntries(), 'b');
     AddParent(AppLayerEntries(), 'a');
-    // The transport folder the fake ExportLayer hands out.
-    auto exported = dir.path() / "export-source";
-    std::filesystem::create_directory(exported);
-    layers::windows::TransportWriter writer(fs, exported);
-    REQUIRE(Feed(writer, StepChanges()));
-    REQUIRE(writer.Finish());
-    WriteFile(exported / "tombstones.txt",
-              *layers::windows::FormatTombstones({"Files/app/old.log"}));
-    layer_api.export_source = exported;
+    // ExportLayer writes what the commands that ran on the layer's volume changed.
+    layer_api.export_content = [this](const std::string& layer, const std::string& folder) {
+      StepEffect effect = StepChanges(compute.CommandsOn(layer_api.MountPathOf(layer)));
+      layers::windows::TransportWriter writer(fs, folder);
+      if (!Feed(writer, effect.entries) || !writer.Finish()) return layers::windows::kHcsInvalidLayer;
+      auto tombstones = layers::windows::FormatTombstones(effect.tombstones);
+      if (!tombstones) return layers::windows::kHcsInvalidLayer;
+      WriteFile(std::filesystem::path(folder) / "tombstones.txt", *tombstones);
+      return layers::windows::HResult{0};
+    };
   }
 
   core::Result<std::unique_ptr<core::Reader>> OpenLayer(const layers::SnapshotLayer&) override {
@@ -83,7 +136,7 @@ class WindowsRig : public layers::LayerOpener {
   builder::RunSpec Spec() const {
     builder::RunSpec spec;
     spec.id = "kiln-step1";
-    spec.command_line = "cmd /S /C echo built> C:\\app\\stamp.txt";
+    spec.command_line = "cmd /S /C echo built> C:\\app\\stamp.txt && del C:\\app\\old.log";
     spec.platform = *core::Platform::Parse("windows/amd64:10.0.20348.2340");
     return spec;
   }
@@ -119,6 +172,7 @@ class WindowsRig : public layers::LayerOpener {
     CHECK(compute.open_systems() == 0);
     CHECK(compute.open_processes() == 0);
     CHECK(compute.open_pipes() == 0);
+    CHECK(compute.violations().empty());
     CHECK(layer_api.activated().empty());
     CHECK(layer_api.prepared().empty());
     for (const char* sub : {"scratch", "tmp"}) {

@@ -30,7 +30,10 @@ long Find(const std::vector<std::string>& log, const std::string& prefix, size_t
 
 }  // namespace
 
-TEST_CASE("one RUN step makes exactly the calls hcsshim and moby make, in order", "[unit]") {
+// The golden (testdata/hcs/run_sequence.txt) is kiln's own recorded log: it catches changes to the
+// sequence, it does not prove hcsshim or moby make the same calls. What the fakes enforce (order,
+// handles, documents) is checked by fake_hcs_test.cc.
+TEST_CASE("one RUN step makes the calls of kiln's recorded golden log, in order", "[unit]") {
   WindowsRig rig;
   auto out = rig.RunStep(rig.Spec());
   REQUIRE(out.prepared);
@@ -40,7 +43,7 @@ TEST_CASE("one RUN step makes exactly the calls hcsshim and moby make, in order"
   CHECK(out.exit->exit_code == 0);
   rig.CheckNothingLeft();
   auto path = kiln::testing::SourceDir() / "tests/builder/testdata/hcs/run_sequence.txt";
-  if (std::getenv("UPDATE_GOLDEN")) kiln::testing::WriteFile(path, Join(rig.log));
+  if (kiln::testing::UpdateGolden()) kiln::testing::WriteFile(path, Join(rig.log));
   CHECK(kiln::testing::ReadFile(path) == Join(rig.log));
   // The diff is the exported scratch, whiteouts included.
   std::vector<std::string> names;
@@ -52,6 +55,25 @@ TEST_CASE("one RUN step makes exactly the calls hcsshim and moby make, in order"
   CHECK(rig.compute.system_document.find("\\\\\\\\?\\\\Volume{") != std::string::npos);
   CHECK(rig.compute.system_document.find("aaaaaaaa") <
         rig.compute.system_document.find("bbbbbbbb"));
+}
+
+TEST_CASE("two RUN steps with different commands export different layers", "[unit]") {
+  WindowsRig rig;
+  auto first = rig.RunStep(rig.Spec());
+  REQUIRE(first.diffed);
+  auto spec = rig.Spec();
+  spec.command_line = "cmd /S /C \"mkdir C:\\logs && echo two words> C:\\logs\\b.txt\"";
+  auto second = rig.RunStep(spec);
+  REQUIRE(second.diffed);
+  std::vector<std::string> a, b;
+  for (const auto& e : first.diff.entries) a.push_back(e.name);
+  for (const auto& e : second.diff.entries) b.push_back(e.name);
+  CHECK(a == std::vector<std::string>{"Files", "Files/app", "Files/app/.wh.old.log",
+                                      "Files/app/stamp.txt", "Hives", "Hives/System_Delta"});
+  CHECK(b == std::vector<std::string>{"Files", "Files/logs", "Files/logs/b.txt", "Hives",
+                                      "Hives/System_Delta"});
+  CHECK(second.diff.Content("Files/logs/b.txt") == "two words\r\n");
+  rig.CheckNothingLeft();
 }
 
 TEST_CASE("a second RUN step reuses the imported parent layers", "[unit]") {

@@ -18,8 +18,7 @@ CommandResult KilnInSource(const std::string& args) {
 }
 
 void CheckGolden(const fs::path& golden, const std::string& actual) {
-  const char* update = std::getenv("UPDATE_GOLDEN");
-  if (update && *update) WriteFile(golden, actual);
+  if (kiln::testing::UpdateGolden()) WriteFile(golden, actual);
   INFO("golden " << golden.string() << " (UPDATE_GOLDEN=1 rewrites it)");
   CHECK(ReadFile(golden) == actual);
 }

@@ -100,7 +100,7 @@ Built BuildLinuxImage(Store& store, const fs::path& src, bool zstd) {
 
 }  // namespace
 
-TEST_CASE("skopeo and umoci read an exported Linux image; umoci unpack gives the input tree",
+TEST_CASE("skopeo and umoci read an exported Linux image, umoci unpack gives the input tree",
           "[integration]") {
   testing::TempDir dir;
   auto store = Store::Open((dir / "store").string());

@@ -1,12 +1,16 @@
 // Recording fake of the vmcompute layer API (the thin layer kiln cannot call on Linux). It keeps
-// the state machine Windows enforces (prepare needs activate; a layer in use cannot be renamed or
-// destroyed), emulates ImportLayer by writing the transport folder's content into the layer
-// folder, emulates ExportLayer by copying a transport folder the test provides, and fails any
-// call on demand. Every call is appended to `log` (shared with the compute fake).
+// the state machine Windows enforces (a layer folder must exist before it is activated, prepared
+// or exported; prepare needs activate; export needs an activated, unprepared layer; a layer in use
+// cannot be renamed or destroyed; hcs-api.md 3.3-3.5), emulates ImportLayer by writing the
+// transport folder's content into the layer folder, emulates ExportLayer by asking `export_content`
+// for what the layer holds (the Windows rig answers from the commands that ran on it) or else by
+// copying a transport folder the test provides, and fails any call on demand. Every call is
+// appended to `log` (shared with the compute fake).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,6 +39,8 @@ class FakeLayerApi : public win::LayerApi {
   std::set<std::string> prepared() const { return prepared_; }
   // The transport folder ExportLayer copies out (built by the test, e.g. with TransportWriter).
   stdfs::path export_source;
+  // Writes the transport form of `layer` into `folder` (used before export_source when set).
+  std::function<win::HResult(const std::string& layer, const std::string& folder)> export_content;
   std::vector<std::vector<win::LayerDescriptor>> import_parents;  // per ImportLayer call
 
   win::HResult NameToGuid(const std::string& name, win::Guid* out) override {
@@ -59,7 +65,9 @@ class FakeLayerApi : public win::LayerApi {
   win::HResult ExportLayer(const std::string& layer, const std::string& folder,
                            const std::vector<win::LayerDescriptor>& parents) override {
     if (auto hr = Enter("ExportLayer", layer)) return hr;
+    if (!stdfs::is_directory(layer)) return win::kWin32PathNotFound;
     if (!activated_.contains(layer) || prepared_.contains(layer)) return win::kHcsInvalidState;
+    if (export_content) return export_content(layer, folder);
     std::error_code ec;
     if (!export_source.empty()) {
       stdfs::copy(export_source, folder, stdfs::copy_options::recursive, ec);
@@ -88,6 +96,7 @@ class FakeLayerApi : public win::LayerApi {
   }
   win::HResult ActivateLayer(const std::string& layer) override {
     if (auto hr = Enter("ActivateLayer", layer)) return hr;
+    if (!stdfs::is_directory(layer)) return win::kWin32PathNotFound;
     activated_.insert(layer);
     return 0;
   }
@@ -101,6 +110,8 @@ class FakeLayerApi : public win::LayerApi {
                             const std::vector<win::LayerDescriptor>& parents) override {
     if (auto hr = Enter("PrepareLayer", layer)) return hr;
     if (!activated_.contains(layer)) return win::kHcsInvalidState;
+    for (const auto& p : parents)
+      if (!stdfs::is_directory(p.path)) return win::kWin32PathNotFound;
     prepared_.insert(layer);
     return 0;
   }
@@ -111,10 +122,14 @@ class FakeLayerApi : public win::LayerApi {
   }
   win::HResult GetLayerMountPath(const std::string& layer, std::string* path) override {
     if (auto hr = Enter("GetLayerMountPath", layer)) return hr;
+    *path = activated_.contains(layer) ? MountPathOf(layer) : "";
+    return 0;
+  }
+  // The volume an activated layer is mounted at (what GetLayerMountPath reports).
+  std::string MountPathOf(const std::string& layer) {
     win::Guid g;
     NameToGuid(layer, &g);
-    *path = activated_.contains(layer) ? "\\\\?\\Volume{" + g.ToString() + "}" : "";
-    return 0;
+    return "\\\\?\\Volume{" + g.ToString() + "}";
   }
   win::HResult DestroyLayer(const std::string& layer) override {
     if (auto hr = Enter("DestroyLayer", layer)) return hr;

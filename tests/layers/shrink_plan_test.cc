@@ -151,7 +151,7 @@ TEST_CASE("a directory deleted and made again still hides what the base has unde
   }
 }
 
-TEST_CASE("junk that the base does not have is dropped; the base's own files are kept", "[unit]") {
+TEST_CASE("junk that the base does not have is dropped, the base's own files are kept", "[unit]") {
   FixtureImage img(LayerFlavor::kWindows);
   LayerTree l0(img.flavor), l1(img.flavor);
   REQUIRE_OK(l0.AddData("Files/Windows/Temp/base.log", "base"));

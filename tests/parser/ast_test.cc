@@ -127,7 +127,7 @@ TEST_CASE("parser directives: case-insensitive names, only at the top, each once
   CHECK(twice.error().ToString() == "Dockerfile:2:1: only one syntax parser directive can be used");
 }
 
-TEST_CASE("directive comments are not instruction comments; others are kept", "[unit]") {
+TEST_CASE("directive comments are not instruction comments, others are kept", "[unit]") {
   Ast ast = MustParse("# escape=`\n# the base\nFROM a\n\n# one\n\n# two\n# three\nRUN x\n");
   CHECK(ast.children[0].comments == std::vector<std::string>{"the base"});
   CHECK(ast.children[1].comments == std::vector<std::string>{"one", "two", "three"});

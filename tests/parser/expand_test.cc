@@ -66,7 +66,7 @@ TEST_CASE("prefix, suffix and replacement patterns match like BuildKit's regexps
   CHECK(ReplacePattern("", "ab", "-", true).value() == "-a-b-");
 }
 
-TEST_CASE("the backtick escape: \\ is literal, ` escapes", "[unit]") {
+TEST_CASE("the backtick escape: a backslash is literal, a backtick escapes", "[unit]") {
   EnvList env = EnvList::FromStrings({"X=1"}, true);
   CHECK(Word("C:\\app\\$X", env, '`') == "C:\\app\\1");
   CHECK(Word("a` b`$X", env, '`') == "a b$X");
@@ -144,7 +144,7 @@ TEST_CASE("predefined args describe the target and build platforms like BuildKit
   CHECK(args.entries().size() == 11);
 }
 
-TEST_CASE("meta ARGs serve FROM lines; a stage sees them only when it redeclares them", "[unit]") {
+TEST_CASE("meta ARGs serve FROM lines, a stage sees them only when it redeclares them", "[unit]") {
   Dockerfile df = MustParse(
       "ARG TAG=ltsc2022\nARG IMAGE=mcr.microsoft.com/windows/nanoserver:$TAG\nARG UNSET\n"
       "FROM --platform=windows/amd64 ${IMAGE} AS app\nARG TAG\nARG TARGETOSVERSION\nARG "

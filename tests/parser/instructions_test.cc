@@ -29,7 +29,7 @@ std::string ErrorOf(std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("stages group instructions; meta ARGs come before the first FROM", "[unit]") {
+TEST_CASE("stages group instructions, meta ARGs come before the first FROM", "[unit]") {
   Dockerfile df = MustParse(
       "# foo sets foo\nARG foo=bar\n\n# base defines first stage\nFROM busybox AS Base\n"
       "# this is irrelevant\nARG foo\n# bar defines bar\n# baz is something else\nARG bar baz=123\n"

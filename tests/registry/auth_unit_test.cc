@@ -51,7 +51,7 @@ TEST_CASE("retries back off exponentially with jitter, capped, and honour Retry-
   CHECK_FALSE(ParseRetryAfter("-3", 0));
 }
 
-TEST_CASE("connection failures and 408, 429, 5xx are retryable; client errors are not", "[unit]") {
+TEST_CASE("connection failures and 408, 429, 5xx are retryable, client errors are not", "[unit]") {
   auto status = [](int s) {
     HttpResponse r;
     r.status = s;

@@ -59,7 +59,7 @@ TEST_CASE("credentials come from auths entries keyed the way docker writes them"
   CHECK(CredentialKey("localhost:5000") == "localhost:5000");
 }
 
-TEST_CASE("a missing config means no credentials; a malformed one is an error", "[unit]") {
+TEST_CASE("a missing config means no credentials, a malformed one is an error", "[unit]") {
   TempDir dir;
   CHECK(CredentialStore(dir.path().string()).Lookup("docker.io")->empty());
   WriteFile(dir / "config.json", "{not json");

@@ -20,6 +20,11 @@ fs::path SharedDir() {
   return KILN_SHARED_DIR;
 }
 
+bool UpdateGolden() {
+  const char* v = std::getenv("UPDATE_GOLDEN");
+  return v && std::string(v) == "1";
+}
+
 std::string ReadFile(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream ss;

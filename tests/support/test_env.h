@@ -69,6 +69,10 @@ int FreePort();
 // Polls until a TCP connect to 127.0.0.1:port succeeds; false after timeout_ms.
 bool WaitForPort(int port, int timeout_ms = 10000);
 
+// True only when UPDATE_GOLDEN is exactly "1": golden tests then rewrite their expected files
+// (review the diff like code). Any other value, "0" included, compares.
+bool UpdateGolden();
+
 std::string ReadFile(const fs::path& p);
 void WriteFile(const fs::path& p, const std::string& data);
 
