@@ -186,16 +186,23 @@ set(OPENSSL_USE_STATIC_LIBS ON)
 EOF
 }
 
-# CMake configure + build + install of a source tree ($1) with extra cache entries.
-cmake_build() {
+# CMake configure of a source tree ($1) with extra cache entries. CMake compiles absolute paths,
+# so __FILE__ strings would carry this machine's work folder: -ffile-prefix-map drops it.
+cmake_configure() {
   local src=$1
   shift
   nice -n 19 cmake -S "$src" -B "$src/build-mingw" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE="$prefix/toolchain.cmake" -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF \
+    -DCMAKE_C_FLAGS="-ffile-prefix-map=$work/src/=" \
     ${launcher:+-DCMAKE_C_COMPILER_LAUNCHER=$launcher} "$@"
-  nice -n 19 cmake --build "$src/build-mingw" -j "$JOBS"
-  nice -n 19 cmake --install "$src/build-mingw"
+}
+
+# cmake_configure, build, install.
+cmake_build() {
+  cmake_configure "$@"
+  nice -n 19 cmake --build "$1/build-mingw" -j "$JOBS"
+  nice -n 19 cmake --install "$1/build-mingw"
 }
 
 build_zlib() {
@@ -264,9 +271,21 @@ build_libarchive() {
              LIBGCC CNG TAR CPIO CAT XATTR ACL ICONV TEST; do
     opts+=("-DENABLE_$opt=OFF")
   done
-  cmake_build "$src" "${opts[@]}" -DPOSIX_REGEX_LIB=NONE
-  # libarchive always builds a DLL too; keep only the static library.
-  rm -f "$prefix/bin/libarchive.dll" "$prefix/lib/libarchive.dll.a"
+  cmake_configure "$src" "${opts[@]}" -DPOSIX_REGEX_LIB=NONE
+  # Its install target also wants the DLL it always builds: build and copy the static one only.
+  nice -n 19 cmake --build "$src/build-mingw" -j "$JOBS" --target archive_static
+  cp "$src/build-mingw/libarchive/libarchive_static.a" "$prefix/lib/libarchive.a"
+  cp "$src/libarchive/archive.h" "$src/libarchive/archive_entry.h" "$prefix/include/"
+  local version
+  version=$(sed -n 's/^Version: //p' "$src/../"libarchive_*.dsc | head -1)
+  cat >"$prefix/lib/pkgconfig/libarchive.pc" <<EOF
+prefix=$prefix
+Name: libarchive
+Description: libarchive without optional libraries (static, mingw-w64)
+Version: ${version%-*}
+Libs: -L\${prefix}/lib -larchive
+Cflags: -I\${prefix}/include -DLIBARCHIVE_STATIC
+EOF
 }
 
 build_curl() {
