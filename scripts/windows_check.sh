@@ -57,7 +57,8 @@ unit_suites_sources() {
   local shared=$PWD/../shared rsp=$OUT/test_env.rsp new suite src
   [[ -d $shared || ! -d $PWD/../../shared ]] || shared=$(cd ../../shared && pwd)
   ln -sfn /usr/include/catch2 "$OUT/include/catch2"   # Catch2 v2 single header, works with mingw
-  new="-DKILN_SOURCE_DIR=\"$PWD\" -DKILN_SHARED_DIR=\"$shared\" -DKILN_BINARY=\"kiln.exe\""
+  # gcc reads a response file with shell-like quoting: '...' keeps the macro's double quotes.
+  new="'-DKILN_SOURCE_DIR=\"$PWD\"' '-DKILN_SHARED_DIR=\"$shared\"' '-DKILN_BINARY=\"kiln.exe\"'"
   [[ -f $rsp && $(<"$rsp") == "$new" ]] || printf '%s' "$new" >"$rsp"
   [[ -f $OUT/catch_main.cc ]] || printf '#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n' \
     >"$OUT/catch_main.cc"
@@ -93,7 +94,7 @@ unit_suites_run() {
   fi
   prefix=$(mktemp -d "${TMPDIR:-/tmp}/kiln-wine.XXXXXX")
   # shellcheck disable=SC2064
-  trap "WINEPREFIX='$prefix' wineserver -k 2>/dev/null; rm -rf '$prefix'" EXIT
+  trap "WINEPREFIX='$prefix' wineserver -k 2>/dev/null || true; rm -rf '$prefix'" EXIT
   for suite in "${UNIT_SUITES[@]}"; do
     echo "windows-check: running kiln_${suite}_tests.exe '$UNIT_SPEC' under wine (not Windows)"
     # mscoree/mshtml off: no Mono or Gecko install prompt in a fresh prefix.

@@ -184,4 +184,11 @@ bool WaitForPort(int port, int timeout_ms) {
   return false;
 }
 
+void SetEnv(const std::string& name, const char* value) {
+  if (value)
+    ::setenv(name.c_str(), value, 1);
+  else
+    ::unsetenv(name.c_str());
+}
+
 }  // namespace kiln::testing

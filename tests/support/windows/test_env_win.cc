@@ -1,8 +1,9 @@
 // Windows half of tests/support/test_env.h, for the suites cross-built by
-// scripts/windows_check.sh: temp dirs only. Subprocesses (Run, Shell, Kiln, Background) and
+// scripts/windows_check.sh: temp dirs and environment variables. Subprocesses (Run, Shell, Kiln, Background) and
 // loopback ports have no Windows implementation yet, so a suite that uses them does not link for
 // Windows; the POSIX half is test_env_posix.cc.
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -26,6 +27,11 @@ TempDir::TempDir() {
     }
   }
   throw std::runtime_error("could not create a temp dir under " + base.string());
+}
+
+// _putenv_s updates the C runtime's copy that std::getenv reads; "" removes the variable.
+void SetEnv(const std::string& name, const char* value) {
+  _putenv_s(name.c_str(), value ? value : "");
 }
 
 }  // namespace kiln::testing
