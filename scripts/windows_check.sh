@@ -162,7 +162,7 @@ done
 exe="$OUT/kiln-hcs-selftest.exe"
 # shellcheck disable=SC2086
 "$CXX" -std=c++23 -static -municode -o "$exe" $main_obj "$lib" -ladvapi32
-echo "windows-check: compiled ${#srcs[@]} Windows and ${#core_srcs[@]} core sources; linked $exe ($(stat -c %s "$exe") bytes)"
+echo "windows-check: compiled ${#srcs[@]} Windows and ${#core_srcs[@]} core/parser sources; linked $exe ($(stat -c %s "$exe") bytes)"
 check_imports "$exe"
 unit_suites_link
 unit_suites_run
