@@ -33,7 +33,7 @@ BuildSession::BuildSession(const BuildOptions& options, layers::Store& store,
 BuildSession::~BuildSession() {
   for (const auto& dir : scratch_) {
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    std::filesystem::remove_all(dir.path(), ec);
   }
 }
 
@@ -47,11 +47,12 @@ std::string BuildSession::NextTaskId() { return "#" + std::to_string(++task_coun
 
 core::Result<std::string> BuildSession::ScratchDir(std::string_view purpose) {
   KILN_TRY(layers::MakeDirs(store_.tmp_dir()));
-  std::string tmpl = store_.tmp_dir() + "/build-" + std::string(purpose) + "-XXXXXX";
-  if (!mkdtemp(tmpl.data())) return layers::ErrnoError("creating scratch directory", tmpl);
+  KILN_ASSIGN(auto dir, layers::OwnedTempDir::Create(store_.tmp_dir() + "/build-" +
+                                                     std::string(purpose) + "-XXXXXX"));
+  std::string path = dir.path();
   std::lock_guard lock(mu_);
-  scratch_.push_back(tmpl);
-  return tmpl;
+  scratch_.push_back(std::move(dir));
+  return path;
 }
 
 core::Result<std::string> BuildSession::Flatten(const ImageState& state) {

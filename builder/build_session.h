@@ -17,6 +17,7 @@
 #include "builder/image_state.h"
 #include "builder/stage_vars.h"
 #include "core/progress.h"
+#include "layers/owned_temp.h"
 #include "layers/snapshotter.h"
 #include "layers/store.h"
 #include "parser/dockerfile.h"
@@ -71,7 +72,7 @@ class BuildSession {
   int64_t created_time_ = 0;
   std::mutex mu_;
   std::map<std::string, std::string> flattened_;  // state key -> dir
-  std::vector<std::string> scratch_;
+  std::vector<layers::OwnedTempDir> scratch_;  // locked: a killed build's are swept
   std::atomic<int> task_counter_{0};
 };
 

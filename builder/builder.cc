@@ -10,6 +10,7 @@
 #include "builder/run_support.h"
 #include "builder/stage_builder.h"
 #include "builder/stage_vars.h"
+#include "builder/store_open.h"
 #include "core/cancel.h"
 #include "layers/fs_util.h"
 #include "parser/dockerfile.h"
@@ -115,7 +116,7 @@ core::Result<BuildResult> PrintGraphs(const BuildOptions& options, const Inputs&
 core::Result<BuildResult> Build(const BuildOptions& options) {
   KILN_ASSIGN(Inputs in, ReadInputs(options));
   if (options.print_graph) return PrintGraphs(options, in);
-  KILN_ASSIGN(auto store, layers::Store::Open(options.store_root));
+  KILN_ASSIGN(auto store, OpenStore(options.store_root));
   BuildArgs args(options.build_args);
   ImageSource images(*store, options);
   KILN_ASSIGN(auto context, BuildContext::Open(options.context_dir, in.ignore,

@@ -67,6 +67,10 @@ class Executor {
   // Runs the step; a non-zero exit is an ExitStatus, not an Error. Errors are for failures to
   // start or supervise the container; the container is gone when Run returns either way.
   virtual core::Result<ExitStatus> Run(const RunSpec& spec) = 0;
+  // Stops and deletes containers (and their bundles and mounts) of kiln processes that died,
+  // leaving those of live ones alone. Cheap when there is nothing to sweep; called whenever a
+  // command opens the store (builder/store_open.h). Default: nothing to sweep.
+  virtual core::Status SweepStale() { return {}; }
 };
 
 }  // namespace kiln::builder

@@ -1,6 +1,7 @@
 // kiln images: the named images of the local store.
 #include <iostream>
 
+#include "builder/store_open.h"
 #include "cli/command.h"
 #include "core/media_types.h"
 #include "core/reference.h"
@@ -37,7 +38,7 @@ core::Result<Row> Describe(layers::Store& store, const layers::StoreImage& img) 
 }
 
 core::Status RunImages(Globals& g, bool json) {
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   KILN_ASSIGN(auto images, store->List());
   core::Json arr = core::Json::array();
   if (!json)

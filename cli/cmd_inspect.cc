@@ -3,6 +3,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "builder/store_open.h"
 #include "cli/command.h"
 #include "cli/inspect_remote.h"
 #include "layers/image_inspect.h"
@@ -24,7 +25,7 @@ core::Status RunInspect(Globals& g, const InspectArgs& a) {
     KILN_ASSIGN(platform, core::Platform::Parse(a.platform));
   }
   if (!a.remote) {
-    KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+    KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
     auto report = layers::InspectLocal(*store, a.name);
     if (report) {
       std::cout << layers::RenderInspection(*report, a.json);

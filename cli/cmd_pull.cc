@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "builder/store_open.h"
 #include "builder/image_transfer.h"
 #include "cli/command.h"
 #include "cli/progress_renderer.h"
@@ -20,7 +21,7 @@ core::Status RunPull(Globals& g, const PullArgs& a) {
   if (!a.platform.empty()) {
     KILN_ASSIGN(platform, core::Platform::Parse(a.platform));
   }
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   registry::Client client(ClientOptionsFor(g));
   auto progress = ProgressRenderer::Make(g.progress);
   KILN_ASSIGN(auto r, builder::PullImage(client, *store, ref, platform, progress.get()));

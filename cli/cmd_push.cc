@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "builder/store_open.h"
 #include "builder/image_transfer.h"
 #include "cli/command.h"
 #include "cli/progress_renderer.h"
@@ -16,7 +17,7 @@ struct PushArgs {
 
 core::Status RunPush(Globals& g, const PushArgs& a) {
   KILN_ASSIGN(auto dest, core::Reference::Parse(a.dest.empty() ? a.name : a.dest));
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   registry::Client client(ClientOptionsFor(g));
   auto progress = ProgressRenderer::Make(g.progress);
   KILN_ASSIGN(auto r, builder::PushImage(client, *store, a.name, dest, progress.get()));

@@ -1,6 +1,7 @@
 // kiln rmi NAME... and kiln prune: removing names and the blobs nothing needs any more.
 #include <iostream>
 
+#include "builder/store_open.h"
 #include "cli/command.h"
 #include "layers/image_inspect.h"
 #include "layers/store.h"
@@ -16,11 +17,11 @@ struct RmiArgs {
 void PrintPrune(const layers::PruneReport& r) {
   std::cout << "Deleted " << r.blobs_removed << " blobs (" << layers::HumanSize(r.bytes_freed)
             << "), " << r.temp_files_removed << " temporary files, " << r.remote_records_removed
-            << " remote records\n";
+            << " remote records, " << r.unpacked_layers_removed << " unpacked layers\n";
 }
 
 core::Status RunRmi(Globals& g, const RmiArgs& a) {
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   for (const auto& name : a.names) {
     KILN_TRY(store->Untag(name));
     KILN_ASSIGN(std::string full, layers::Store::NormalizeName(name));
@@ -38,7 +39,7 @@ core::Status RunRmi(Globals& g, const RmiArgs& a) {
 }
 
 core::Status RunPrune(Globals& g) {
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   KILN_ASSIGN(auto report, store->Prune());
   PrintPrune(report);
   return {};

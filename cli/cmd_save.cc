@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "builder/store_open.h"
 #include "cli/command.h"
 #include "layers/image_export.h"
 #include "layers/image_inspect.h"
@@ -22,7 +23,7 @@ core::Status RunSave(Globals& g, const SaveArgs& a) {
   o.output = a.output;
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde)
     o.source_date_epoch = std::strtoll(sde, nullptr, 10);
-  KILN_ASSIGN(auto store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(auto store, builder::OpenStore(StoreRoot(g)));
   KILN_ASSIGN(auto report, layers::SaveImages(*store, a.names, o));
   std::cerr << "Saved " << a.names.size() << " image(s), " << report.blobs << " blobs ("
             << layers::HumanSize(static_cast<int64_t>(report.bytes)) << ") to " << a.output << "\n";

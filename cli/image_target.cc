@@ -1,6 +1,7 @@
 #include "cli/image_target.h"
 
 #include "builder/image_transfer.h"
+#include "builder/store_open.h"
 #include "cli/registry_flags.h"
 #include "core/media_types.h"
 #include "core/reference.h"
@@ -11,7 +12,7 @@ namespace kiln::cli {
 core::Result<ImageTarget> OpenImageTarget(Globals& g, const std::string& name, bool remote,
                                           const std::optional<core::Platform>& platform) {
   ImageTarget t;
-  KILN_ASSIGN(t.store, layers::Store::Open(StoreRoot(g)));
+  KILN_ASSIGN(t.store, builder::OpenStore(StoreRoot(g)));
   t.client = std::make_unique<registry::Client>(ClientOptionsFor(g));
   layers::Store* store = t.store.get();
   registry::Client* client = t.client.get();

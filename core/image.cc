@@ -96,6 +96,8 @@ Result<Platform> PlatformFromJson(const Json& j) {
   KILN_TRY(GetString(j, "os.version", p.os_version, "platform"));
   KILN_TRY(GetStrings(j, "os.features", p.os_features, "platform"));
   KILN_TRY(GetString(j, "variant", p.variant, "platform"));
+  if (auto ok = CheckOsVersion(p.os, p.os_version); !ok)
+    return Bad("platform", ok.error().message);
   return p;
 }
 
@@ -256,6 +258,7 @@ Result<ImageConfig> ImageConfig::Parse(std::string_view text) {
   KILN_TRY(GetString(j, "os.version", c.os_version, what));
   KILN_TRY(GetStrings(j, "os.features", c.os_features, what));
   KILN_TRY(GetString(j, "variant", c.variant, what));
+  if (auto ok = CheckOsVersion(c.os, c.os_version); !ok) return Bad(what, ok.error().message);
   if (auto it = j.find("config"); it != j.end() && !it->is_null()) {
     KILN_ASSIGN(c.config, ContainerFromJson(*it));
   }

@@ -84,6 +84,23 @@ bool ProcessIsolationCompatible(const WindowsVersion& host, const WindowsVersion
   return image.build >= floor && image.build <= host.build;
 }
 
+Status CheckOsVersion(std::string_view os, std::string_view v) {
+  if (v.empty()) return {};
+  bool ok = v.size() <= 32;
+  auto parts = Split(v, '.');
+  for (auto part : parts)
+    ok = ok && !part.empty() && part.size() <= 9 &&
+         part.find_first_not_of("0123456789") == std::string_view::npos;
+  if (ok && Lower(os) == "windows") ok = parts.size() == 3 || parts.size() == 4;
+  if (ok) return {};
+  std::string shown;
+  for (char c : v.substr(0, 40)) shown += (c >= 0x20 && c < 0x7f && c != '"') ? c : '?';
+  if (v.size() > 40) shown += "...";
+  return Fail(ErrorCode::kInvalidInput,
+              "os.version \"" + shown + "\" is not a version (" +
+                  (Lower(os) == "windows" ? "10.0.BUILD[.REV]" : "digits and dots") + ")");
+}
+
 Result<Platform> Platform::Parse(std::string_view text) {
   Platform p;
   std::string_view rest = text;

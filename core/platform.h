@@ -55,6 +55,11 @@ struct Platform {
 // the entry minus "win32k" must be a subset of want's.
 bool PlatformMatches(const Platform& want, const Platform& entry);
 
+// Checks an os.version read from an image config or index entry (untrusted): empty, or at most
+// 32 characters of digits and dots in parts of 1-9 digits; for os "windows" 3 or 4 parts
+// (10.0.BUILD[.REV]). The error (kInvalidInput) names the value, shortened and made printable.
+Status CheckOsVersion(std::string_view os, std::string_view os_version);
+
 // Picks the best of `entries` for `want` (windows-layer-format.md 2.3 C): matching entries only;
 // prefer the exact build, then the highest build, then the highest revision (numeric), then
 // the earliest index position. Returns the index into `entries`, or nullopt if none matches.

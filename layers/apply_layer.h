@@ -40,9 +40,10 @@ struct ApplyReport {
 };
 
 // Applies an uncompressed layer tar. Fails with kInvalidInput naming the entry on hostile or
-// malformed input (unsafe names, duplicates, paths through this layer's symlinks, links that
+// malformed input (unsafe names, paths through this layer's symlinks, links that
 // leave the root, truncation, bad headers); earlier entries stay applied (use a fresh or
-// disposable directory for untrusted layers).
+// disposable directory for untrusted layers). A name listed twice is replaced by its later
+// entry (a directory by a file and vice versa), as docker does.
 core::Result<ApplyReport> ApplyLayer(core::Reader& tar, const std::string& root,
                                      const ApplyOptions& options = {});
 // The same for a layer blob: gzip, zstd or plain, decompressed with the same byte budget

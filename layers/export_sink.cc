@@ -5,6 +5,7 @@
 
 #include "layers/blob_store.h"
 #include "layers/fs_util.h"
+#include "layers/owned_temp.h"
 #include "layers/tar_writer.h"
 
 namespace kiln::layers {
@@ -98,6 +99,18 @@ class TarSink : public ExportSink {
 
 core::Result<std::unique_ptr<ExportSink>> NewDirExportSink(const std::string& dir) {
   KILN_TRY(MakeDirs(dir + "/blobs/sha256"));
+  // Partial blobs and index files of an earlier export here whose kiln process died (only the
+  // names kiln writes: the directory may hold other files).
+  auto is_temp = [](std::string_view name) {
+    auto at = name.rfind(".tmp-");
+    if (at == std::string_view::npos || name.size() != at + 5 + 6) return false;
+    std::string_view of = name.substr(0, at);
+    bool hex = of.size() == 64 && of.find_first_not_of("0123456789abcdef") == of.npos;
+    return hex || of == "index.json" || of == "oci-layout" || of == "manifest.json" ||
+           of == "repositories";
+  };
+  RemoveOrphanTemps(dir, is_temp);
+  RemoveOrphanTemps(dir + "/blobs/sha256", is_temp);
   return std::unique_ptr<ExportSink>(new DirSink(dir));
 }
 

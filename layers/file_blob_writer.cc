@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "layers/owned_temp.h"
+
 namespace kiln::layers {
 namespace {
 
@@ -35,8 +37,7 @@ core::Status SyncDirectory(const std::string& dir) {
 core::Result<std::unique_ptr<FileBlobWriter>> FileBlobWriter::Create(std::string temp_template,
                                                                      std::string base,
                                                                      DestFn dest) {
-  int fd = mkostemp(temp_template.data(), O_CLOEXEC);
-  if (fd < 0) return IoError("cannot create temporary file", temp_template);
+  KILN_ASSIGN(int fd, CreateOwnedTempFile(temp_template));  // locked: see owned_temp.h
   fchmod(fd, 0644);
   return std::unique_ptr<FileBlobWriter>(
       new FileBlobWriter(fd, std::move(temp_template), std::move(base), dest));
@@ -87,11 +88,12 @@ core::Result<core::Descriptor> FileBlobWriter::Commit(std::string_view media_typ
                       "digest mismatch: expected " + expected->ToString() + ", got " +
                           digest.ToString() + " (" + std::to_string(size) + " bytes)");
   if (fsync(fd_) != 0) return IoError("cannot sync", temp_);
-  close(fd_);
-  fd_ = -1;
+  // Renamed while still open (and locked), so no sweeper takes it for an orphan in between.
   std::string dest = dest_(base_, digest);
   if (rename(temp_.c_str(), dest.c_str()) != 0) return IoError("cannot rename into", dest);
   committed_ = true;
+  close(fd_);
+  fd_ = -1;
   KILN_TRY(SyncDirectory(Parent(dest)));
   core::Descriptor d;
   d.media_type = std::string(media_type);
@@ -102,6 +104,11 @@ core::Result<core::Descriptor> FileBlobWriter::Commit(std::string_view media_typ
 
 core::Result<std::unique_ptr<BlobWriter>> NewFileBlobWriter(const std::string& path) {
   auto dest = [](const std::string& base, const core::Digest&) { return base; };
+  // Temp siblings of earlier writes to the same path whose kiln process died (kill -9).
+  std::string base = path.substr(path.rfind('/') + 1);
+  RemoveOrphanTemps(Parent(path), [&](std::string_view name) {
+    return IsTempSibling(name, base + ".tmp-");
+  });
   KILN_ASSIGN(auto w, FileBlobWriter::Create(path + ".tmp-XXXXXX", path, dest));
   return std::unique_ptr<BlobWriter>(std::move(w));
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "layers/file_blob_writer.h"
+#include "layers/owned_temp.h"
 
 namespace kiln::layers {
 
@@ -30,8 +31,7 @@ core::Status WriteFileAtomic(const std::string& path, std::string_view data) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::string tmp = path + ".tmp-XXXXXX";
-  int fd = mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
+  KILN_ASSIGN(int fd, CreateOwnedTempFile(tmp));  // locked until renamed: see owned_temp.h
   fchmod(fd, 0644);
   size_t done = 0;
   while (done < data.size()) {
@@ -45,16 +45,19 @@ core::Status WriteFileAtomic(const std::string& path, std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if (fsync(fd) != 0) {
     auto err = ErrnoError("cannot sync", tmp);
+    close(fd);
     unlink(tmp.c_str());
     return err;
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     auto err = ErrnoError("cannot rename into", path);
+    close(fd);
     unlink(tmp.c_str());
     return err;
   }
+  if (close(fd) != 0) return ErrnoError("cannot close", path);
   return SyncDirectory(dir);
 }
 
@@ -65,6 +68,20 @@ core::Status MakeDirs(const std::string& path) {
     if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
       return ErrnoError("cannot create directory", part);
   }
+  return {};
+}
+
+core::Status MakePrivateDir(const std::string& path) {
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
+    KILN_TRY(MakeDirs(path.substr(0, slash)));
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    return ErrnoError("cannot create directory", path);
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return ErrnoError("cannot open", path);
+  if (!S_ISDIR(st.st_mode))
+    return core::Fail(core::ErrorCode::kIo, path + " is not a directory");
+  if ((st.st_mode & 077) != 0 && chmod(path.c_str(), 0700) != 0)
+    return ErrnoError("cannot make private", path);
   return {};
 }
 

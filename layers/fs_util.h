@@ -20,6 +20,10 @@ core::Status WriteFileAtomic(const std::string& path, std::string_view data);
 // Creates a directory and its parents (mode 0755); ok when it exists.
 core::Status MakeDirs(const std::string& path);
 
+// Creates `path` (parents 0755) as a directory only its owner can enter, tightening an existing
+// one to 0700. For the store's subdirectories and what the snapshotter and executor keep there.
+core::Status MakePrivateDir(const std::string& path);
+
 // Reads a file descriptor it owns (closed on destruction).
 class FdReader : public core::Reader {
  public:

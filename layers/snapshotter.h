@@ -3,6 +3,8 @@
 // windowsfilter layer folders through HCS storage APIs (layers/windows/).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +61,17 @@ class Snapshotter {
   virtual core::Status Diff(const Snapshot& snapshot, DiffSink& sink) = 0;
   // Unmounts and deletes the writable root; safe to call after any failure, and twice.
   virtual core::Status Remove(const Snapshot& snapshot) = 0;
+
+  // Unmounts and deletes what snapshotters of killed kiln processes left (active snapshots,
+  // half-unpacked layers); work of live processes is left alone. Default: nothing to sweep.
+  virtual core::Status SweepStale() { return {}; }
+  // Deletes cached unpacked parent layers whose diff_id `needed` rejects, and returns how many.
+  // Only for `kiln prune`, which holds the store exclusively (no snapshot can be in use).
+  virtual core::Result<uint64_t> RemoveUnneeded(
+      const std::function<bool(const core::Digest&)>& needed) {
+    (void)needed;
+    return 0;
+  }
 };
 
 }  // namespace kiln::layers

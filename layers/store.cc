@@ -1,12 +1,19 @@
 // Store: opening the layout and the blob half (BlobStore).
 #include "layers/store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
 #include "layers/file_blob_writer.h"
 #include "layers/fs_util.h"
+#include "layers/owned_temp.h"
 
 namespace kiln::layers {
 namespace {
@@ -52,15 +59,92 @@ std::string BlobDest(const std::string& root, const core::Digest& d) {
   return root + "/blobs/" + d.algorithm() + "/" + d.hex();
 }
 
+std::string Octal(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// The store root must be a directory only its user (or root) can change: another user who can
+// create or rename entries in it could swap snapshots/ or blobs/ for links of their own. A new
+// root is made 0700. An existing one that others can write is refused rather than changed,
+// because it is a directory the user chose and may share on purpose; its subdirectories are
+// kiln's own and are tightened (TightenSubdirs).
+core::Status CheckRoot(const std::string& root) {
+  struct stat st {};
+  if (stat(root.c_str(), &st) != 0) {
+    if (errno != ENOENT) return ErrnoError("cannot open the store", root);
+    if (auto slash = root.rfind('/'); slash != std::string::npos && slash > 0)
+      KILN_TRY(MakeDirs(root.substr(0, slash)));
+    if (mkdir(root.c_str(), 0700) != 0 && errno != EEXIST)
+      return ErrnoError("cannot create directory", root);
+    if (stat(root.c_str(), &st) != 0) return ErrnoError("cannot open the store", root);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "the store root " + root + " is not a directory");
+  if (st.st_uid != geteuid() && st.st_uid != 0)
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "the store root " + root + " belongs to uid " + std::to_string(st.st_uid) +
+                          ", not to you: that user could replace what kiln keeps there; use a "
+                          "directory of your own for --root");
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      "the store root " + root + " is writable by other users (mode " +
+                          Octal(st.st_mode) +
+                          "): they could replace what kiln keeps there; run chmod go-w " + root +
+                          " or use another --root");
+  return {};
+}
+
+// Image content (blobs, unpacked layers with setuid programs and device nodes, runc bundles,
+// build scratch trees) lives in the root's subdirectories: each is made 0700 so that no other
+// user can reach anything below it (docker keeps its overlay2 dirs 0710: CVE-2021-41091). An
+// older store's 0755 dirs are tightened in place.
+core::Status TightenSubdirs(const std::string& root) {
+  DIR* d = opendir(root.c_str());
+  if (!d) return ErrnoError("cannot open the store", root);
+  core::Status status;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = root + "/" + name;
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0)
+      continue;
+    if (chmod(path.c_str(), 0700) != 0) status = ErrnoError("cannot make private", path);
+  }
+  closedir(d);
+  return status;
+}
+
+// Leftovers of kiln processes that died (kill -9, power loss): temp files and build scratch
+// trees in tmp/ and temp siblings of index.json whose owner no longer holds their lock.
+void RemoveOrphans(const std::string& root) {
+  RemoveOrphanTemps(root + "/tmp", [](std::string_view) { return true; });
+  RemoveOrphanTemps(root, [](std::string_view name) {
+    return IsTempSibling(name, "index.json.tmp-") || IsTempSibling(name, "oci-layout.tmp-");
+  });
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Store>> Store::Open(const std::string& root_in) {
-  std::string root = root_in;
+  // Absolute, because the snapshotter mounts from a child that changes its working directory.
+  std::error_code ec;
+  std::string root = std::filesystem::absolute(root_in.empty() ? "." : root_in, ec).string();
+  if (ec)
+    return core::Fail(core::ErrorCode::kIo,
+                      "cannot open the store " + root_in + ": " + ec.message());
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   auto store = std::unique_ptr<Store>(new Store(root));
-  for (const char* sub : {"/blobs/sha256", "/cache", "/tmp", "/remote/sha256"})
-    KILN_TRY(MakeDirs(root + sub));
+  KILN_TRY(CheckRoot(root));
+  for (const char* sub : {"/blobs", "/cache", "/tmp", "/remote"})
+    KILN_TRY(MakePrivateDir(root + sub));
+  KILN_TRY(TightenSubdirs(root));
+  for (const char* sub : {"/blobs/sha256", "/remote/sha256"}) KILN_TRY(MakeDirs(root + sub));
   KILN_ASSIGN(store->gc_lock_, FileLock::Acquire(root + "/gc.lock", FileLock::Mode::kShared));
+  RemoveOrphans(root);
   if (access((root + "/oci-layout").c_str(), F_OK) != 0)
     KILN_TRY(WriteFileAtomic(root + "/oci-layout", kOciLayout));
   if (access((root + "/index.json").c_str(), F_OK) != 0) {

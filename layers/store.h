@@ -36,12 +36,16 @@ struct PruneReport {
   uint64_t bytes_freed = 0;
   uint64_t temp_files_removed = 0;
   uint64_t remote_records_removed = 0;
+  uint64_t unpacked_layers_removed = 0;  // the snapshotter's unpacked parents (snapshots/)
 };
 
 class Store : public BlobStore {
  public:
-  // Opens the store at `root`, creating the layout when missing. Holds a shared lock on
-  // root/gc.lock while open. kIo when the directory cannot be created or written.
+  // Opens the store at `root`, creating the layout when missing (a new root is 0700, every
+  // directory in it is made 0700: image content is for this user only). Holds a shared lock on
+  // root/gc.lock while open, and removes what killed kiln processes left in tmp/ (owned_temp.h).
+  // kInvalidInput when the root belongs to another user or others can write it; kIo when the
+  // directory cannot be created or written.
   static core::Result<std::unique_ptr<Store>> Open(const std::string& root);
 
   const std::string& root() const { return root_; }
@@ -73,8 +77,9 @@ class Store : public BlobStore {
   core::Result<std::vector<RemoteSource>> RemoteSources(const core::Digest& digest);
 
   // Deletes blobs not reachable from index.json or from any "sha256:<hex>" string in files
-  // under cache/ (the build cache's contract), remote records of unreachable blobs, and tmp/
-  // files of writes that died. kConflict when another kiln process has the store open.
+  // under cache/ (the build cache's contract), remote records of unreachable blobs, tmp/
+  // files of writes that died, and unpacked layers (snapshots/) that neither a reachable config
+  // nor the build cache names. kConflict when another kiln process has the store open.
   core::Result<PruneReport> Prune();
 
   // Normalises an image name as the store keys it ("app" -> "docker.io/library/app:latest").

@@ -9,6 +9,8 @@
 
 #include "core/media_types.h"
 #include "layers/fs_util.h"
+#include "layers/host_snapshotter.h"
+#include "layers/owned_temp.h"
 #include "layers/store.h"
 
 namespace kiln::layers {
@@ -26,19 +28,26 @@ void ForEachFile(const std::string& dir, Fn fn) {
   closedir(d);
 }
 
+const std::regex& DigestPattern() {
+  static const std::regex kDigest("sha256:[0-9a-f]{64}");
+  return kDigest;
+}
+
+// Every "sha256:<hex>" in `text`.
+void ScanText(const std::string& text, std::vector<core::Digest>& out) {
+  for (std::sregex_iterator it(text.begin(), text.end(), DigestPattern()), end; it != end; ++it)
+    if (auto d = core::Digest::Parse(it->str())) out.push_back(*d);
+}
+
 // Every "sha256:<hex>" in the files under `dir` (recursively).
 void ScanDigests(const std::string& dir, std::vector<core::Digest>& out) {
-  static const std::regex kDigest("sha256:[0-9a-f]{64}");
   ForEachFile(dir, [&](const std::string& name) {
     std::string path = dir + "/" + name;
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return;
     if (S_ISDIR(st.st_mode)) return ScanDigests(path, out);
     if (!S_ISREG(st.st_mode)) return;
-    auto text = ReadFileToString(path);
-    if (!text) return;
-    for (std::sregex_iterator it(text->begin(), text->end(), kDigest), end; it != end; ++it)
-      if (auto d = core::Digest::Parse(it->str())) out.push_back(*d);
+    if (auto text = ReadFileToString(path)) ScanText(*text, out);
   });
 }
 
@@ -56,30 +65,37 @@ core::Result<PruneReport> Store::Prune() {
                       "another kiln process is using the store at " + root_ +
                           "; run kiln prune again when it has finished");
   SharedAgain restore{gc_lock_};
-  std::vector<core::Digest> roots;
   KILN_ASSIGN(auto images, ReadIndex());
-  for (const auto& img : images) roots.push_back(img.target.digest);
-  ScanDigests(cache_dir(), roots);
+  std::vector<core::Digest> named, cached;
+  for (const auto& img : images) named.push_back(img.target.digest);
+  ScanDigests(cache_dir(), cached);
 
+  // Marks from the names first, then from the build cache; the configs met while marking from
+  // names say which unpacked layers to keep.
   std::unordered_set<std::string> live;
-  std::deque<core::Digest> queue(roots.begin(), roots.end());
-  while (!queue.empty()) {
-    core::Digest d = queue.front();
-    queue.pop_front();
-    if (!live.insert(d.hex()).second) continue;
-    auto size = Size(d);
-    if (!size || *size > (4u << 20)) continue;  // absent, or too big to be a manifest
-    auto bytes = ReadBlob(*this, d);
-    if (!bytes || bytes->empty() || (*bytes)[0] != '{') continue;
-    auto type = core::DetectMediaType(*bytes);
-    if (!type) continue;  // a config or other JSON: no children
-    if (core::media::IsIndex(*type)) {
-      if (auto idx = core::Index::Parse(*bytes, *type))
-        for (const auto& m : idx->manifests) queue.push_back(m.digest);
-    } else if (auto m = core::Manifest::Parse(*bytes, *type)) {
-      queue.push_back(m->config.digest);
-      for (const auto& l : m->layers) queue.push_back(l.digest);
-      if (m->subject) queue.push_back(m->subject->digest);
+  std::vector<core::Digest> configs;
+  for (auto* roots : {&named, &cached}) {
+    bool from_names = roots == &named;
+    std::deque<core::Digest> queue(roots->begin(), roots->end());
+    while (!queue.empty()) {
+      core::Digest d = queue.front();
+      queue.pop_front();
+      if (!live.insert(d.hex()).second) continue;
+      auto size = Size(d);
+      if (!size || *size > (4u << 20)) continue;  // absent, or too big to be a manifest
+      auto bytes = ReadBlob(*this, d);
+      if (!bytes || bytes->empty() || (*bytes)[0] != '{') continue;
+      auto type = core::DetectMediaType(*bytes);
+      if (!type) continue;  // a config or other JSON: no children
+      if (core::media::IsIndex(*type)) {
+        if (auto idx = core::Index::Parse(*bytes, *type))
+          for (const auto& m : idx->manifests) queue.push_back(m.digest);
+      } else if (auto m = core::Manifest::Parse(*bytes, *type)) {
+        queue.push_back(m->config.digest);
+        if (from_names) configs.push_back(m->config.digest);
+        for (const auto& l : m->layers) queue.push_back(l.digest);
+        if (m->subject) queue.push_back(m->subject->digest);
+      }
     }
   }
 
@@ -102,13 +118,25 @@ core::Result<PruneReport> Store::Prune() {
   });
   // With the exclusive lock no other kiln process has the store open: whatever is in tmp/
   // (and any temp file of an atomic write) belongs to a write that died.
-  ForEachFile(tmp_dir(), [&](const std::string& name) {
-    if (unlink((tmp_dir() + "/" + name).c_str()) == 0) ++report.temp_files_removed;
-  });
+  report.temp_files_removed += RemoveOrphanTemps(tmp_dir(), [](std::string_view) { return true; });
   ForEachFile(root_, [&](const std::string& name) {
     if (name.find(".tmp-") != std::string::npos && unlink((root_ + "/" + name).c_str()) == 0)
       ++report.temp_files_removed;
   });
+  // Unpacked layers (the snapshotter's cache of parents for RUN) that no named image's config
+  // lists. Build-cache entries keep blobs, not unpacked layers: a cache hit never unpacks, and
+  // an unpacked layer can be made again from its blob.
+  std::unordered_set<std::string> layer_ids;
+  for (const auto& config : configs) {
+    auto size = Size(config);
+    if (!size || *size > (16u << 20)) continue;
+    std::vector<core::Digest> ids;
+    if (auto bytes = ReadBlob(*this, config)) ScanText(*bytes, ids);
+    for (const auto& id : ids) layer_ids.insert(id.hex());
+  }
+  KILN_ASSIGN(report.unpacked_layers_removed,
+              MakeHostSnapshotter(root_)->RemoveUnneeded(
+                  [&](const core::Digest& diff_id) { return layer_ids.count(diff_id.hex()) > 0; }));
   return report;
 }
 

@@ -99,9 +99,15 @@ core::Result<ResolvedImage> ResolveImage(Client& client, const core::Reference& 
   KILN_ASSIGN(out.config_bytes, client.FetchSmallBlob(ref, out.parsed.config));
   KILN_ASSIGN(out.config, core::ImageConfig::Parse(out.config_bytes));
   out.platform = out.config.platform();
-  if (want && !core::PlatformMatches(*want, out.platform) && !out.index)
-    return Fail(ErrorCode::kNotFound, ref.ToString() + " is an image for " +
-                                          out.platform.ToString() + ", not " + want->ToString());
+  if (want && !core::PlatformMatches(*want, out.platform) && !out.index) {
+    std::string have = out.platform.ToString(), asked = want->ToString();
+    if (have == asked)  // same text, yet no match: a version that cannot be compared
+      return Fail(ErrorCode::kInvalidInput,
+                  ref.ToString() + " is an image for " + have +
+                      ", whose os.version kiln cannot compare (expected 10.0.BUILD[.REV])");
+    return Fail(ErrorCode::kNotFound,
+                ref.ToString() + " is an image for " + have + ", not " + asked);
+  }
   return out;
 }
 

@@ -171,7 +171,10 @@ unit_suites_run
 # needs no HCS: a transport folder written and read back with the real Win32 file code. Wine is
 # not Windows, and HCS does not exist under it.
 # setup.sh test installs wine64 (Debian's wine64 package puts its loader in /usr/lib/wine).
-wine=$(command -v wine64 || ls /usr/lib/wine/wine64 2>/dev/null || command -v wine || true)
+wine=""
+for w in "$(command -v wine64)" /usr/lib/wine/wine64 "$(command -v wine)"; do
+  if [[ -n $w && -x $w ]]; then wine=$w; break; fi
+done
 if [[ -n $wine ]]; then
   echo "windows-check: running kiln-hcs-selftest neutral under $wine (wine, not Windows)"
   WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$PWD/$OUT/wineprefix} "$wine" "$exe" neutral

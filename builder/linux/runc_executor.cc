@@ -14,6 +14,7 @@
 #include "builder/linux/user_lookup.h"
 #include "builder/output_tail.h"
 #include "core/cancel.h"
+#include "layers/fs_util.h"
 #include "layers/linux/in_root.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/owner_lock.h"
@@ -98,6 +99,7 @@ RuncExecutor::RuncExecutor(RuncExecutorOptions options)
       locks_(options_.state_dir + "/locks") {}
 
 core::Status RuncExecutor::EnsureLayout() {
+  KILN_TRY(layers::MakePrivateDir(options_.state_dir));  // bundles hold secrets and mounts
   std::error_code ec;
   for (const auto& dir : {state_, bundles_, locks_}) {
     fs::create_directories(dir, ec);
@@ -252,9 +254,10 @@ core::Status RuncExecutor::RemoveBundle(const std::string& bundle) {
 }
 
 core::Status RuncExecutor::SweepStale() {
+  std::error_code ec;
+  if (!fs::is_directory(options_.state_dir, ec)) return {};  // no step ever ran here
   KILN_TRY(EnsureLayout());
   std::set<std::string> ids;
-  std::error_code ec;
   for (const auto& dir : {state_, bundles_})
     for (const auto& e : fs::directory_iterator(dir, ec)) ids.insert(e.path().filename());
   for (const auto& e : fs::directory_iterator(locks_, ec))

@@ -32,7 +32,7 @@ class RuncExecutor final : public Executor {
   // RUN; Ctrl-C is kCancelled. The container, its bundle and mounts are gone on return.
   core::Result<ExitStatus> Run(const RunSpec& spec) override;
   // Deletes containers, bundles and mounts whose owning kiln process is gone.
-  core::Status SweepStale();
+  core::Status SweepStale() override;
 
  private:
   core::Status EnsureLayout();

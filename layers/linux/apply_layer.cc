@@ -113,7 +113,9 @@ class Applier {
       ++report_.skipped;
       return {};
     }
-    if (!seen_.insert(name).second) return Bad("duplicate entry");
+    // A name seen before in this layer is replaced by the later entry, as docker does (a tar
+    // may list a name twice); the checks below apply to the new entry as to any other.
+    bool again = !seen_.insert(name).second;
     if (inodes_ && report_.entries > inodes_)
       return Bad("layer has more entries than the target has free inodes");
     auto [parent, base] = Split(name);
@@ -122,7 +124,10 @@ class Applier {
     int pfd = dir.get();
     struct stat st;
     bool exists = fstatat(pfd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && !(e.is_dir() && S_ISDIR(st.st_mode))) KILN_TRY(RemoveAllAt(pfd, base));
+    if (exists && !(e.is_dir() && S_ISDIR(st.st_mode))) {
+      if (again && S_ISDIR(st.st_mode)) ForgetDirs(name);
+      KILN_TRY(RemoveAllAt(pfd, base));
+    }
     for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1))
       created_.insert(name.substr(0, slash));  // parents this layer made exist
     created_.insert(name);
@@ -131,6 +136,7 @@ class Applier {
       case EntryType::kDirectory:
         if (!exists || !S_ISDIR(st.st_mode))
           if (mkdirat(pfd, base.c_str(), 0700) != 0) return ErrnoError("cannot create", name);
+        if (again) ForgetDirs(name, /*below=*/false);  // the last entry's metadata wins
         dirs_.push_back({name, e});
         return {};
       case EntryType::kFile: return WriteFile(pfd, base, e, content);
@@ -138,6 +144,15 @@ class Applier {
       case EntryType::kHardLink: return HardLink(pfd, base, e);
       default: return Special(pfd, base, e);
     }
+  }
+
+  // Drops the pending metadata of directory `name` (and, with `below`, of directories under it)
+  // when a later entry of this layer replaces it.
+  void ForgetDirs(const std::string& name, bool below = true) {
+    std::erase_if(dirs_, [&](const DirMeta& d) {
+      return d.name == name || (below && d.name.size() > name.size() && d.name.starts_with(name) &&
+                                d.name[name.size()] == '/');
+    });
   }
 
   core::Status Whiteout(const std::string& parent, const std::string& base) {

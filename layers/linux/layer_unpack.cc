@@ -86,7 +86,14 @@ core::Status Unpacker::ClearName(int parent_fd, const std::string& parent, const
   if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return {};
   if (S_ISDIR(st.st_mode)) {
     if (keep_dir) return {};
-    return RemoveTree(dir_ + "/" + (parent.empty() ? base : parent + "/" + base));
+    // A later entry of another type replaces the directory (as docker does): its times, and
+    // those of what was below it, are no longer to be set.
+    std::string name = parent.empty() ? base : parent + "/" + base;
+    std::erase_if(dir_times_, [&](const auto& d) {
+      return d.first == name || (d.first.size() > name.size() && d.first.starts_with(name) &&
+                                 d.first[name.size()] == '/');
+    });
+    return RemoveTree(dir_ + "/" + name);
   }
   if (::unlinkat(parent_fd, base.c_str(), 0) != 0) return core::Fail(Io("cannot replace", base));
   return {};
@@ -199,8 +206,9 @@ core::Status Unpacker::Apply(const TarEntry& e, core::Reader& content) {
 }
 
 core::Status Unpacker::Finish() {
-  // Deepest first, so setting a parent's time is not undone by touching a child.
-  std::sort(dir_times_.begin(), dir_times_.end(),
+  // Deepest first, so setting a parent's time is not undone by touching a child; a directory
+  // listed twice gets the time of its last entry (stable order).
+  std::stable_sort(dir_times_.begin(), dir_times_.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& [name, mtime] : dir_times_) {
     KILN_ASSIGN(UniqueFd d, OpenBeneath(root_fd_, name, O_RDONLY | O_DIRECTORY));

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/cancel.h"
+#include "layers/fs_util.h"
 #include "layers/linux/layer_unpack.h"
 #include "layers/linux/overlay_mount.h"
 #include "layers/linux/remove_tree.h"
@@ -52,6 +53,7 @@ OverlaySnapshotter::OverlaySnapshotter(std::string root)
       locks_(root_ + "/locks") {}
 
 core::Status OverlaySnapshotter::EnsureLayout() {
+  KILN_TRY(MakePrivateDir(root_));  // unpacked image content: setuid programs, device nodes
   for (const auto& dir : {layers_, active_, locks_, root_ + "/empty"}) KILN_TRY(MakeDir(dir));
   return {};
 }
@@ -62,7 +64,8 @@ core::Status OverlaySnapshotter::SweepOnce() {
     if (swept_) return {};
     swept_ = true;
   }
-  return SweepStale();
+  KILN_TRY(EnsureLayout());
+  return SweepLeftovers();
 }
 
 std::string OverlaySnapshotter::LayerDir(const core::Digest& diff_id) const {
@@ -155,7 +158,29 @@ core::Status OverlaySnapshotter::Remove(const Snapshot& snapshot) {
 }
 
 core::Status OverlaySnapshotter::SweepStale() {
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return {};
   KILN_TRY(EnsureLayout());
+  return SweepLeftovers();
+}
+
+core::Result<uint64_t> OverlaySnapshotter::RemoveUnneeded(
+    const std::function<bool(const core::Digest&)>& needed) {
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return 0;
+  KILN_TRY(SweepStale());
+  uint64_t removed = 0;
+  for (const auto& e : fs::directory_iterator(layers_, ec)) {
+    auto diff_id = core::Digest::Parse("sha256:" + e.path().filename().string());
+    if (diff_id && needed(*diff_id)) continue;
+    KILN_TRY(RemoveTree(e.path()));
+    ++removed;
+  }
+  if (fs::is_empty(layers_, ec) && fs::is_empty(active_, ec)) KILN_TRY(RemoveTree(root_));
+  return removed;
+}
+
+core::Status OverlaySnapshotter::SweepLeftovers() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(active_, ec)) {
     std::string name = e.path().filename();

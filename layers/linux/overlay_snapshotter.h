@@ -32,12 +32,17 @@ class OverlaySnapshotter final : public Snapshotter {
   std::string LayerDir(const core::Digest& diff_id) const;
   // Unpacks `layer` into LayerDir unless it is there; concurrent callers wait for each other.
   core::Result<std::string> EnsureUnpacked(const SnapshotLayer& layer, LayerOpener& opener);
-  // Unmounts and deletes snapshots and half-unpacked layers whose kiln process is gone.
-  core::Status SweepStale();
+  // Unmounts and deletes snapshots and half-unpacked layers whose kiln process is gone (nothing
+  // to do when the snapshotter's directory does not exist).
+  core::Status SweepStale() override;
+  // Deletes unpacked layers that `needed` rejects; when nothing is left, the whole directory.
+  core::Result<uint64_t> RemoveUnneeded(
+      const std::function<bool(const core::Digest&)>& needed) override;
 
  private:
   core::Status EnsureLayout();
   core::Status SweepOnce();
+  core::Status SweepLeftovers();
   std::string ActiveDir(const std::string& key) const;
   core::Status RemoveActive(const std::string& dir);
 

@@ -216,3 +216,31 @@ TEST_CASE("a pull from a registry that goes away leaves no partial blob and no n
   CHECK_FALSE(store->Resolve(ref.ToString()));
   for (const auto& e : fs::directory_iterator(tmp / "store" / "tmp")) FAIL("left behind: " << e.path());
 }
+
+TEST_CASE("a pulled image whose os.version is not a version is refused and gets no name",
+          "[integration]") {
+  LocalRegistry reg;
+  TempDir tmp;
+  registry::Client client(OptionsFor(reg));
+  core::Platform bad{"windows", "amd64", "", "10.0." + std::string(40, '9') + "/../x", {}};
+  TestImage img = MakeTestImage({1000}, 31, tmp.path(), bad);
+  auto src = Ref(reg.host() + "/badver/img:v1");
+  REQUIRE(PushTestImage(client, src, img) == "");
+  auto store = OpenStore(tmp / "store");
+  auto pulled = builder::PullImage(client, *store, src, std::nullopt);
+  REQUIRE_FALSE(pulled);
+  CHECK(pulled.error().code == core::ErrorCode::kInvalidInput);
+  CHECK_THAT(pulled.error().message, Catch::Contains("os.version \"10.0.999") &&
+                                         Catch::Contains("is not a version (10.0.BUILD[.REV])"));
+  CHECK_FALSE(store->Resolve(src.ToString()));
+  // The same value in an index entry is refused too, before any manifest is chosen.
+  auto idx_ref = Ref(reg.host() + "/badver/idx:v1");
+  REQUIRE(PushTestImage(client, idx_ref.WithoutDigest(), img) == "");
+  auto put = client.PutManifest(idx_ref, core::media::kOciIndex, MakeIndex({img}, {bad}));
+  REQUIRE(put);
+  auto from_index = builder::PullImage(client, *store, idx_ref,
+                                       core::Platform{"windows", "amd64", "", "10.0.20348", {}});
+  REQUIRE_FALSE(from_index);
+  CHECK_THAT(from_index.error().message, Catch::Contains("is not a version"));
+  CHECK_FALSE(store->Resolve(idx_ref.ToString()));
+}

@@ -52,3 +52,33 @@ TEST_CASE("RFC 3339 times are UTC with seconds", "[unit]") {
   CHECK(Rfc3339(0) == "1970-01-01T00:00:00Z");
   CHECK(Rfc3339(1704067200) == "2024-01-01T00:00:00Z");
 }
+
+TEST_CASE("an os.version that is not a version is refused in configs and index entries",
+          "[unit]") {
+  std::string long_nines = "10.0." + std::string(300, '9') + "/../x";
+  for (std::string bad : {long_nines, std::string("10.0.20348/../x"), std::string("10.0"),
+                          std::string("10.0.1234567890"), std::string("a.b.c"),
+                          std::string("10..0.1"), std::string("10.0.20348.1.2")}) {
+    INFO(bad);
+    auto config = ImageConfig::Parse(R"({"architecture":"amd64","os":"windows","os.version":")" +
+                                     bad + "\"}");
+    REQUIRE_FALSE(config);
+    CHECK(config.error().code == ErrorCode::kInvalidInput);
+    CHECK_THAT(config.error().message,
+               Catch::StartsWith("malformed image config: os.version \"") &&
+                   Catch::Contains("is not a version (10.0.BUILD[.REV])"));
+    CHECK(config.error().message.size() < 160);  // shortened, however long the value
+    auto index = Index::Parse(
+        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("size":1,"digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)"
+        R"("platform":{"architecture":"amd64","os":"windows","os.version":")" + bad + "\"}}]}");
+    REQUIRE_FALSE(index);
+    CHECK_THAT(index.error().message, Catch::Contains("is not a version"));
+  }
+  // Versions, and other systems' dotted versions, still parse.
+  CHECK(ImageConfig::Parse(R"({"os":"windows","os.version":"10.0.20348"})"));
+  CHECK(ImageConfig::Parse(R"({"os":"windows","os.version":"10.0.20348.2582"})"));
+  CHECK(ImageConfig::Parse(R"({"os":"linux","os.version":"5.15"})"));
+  CHECK(ImageConfig::Parse(R"({"os":"linux"})"));
+  CHECK_FALSE(ImageConfig::Parse(R"({"os":"linux","os.version":"5.15-rc1"})"));
+}

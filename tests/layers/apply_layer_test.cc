@@ -212,11 +212,6 @@ TEST_CASE("hostile layers fail clearly and write nothing outside the root", "[un
       {"hard link to a missing file",
        [](auto&) { return V{{E(EntryType::kHardLink, "h", "nothing"), ""}}; },
        "cannot link to nothing"},
-      {"duplicate",
-       [](auto&) {
-         return V{{E(EntryType::kFile, "d", "", 1), "1"}, {E(EntryType::kFile, "d", "", 1), "2"}};
-       },
-       "duplicate entry"},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -318,4 +313,35 @@ TEST_CASE("truncated layers and decompression bombs stop with a clear error", "[
   CHECK(bomb.error().message.find("exceeds the budget of 16777216 bytes") != std::string::npos);
   CHECK_FALSE(fs::exists(b.root / "bomb"));
   CHECK(b.OutsideIntact());
+}
+
+TEST_CASE("a name listed twice in a layer is replaced by its later entry, as docker does",
+          "[unit]") {
+  Sandbox s;
+  TarEntry old_dir = E(EntryType::kDirectory, "d");
+  old_dir.mode = 0700;
+  TarEntry new_dir = E(EntryType::kDirectory, "d");
+  new_dir.mode = 0751;
+  auto r = Apply(WriteTar({{E(EntryType::kDirectory, "x"), ""},
+                           {E(EntryType::kDirectory, "x/sub"), ""},
+                           {E(EntryType::kFile, "x/sub/a", "", 1), "a"},
+                           {E(EntryType::kFile, "x", "", 4), "file"},  // directory -> file
+                           {E(EntryType::kFile, "y", "", 4), "file"},
+                           {E(EntryType::kDirectory, "y"), ""},  // file -> directory
+                           {E(EntryType::kFile, "y/b", "", 1), "b"},
+                           {E(EntryType::kFile, "f", "", 1), "1"},
+                           {E(EntryType::kFile, "f", "", 1), "2"},  // file -> file
+                           {old_dir, ""},
+                           {new_dir, ""}}),  // directory -> directory: the last metadata
+                 s.root);
+  REQUIRE_OK(r);
+  CHECK(fs::is_regular_file(s.root / "x"));
+  CHECK(testing::ReadFile(s.root / "x") == "file");
+  CHECK(fs::is_directory(s.root / "y"));
+  CHECK(testing::ReadFile(s.root / "y/b") == "b");
+  CHECK(testing::ReadFile(s.root / "f") == "2");
+  CHECK((fs::status(s.root / "d").permissions() & fs::perms::mask) ==
+        (fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+         fs::perms::others_exec));
+  CHECK(s.OutsideIntact());
 }

@@ -125,3 +125,27 @@ TEST_CASE("entries that would escape the layer directory are refused", "[integra
   CHECK(fs::is_empty(tmp / "victim"));
   CHECK_FALSE(fs::exists("/escape"));
 }
+
+TEST_CASE("a directory replaced by a later file of the same name unpacks, and vice versa",
+          "[integration]") {
+  TempDir tmp;
+  auto diff_id = PythonTar(tmp.path(), R"(
+add('x', tarfile.DIRTYPE, mode=0o755)
+add('x/sub', tarfile.DIRTYPE, mode=0o755)
+add('x/sub/a', data=b'a')
+add('x', data=b'file')
+add('y', data=b'file')
+add('y', tarfile.DIRTYPE, mode=0o750, mtime=1600000000)
+add('y/b', data=b'b')
+)");
+  auto status = Unpack(tmp / "layer.tar.gz", diff_id, tmp / "out");
+  INFO((status ? std::string() : status.error().message));
+  REQUIRE(status);
+  CHECK(fs::is_regular_file(tmp / "out/x"));
+  CHECK(ReadFile(tmp / "out/x") == "file");
+  CHECK(ReadFile(tmp / "out/y/b") == "b");
+  struct stat st {};
+  REQUIRE(stat((tmp / "out/y").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0750);
+  CHECK(st.st_mtime == 1600000000);
+}

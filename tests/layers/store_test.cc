@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -181,7 +182,6 @@ TEST_CASE("prune removes unreferenced blobs and dead temp files, keeps what is r
   core::Descriptor remote_only;
   remote_only.digest = core::Digest::Sha256Of("never local");
   REQUIRE(s->RecordRemote(remote_only, {"r.io", "a"}));
-  testing::WriteFile(dir / "store/tmp/blob-dead12", "half a blob of a crashed write");
   {
     auto other = Store::Open((dir / "store").string());  // another user of the store
     REQUIRE(other);
@@ -189,6 +189,7 @@ TEST_CASE("prune removes unreferenced blobs and dead temp files, keeps what is r
     REQUIRE_FALSE(busy);
     CHECK(busy.error().code == core::ErrorCode::kConflict);
   }
+  testing::WriteFile(dir / "store/tmp/blob-dead12", "half a blob of a crashed write");
   auto report = s->Prune();
   REQUIRE(report);
   CHECK(report->blobs_removed == 3);  // orphan, untagged manifest, its only layer (config shared)
@@ -202,4 +203,61 @@ TEST_CASE("prune removes unreferenced blobs and dead temp files, keeps what is r
   for (const auto& l : m->layers) CHECK(s->Has(l.digest));
   CHECK(s->Has(m->config.digest));
   CHECK(s->Prune()->blobs_removed == 0);  // the lock is shared again, prune works twice
+}
+
+TEST_CASE("opening the store removes temp files of dead writers and keeps those of live ones",
+          "[unit]") {
+  testing::TempDir dir;
+  auto s = OpenStore(dir);
+  auto live = s->NewWriter();  // a write in progress in this process
+  REQUIRE(live);
+  REQUIRE((*live)->Write("still writing"));
+  // A writer in another process that dies by SIGKILL halfway through.
+  pid_t child = fork();
+  if (child == 0) {
+    auto other = Store::Open((dir / "store").string());
+    if (!other) _exit(2);
+    auto w = (*other)->NewWriter();
+    if (!w || !(*w)->Write("half")) _exit(3);
+    kill(getpid(), SIGKILL);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  fs::create_directories(dir / "store/tmp/build-fs-dead01/sub");  // a killed build's scratch
+  testing::WriteFile(dir / "store/tmp/build-fs-dead01/sub/f", "x");
+  testing::WriteFile(dir / "store/index.json.tmp-Ab12Cd", "{");   // a killed atomic replace
+  CHECK(CountFiles(dir / "store/tmp") == 3);
+  auto again = Store::Open((dir / "store").string());
+  REQUIRE(again);
+  CHECK(CountFiles(dir / "store/tmp") == 1);  // the live write only
+  CHECK_FALSE(fs::exists(dir / "store/index.json.tmp-Ab12Cd"));
+  auto d = (*live)->Commit("x/y", nullptr);
+  REQUIRE(d);
+  CHECK(*ReadBlob(*s, d->digest) == "still writing");
+}
+
+TEST_CASE("the store keeps its directories to its user", "[unit]") {
+  testing::TempDir dir;
+  auto s = OpenStore(dir);
+  CHECK((fs::status(dir / "store").permissions() & fs::perms::mask) == fs::perms::owner_all);
+  for (const char* sub : {"blobs", "cache", "tmp", "remote"})
+    CHECK((fs::status(dir / "store" / sub).permissions() &
+           (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  // An older store's 0755 directories are tightened by the next open.
+  fs::create_directories(dir / "store/snapshots");
+  fs::permissions(dir / "store/snapshots", fs::perms::owner_all | fs::perms::group_read |
+                                               fs::perms::group_exec | fs::perms::others_read |
+                                               fs::perms::others_exec);
+  REQUIRE(Store::Open((dir / "store").string()));
+  CHECK((fs::status(dir / "store/snapshots").permissions() & fs::perms::mask) ==
+        fs::perms::owner_all);
+  // A root others can write is refused and left as it was.
+  fs::create_directories(dir / "shared");
+  fs::permissions(dir / "shared", fs::perms::all);
+  auto shared = Store::Open((dir / "shared").string());
+  REQUIRE_FALSE(shared);
+  CHECK(shared.error().code == core::ErrorCode::kInvalidInput);
+  CHECK_THAT(shared.error().message, Catch::Contains("is writable by other users (mode 0777)"));
+  CHECK(fs::is_empty(dir / "shared"));
 }

@@ -2,7 +2,8 @@
 # The build context is a boundary for RUN steps too (docs/security.md, "Build context"):
 # RUN --mount=type=bind resolves its source inside the context (symlinks evaluated with the
 # context as "/", as BuildKit does) when a symlinked directory sits at the start, in the middle
-# or at the end of the source path, read-only and rw; a bind mount of the context shows no
+# or at the end of the source path, read-only and rw, also in a named context directory and a
+# stage; a bind mount of the context shows no
 # .dockerignore'd file, whatever path reaches it; RUN --mount=type=secret,env=E sets E to the
 # secret (and, without a target, mounts no file), as BuildKit does, and the secret reaches no
 # file of the store or log.
@@ -56,6 +57,31 @@ RUN --mount=type=bind,source=$2,target=/m$opt cat /m/$3 > /got; ls /m > /listing
     fi
   done
 done
+# The same resolution in the other trees a path can name: a named context directory, and a
+# stage (flattened on the host) whose /up is a link to "/".
+mkdir -p "$t/named/etc"
+ln -s / "$t/named/root"
+echo named-etc > "$t/named/etc/hostname"
+if build named "FROM localhost/bb:base
+RUN --mount=type=bind,from=other,source=root/etc,target=/m cat /m/hostname > /got" \
+  --build-context "other=$t/named"; then
+  check "bind from a named context: read $(cat "$t/named.bundle/rootfs/got")" \
+    file_is "$t/named.bundle/rootfs/got" named-etc
+else
+  check "bind from a named context did not build: $(tail -1 "$t/named.log")" false
+fi
+if build stage "FROM localhost/bb:base AS s
+RUN mkdir -p /etc && echo stage-etc > /etc/hostname && ln -s / /up
+FROM localhost/bb:base
+COPY --from=s up/etc/hostname /copied
+RUN --mount=type=bind,from=s,source=up/etc,target=/m cat /m/hostname > /got"; then
+  check "bind from a stage: read $(cat "$t/stage.bundle/rootfs/got")" \
+    file_is "$t/stage.bundle/rootfs/got" stage-etc
+  check "COPY --from a stage: copied $(cat "$t/stage.bundle/rootfs/copied")" \
+    file_is "$t/stage.bundle/rootfs/copied" stage-etc
+else
+  check "bind from a stage did not build: $(tail -1 "$t/stage.log")" false
+fi
 check_nothing_left "bind mounts along symlinks"
 
 # --- 2. .dockerignore'd files through a bind mount ------------------------------------------
