@@ -86,8 +86,10 @@ unit_suites_link() {
 # Runs each suite under wine (64-bit loader) in a private prefix under $TMPDIR, removed after;
 # fails on the first failing suite. Without wine the run is skipped, and says so.
 unit_suites_run() {
-  local wine suite prefix start=$SECONDS
-  wine=$(command -v wine64 || ls /usr/lib/wine/wine64 2>/dev/null || command -v wine || true)
+  local wine="" w suite prefix start=$SECONDS
+  for w in "$(command -v wine64)" /usr/lib/wine/wine64 "$(command -v wine)"; do
+    if [[ -n $w && -x $w ]]; then wine=$w; break; fi
+  done
   if [[ -z $wine ]]; then
     echo "windows-check: core/parser suites under wine SKIPPED: no wine64 (scripts/setup.sh test installs it)"
     return 0
