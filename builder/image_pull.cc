@@ -19,8 +19,14 @@ class CommittingWriter : public core::Writer {
   core::Status Write(const void* data, size_t size) override { return w_.Write(data, size); }
   using core::Writer::Write;
   core::Status Close() override {
-    KILN_ASSIGN(auto committed, w_.Commit(d_.media_type, &d_.digest));
-    (void)committed;
+    auto committed = w_.Commit(d_.media_type, &d_.digest);
+    // kConflict is the store's digest mismatch: the registry sent the wrong bytes, which is a
+    // registry error (exit code 3), not bad input.
+    if (!committed && committed.error().code == core::ErrorCode::kConflict)
+      return core::Fail(core::ErrorCode::kNetwork,
+                        "the registry sent bytes that do not match the digest (" +
+                            committed.error().message + "); nothing was stored");
+    if (!committed) return core::Fail(committed.error());
     return {};
   }
 

@@ -28,7 +28,8 @@ core::Result<std::vector<registry::BlobPlan>> PlanBlobs(
     registry::BlobPlan plan;
     plan.descriptor = d;
     if (store.Has(d.digest)) {
-      sources.push_back(std::make_unique<registry::FileBlobSource>(store.BlobPath(d.digest)));
+      sources.push_back(std::make_unique<registry::FileBlobSource>(store.BlobPath(d.digest),
+                                                                 "the local store"));
       plan.local = sources.back().get();
     }
     KILN_ASSIGN(auto remotes, store.RemoteSources(d.digest));
@@ -51,6 +52,8 @@ core::Status PushTree(registry::Client& client, layers::Store& store, const core
   KILN_ASSIGN(std::string bytes, layers::ReadBlob(store, top.digest));
   // A registry stores a manifest only once it holds everything it references.
   KILN_ASSIGN(auto existing, client.HeadManifest(dest.WithoutDigest().WithDigest(top.digest)));
+  std::vector<std::unique_ptr<registry::BlobSource>> sources;
+  std::vector<registry::BlobPlan> plans;  // stays empty when the manifest is there already
   if (!existing) {
     if (core::media::IsIndex(top.media_type)) {
       KILN_ASSIGN(auto index, core::Index::Parse(bytes, top.media_type));
@@ -59,8 +62,7 @@ core::Status PushTree(registry::Client& client, layers::Store& store, const core
                           counts, depth + 1));
     } else {
       KILN_ASSIGN(auto m, core::Manifest::Parse(bytes, top.media_type));
-      std::vector<std::unique_ptr<registry::BlobSource>> sources;
-      KILN_ASSIGN(auto plans, PlanBlobs(store, m, sources));
+      KILN_ASSIGN(plans, PlanBlobs(store, m, sources));
       std::vector<registry::BlobOutcome> outcomes(plans.size());
       auto st = registry::ForEachParallel(plans.size(), client.options().jobs, [&](size_t i) -> core::Status {
         KILN_ASSIGN(outcomes[i], client.EnsureBlob(dest, plans[i], progress));
@@ -72,7 +74,8 @@ core::Status PushTree(registry::Client& client, layers::Store& store, const core
          : o == registry::BlobOutcome::kMounted ? counts.mounted : counts.uploaded)++;
     }
   }
-  KILN_ASSIGN(auto digest, client.PutManifest(dest, top.media_type, bytes));
+  // Retried once after re-checking the blobs when the registry says one is missing.
+  KILN_ASSIGN(auto digest, client.PushManifest(dest, top.media_type, bytes, plans, progress));
   if (digest != top.digest)
     return Fail(ErrorCode::kInternal, "the manifest's bytes do not hash to its descriptor's digest");
   return {};

@@ -19,6 +19,7 @@ struct Globals {
   std::vector<std::string> insecure_registries;  // --insecure-registry (repeatable)
   std::string ca_cert;                          // --ca-cert FILE
   std::string registry_config;                  // --config DIR (docker config dir)
+  int registry_timeout = 120;                   // --registry-timeout SECONDS (0 = none)
   core::Status status;  // what the verb's callback returned
   int exit_code = -1;   // a verb may set an explicit exit code (e.g. analyze --ci)
 };

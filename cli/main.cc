@@ -74,6 +74,10 @@ int Main(int argc, char** argv) {
   app.add_option("--insecure-registry", g.insecure_registries,
                  "Allow plain HTTP to this registry host[:port] (loopback is always allowed)");
   app.add_option("--ca-cert", g.ca_cert, "Extra CA certificate (PEM) trusted for registries");
+  app.add_option("--registry-timeout", g.registry_timeout,
+                 "Seconds one registry request may take (manifests, tokens; blobs get this plus "
+                 "their size at 64 KiB/s); 0 = no deadline (default 120)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--config", g.registry_config,
                  "Docker config directory with config.json (default $DOCKER_CONFIG or ~/.docker)");
 

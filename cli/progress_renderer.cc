@@ -63,6 +63,22 @@ std::string ProgressRenderer::HumanBytes(uint64_t b) {
   return buf;
 }
 
+std::string ProgressRenderer::PrefixLines(const std::string& prefix, std::string_view text) {
+  // A chunk of step output may hold several lines: each gets the step's prefix (the chunk's
+  // final newline ends its last line rather than starting an empty one).
+  if (text.ends_with('\n')) text.remove_suffix(1);
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t nl = text.find('\n', start);
+    out += prefix;
+    out += text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    if (nl == std::string_view::npos) break;
+    out += '\n';
+    start = nl + 1;
+  }
+  return out;
+}
+
 void ProgressRenderer::Emit(const core::ProgressEvent& e) {
   if (mode_ == ProgressMode::kQuiet) return;
   std::lock_guard lock(mu_);
@@ -118,7 +134,7 @@ void ProgressRenderer::EmitPlain(const core::ProgressEvent& e, Task& t) {
              Seconds(e.seconds) + ")";
       break;
     case ProgressKind::kCached: line = t.label + ": " + (e.text.empty() ? "cached" : e.text); break;
-    case ProgressKind::kLog: line = t.label + " | " + e.text; break;
+    case ProgressKind::kLog: line = PrefixLines(t.label + " | ", e.text); break;
     case ProgressKind::kWarning: line = "warning: " + e.text; break;
     case ProgressKind::kError: line = t.label + ": error: " + e.text; break;
   }
@@ -129,8 +145,9 @@ void ProgressRenderer::EmitPlain(const core::ProgressEvent& e, Task& t) {
 void ProgressRenderer::EmitTty(const core::ProgressEvent& e, Task& t, bool is_new) {
   if (e.kind == ProgressKind::kLog || e.kind == ProgressKind::kWarning) {
     // Print over the top of the live area, then draw the live area again below it.
-    std::string text = e.kind == ProgressKind::kWarning ? "warning: " + e.text
-                                                         : (t.label.empty() ? "" : t.label + " | ") + e.text;
+    std::string text = e.kind == ProgressKind::kWarning
+                           ? "warning: " + e.text
+                           : PrefixLines(t.label.empty() ? "" : t.label + " | ", e.text);
     if (drawn_lines_ > 0) std::fprintf(out_, "\x1b[%zuA", drawn_lines_);
     std::fprintf(out_, "\x1b[2K%s\n", text.c_str());
     drawn_lines_ = 0;

@@ -32,6 +32,8 @@ class ProgressRenderer : public core::ProgressSink {
 
   // "12.3 MiB", "512 B".
   static std::string HumanBytes(uint64_t bytes);
+  // `text` with `prefix` before each of its lines ("a\nb\n" -> "P a\nP b").
+  static std::string PrefixLines(const std::string& prefix, std::string_view text);
 
  private:
   struct Task {

@@ -12,6 +12,7 @@ registry::ClientOptions ClientOptionsFor(const Globals& g) {
   o.insecure_registries = g.insecure_registries;
   o.ca_cert = g.ca_cert;
   o.config_dir = g.registry_config;
+  o.timeout_seconds = g.registry_timeout;
   if (g.debug) {
     o.debug_log = [](std::string_view line) {
       static std::mutex mu;

@@ -14,12 +14,6 @@ namespace {
 using core::ErrorCode;
 using core::Fail;
 
-std::string HostOfUrl(std::string_view url) {
-  size_t s = url.find("://");
-  url.remove_prefix(s == std::string_view::npos ? 0 : s + 3);
-  return std::string(url.substr(0, url.find_first_of("/?")));
-}
-
 std::string TokenServerMessage(const HttpResponse& r) {
   try {
     auto j = nlohmann::json::parse(r.body);
@@ -48,8 +42,12 @@ std::vector<std::string> MergeScopes(std::vector<std::string> scopes, const Chal
 }
 
 Authenticator::Authenticator(Transport& transport, const HostPolicy& hosts,
-                             std::string config_dir, LogFn log)
-    : transport_(transport), hosts_(hosts), store_(std::move(config_dir)), log_(std::move(log)) {}
+                             std::string config_dir, LogFn log, int timeout_seconds)
+    : transport_(transport),
+      hosts_(hosts),
+      store_(std::move(config_dir)),
+      log_(std::move(log)),
+      timeout_seconds_(timeout_seconds) {}
 
 void Authenticator::SetCredentials(const std::string& registry, Credentials creds) {
   std::lock_guard lock(mu_);
@@ -126,12 +124,11 @@ core::Result<std::string> Authenticator::FetchToken(const std::string& registry,
   std::string realm = challenge.Param("realm");
   if (realm.empty())
     return Fail(ErrorCode::kUnauthorized, registry + " asked for a bearer token without a realm");
-  std::string realm_host = HostOfUrl(realm);
-  if (!realm.starts_with("https://") &&
-      !(realm.starts_with("http://") && hosts_.AllowsPlainHttp(realm_host)))
-    return Fail(ErrorCode::kUnauthorized,
-                registry + " sends credentials to a token server over plain HTTP (" + realm +
-                    "); allow it with --insecure-registry " + realm_host);
+  // The realm decides where the credentials go: check the host curl will connect to.
+  auto realm_url = hosts_.CheckUrl(realm, "the token realm of " + registry);
+  if (!realm_url) return Fail(ErrorCode::kUnauthorized, realm_url.error().message);
+  std::string realm_host = realm_url->HostPort();
+  realm = realm_url->text;  // exactly what was checked
   KILN_ASSIGN(Credentials creds, CredentialsFor(registry));
   std::string service = challenge.Param("service");
   HttpRequest req;
@@ -160,6 +157,7 @@ core::Result<std::string> Authenticator::FetchToken(const std::string& registry,
     }
     req.url = url;
   }
+  req.timeout_seconds = timeout_seconds_;
   auto started = std::chrono::steady_clock::now();
   HttpResponse r = transport_.Send(req);
   if (log_)

@@ -23,7 +23,9 @@ namespace kiln::registry {
 class Authenticator {
  public:
   using LogFn = std::function<void(std::string_view)>;
-  Authenticator(Transport& transport, const HostPolicy& hosts, std::string config_dir, LogFn log);
+  // `timeout_seconds`: the deadline of one token request (0 = none).
+  Authenticator(Transport& transport, const HostPolicy& hosts, std::string config_dir, LogFn log,
+                int timeout_seconds = 0);
 
   // Uses `creds` for `registry` instead of config.json (kiln login before it saves them).
   void SetCredentials(const std::string& registry, Credentials creds);
@@ -55,6 +57,7 @@ class Authenticator {
   const HostPolicy& hosts_;
   CredentialStore store_;
   LogFn log_;
+  int timeout_seconds_;
   std::mutex mu_;
   std::mutex fetch_mu_;  // serialises token fetches
   std::map<std::string, Credentials> creds_;

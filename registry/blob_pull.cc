@@ -2,6 +2,7 @@
 // Range request after a dropped connection, and closing (committing) the sink only after the
 // size and digest matched.
 #include <algorithm>
+#include <chrono>
 
 #include "registry/client.h"
 #include "registry/transfer_progress.h"
@@ -68,11 +69,17 @@ core::Status Client::FetchBlob(const core::Reference& repo, const core::Descript
   call.scopes = {PullScope(repo.repository())};
   call.follow_redirects = true;
   call.sink = &writer;
+  NetFailure failure = NetFailure::kNone;
+  call.failure_out = &failure;
   call.what = "pulling blob " + desc.digest.ToString() + " from " + repo.Name();
   int failures = 0;
-  std::optional<HttpResponse> last;
+  // The whole transfer, resumes included, has the deadline of one request for the full blob:
+  // resuming after each stalled drip must not add up to forever.
+  const int deadline = session_->DeadlineFor(size - offset);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(deadline);
   for (;;) {
     uint64_t start = writer.offset();
+    call.transfer_size = size - start;
     call.headers.Remove("Range");
     if (start > 0) call.headers.Set("Range", "bytes=" + std::to_string(start) + "-");
     std::optional<core::Error> bad_range;
@@ -88,6 +95,7 @@ core::Status Client::FetchBlob(const core::Reference& repo, const core::Descript
                                   std::nullopt};
       }
     };
+    failure = NetFailure::kNone;
     auto r = session_->Send(call);
     if (bad_range) return Fail(*bad_range);
     if (r && r->success()) {
@@ -102,7 +110,7 @@ core::Status Client::FetchBlob(const core::Reference& repo, const core::Descript
     }
     // A dropped connection: resume from where we are if the attempt made progress, else count
     // it against the retry budget.
-    if (r.error().code != ErrorCode::kNetwork) {
+    if (!Transient(r.error(), failure)) {
       progress.Error(r.error().message);
       return Fail(r.error());
     }
@@ -110,6 +118,14 @@ core::Status Client::FetchBlob(const core::Reference& repo, const core::Descript
     if (failures >= session_->retry().max_attempts) {
       progress.Error(r.error().message);
       return Fail(r.error());
+    }
+    if (deadline > 0 && std::chrono::steady_clock::now() >= give_up) {
+      progress.Error("too slow");
+      return Fail(ErrorCode::kNetwork,
+                  call.what + ": not complete within " + std::to_string(deadline) + " s (" +
+                      std::to_string(writer.offset()) + " of " + std::to_string(size) +
+                      " bytes; blobs get --registry-timeout plus their size at 64 KiB/s): " +
+                      r.error().message);
     }
     session_->Log(call.what + ": connection lost at byte " + std::to_string(writer.offset()) +
                   "; resuming with a Range request");

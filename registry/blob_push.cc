@@ -3,12 +3,15 @@
 // between "already there", a cross-repository mount and an upload.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <ctime>
 
 #include "registry/client.h"
 #include "registry/parallel.h"
 #include "registry/remote_blob_source.h"
 #include "registry/transfer_progress.h"
+#include "registry/url.h"
+#include "registry/verifying_blob_source.h"
 
 namespace kiln::registry {
 namespace {
@@ -53,6 +56,14 @@ std::optional<uint64_t> NextOffset(const HttpResponse& r) {
   return end == 0 ? 0 : end + 1;
 }
 
+// The absolute URL of a Location header (checked when it is used, by Session::Send).
+core::Result<std::string> LocationOf(const HttpResponse& r, const std::string& location,
+                                     const std::string& what) {
+  auto resolved = ResolveUrl(r.effective_url, location);
+  if (!resolved) return Fail(ErrorCode::kNetwork, what + ": " + resolved.error().message);
+  return *resolved;
+}
+
 // The upload is gone on the registry side (docker-registry drops an upload whose last PATCH
 // broke off mid-body): start a new one.
 bool UploadLost(int status) { return status == 400 || status == 404 || status == 416; }
@@ -70,7 +81,9 @@ core::Result<std::string> Client::StartUpload(const core::Reference& repo, const
   if (r.status != 202) return Fail(ResponseError(call, r));
   auto loc = r.headers.Get("Location");
   if (!loc) return Fail(ErrorCode::kNetwork, call.what + ": the registry sent no Location");
-  return ResolveUrl(r.effective_url, *loc);
+  auto resolved = ResolveUrl(r.effective_url, *loc);
+  if (!resolved) return Fail(ErrorCode::kNetwork, call.what + ": " + resolved.error().message);
+  return *resolved;
 }
 
 core::Status Client::FinishUpload(const core::Reference& repo, const core::Descriptor& desc,
@@ -93,9 +106,10 @@ core::Status Client::PushBlob(const core::Reference& repo, const core::Descripto
   TransferProgress progress(progress_sink, desc.digest.ToString(), "push " + desc.digest.Short(),
                             static_cast<uint64_t>(desc.size));
   progress.Start();
+  VerifyingBlobSource verified(source, desc);  // bad local bytes never complete an upload
   auto st = static_cast<uint64_t>(desc.size) > options_.chunk_size
-                ? UploadChunked(repo, desc, source, progress)
-                : UploadMonolithic(repo, desc, source, progress);
+                ? UploadChunked(repo, desc, verified, progress)
+                : UploadMonolithic(repo, desc, verified, progress);
   if (!st) {
     progress.Error(st.error().message);
     return st;
@@ -126,9 +140,11 @@ core::Status Client::UploadMonolithic(const core::Reference& repo, const core::D
       progress.Update(0);
       return std::make_unique<ChunkReader>(*reader, size, upload_bytes_sent_, progress);
     };
+    NetFailure failure = NetFailure::kNone;
+    call.failure_out = &failure;
     auto r = session_->Send(call);
     if (r && (r->status == 201 || r->status == 204)) return {};
-    bool retryable = r ? IsRetryable(*r) : r.error().code == ErrorCode::kNetwork;
+    bool retryable = r ? IsRetryable(*r) : Transient(r.error(), failure);
     if (!retryable || attempt >= session_->retry().max_attempts)
       return Fail(r ? ResponseError(call, *r) : r.error());
     auto after = r ? r->headers.Get("Retry-After") : std::nullopt;
@@ -147,7 +163,15 @@ core::Status Client::UploadChunked(const core::Reference& repo, const core::Desc
   std::unique_ptr<core::Reader> reader;
   uint64_t offset = 0;
   int failures = 0, restarts = 0;
+  // The whole upload gets the deadline of one request for the full blob, so a registry that
+  // keeps asking for the same bytes again cannot hold kiln forever.
+  const int deadline = session_->DeadlineFor(size);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(deadline);
   while (offset < size) {
+    if (deadline > 0 && std::chrono::steady_clock::now() >= give_up)
+      return Fail(ErrorCode::kNetwork, what + ": not complete within " + std::to_string(deadline) +
+                                           " s (at byte " + std::to_string(offset) + " of " +
+                                           std::to_string(size) + ")");
     uint64_t n = std::min(options_.chunk_size, size - offset);
     Call call;
     call.registry = repo.registry();
@@ -164,15 +188,19 @@ core::Status Client::UploadChunked(const core::Reference& repo, const core::Desc
       progress.Update(offset);
       return std::make_unique<ChunkReader>(*reader, n, upload_bytes_sent_, progress);
     };
+    NetFailure failure = NetFailure::kNone;
+    call.failure_out = &failure;
     auto r = session_->Send(call);
     reader.reset();
     if (r && r->status == 202) {
-      if (auto loc = r->headers.Get("Location")) location = ResolveUrl(r->effective_url, *loc);
+      if (auto loc = r->headers.Get("Location")) {
+        KILN_ASSIGN(location, LocationOf(*r, *loc, what));
+      }
       offset = NextOffset(*r).value_or(offset + n);
       failures = 0;
       continue;
     }
-    bool retryable = r ? IsRetryable(*r) || UploadLost(r->status) : r.error().code == ErrorCode::kNetwork;
+    bool retryable = r ? IsRetryable(*r) || UploadLost(r->status) : Transient(r.error(), failure);
     if (!retryable || ++failures >= session_->retry().max_attempts)
       return Fail(r ? ResponseError(call, *r) : r.error());
     auto after = r ? r->headers.Get("Retry-After") : std::nullopt;
@@ -189,7 +217,9 @@ core::Status Client::UploadChunked(const core::Reference& repo, const core::Desc
     status.what = what + " (upload status)";
     KILN_ASSIGN(HttpResponse s, session_->Send(status));
     if (s.status == 204 || s.status == 200) {
-      if (auto loc = s.headers.Get("Location")) location = ResolveUrl(s.effective_url, *loc);
+      if (auto loc = s.headers.Get("Location")) {
+        KILN_ASSIGN(location, LocationOf(s, *loc, what));
+      }
       offset = NextOffset(s).value_or(0);
       session_->Log(what + ": the registry holds " + std::to_string(offset) + " bytes; resuming there");
     } else if (UploadLost(s.status) && ++restarts <= 3) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -16,6 +17,8 @@ class BlobSource {
   virtual ~BlobSource() = default;
   // A reader of the blob's bytes from `offset` to its end. May be called several times.
   virtual core::Result<std::unique_ptr<core::Reader>> Open(uint64_t offset) = 0;
+  // Where the bytes come from, for messages about them ("the local store (PATH)").
+  virtual std::string Describe() const { return "the blob source"; }
 };
 
 }  // namespace kiln::registry

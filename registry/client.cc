@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/media_types.h"
+#include "registry/url.h"
 
 namespace kiln::registry {
 namespace {
@@ -22,7 +23,24 @@ SessionOptions MakeSessionOptions(const ClientOptions& o) {
   s.hosts.certs_dirs = o.certs_dirs.empty() ? DefaultCertsDirs(s.config_dir) : o.certs_dirs;
   s.retry = o.retry;
   s.debug_log = o.debug_log;
+  s.timeout_seconds = o.timeout_seconds;
   return s;
+}
+
+// The error code of a manifest PUT refused because of its blobs, or nullopt.
+std::optional<std::string> BlobProblem(const HttpResponse& r) {
+  if (r.status != 400 && r.status != 404) return std::nullopt;
+  try {
+    auto j = nlohmann::json::parse(r.body);
+    if (!j.contains("errors") || !j["errors"].is_array()) return std::nullopt;
+    for (const auto& e : j["errors"]) {
+      std::string code = e.is_object() ? e.value("code", std::string()) : std::string();
+      if (code == "MANIFEST_BLOB_UNKNOWN" || code == "BLOB_UNKNOWN" || code == "DIGEST_INVALID")
+        return code;
+    }
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
 }
 
 std::string AcceptAll() {
@@ -123,6 +141,14 @@ core::Result<std::optional<core::Descriptor>> Client::HeadManifest(const core::R
 core::Result<core::Digest> Client::PutManifest(const core::Reference& ref,
                                                std::string_view media_type,
                                                std::string_view bytes) {
+  return PushManifest(ref, media_type, bytes, {});
+}
+
+core::Result<core::Digest> Client::PushManifest(const core::Reference& ref,
+                                                std::string_view media_type,
+                                                std::string_view bytes,
+                                                const std::vector<BlobPlan>& plans,
+                                                core::ProgressSink* progress) {
   core::Digest digest = core::Digest::Sha256Of(bytes);
   std::string body(bytes);
   Call call;
@@ -137,6 +163,17 @@ core::Result<core::Digest> Client::PutManifest(const core::Reference& ref,
   call.body_size = body.size();
   call.what = "pushing manifest " + ref.ToString();
   KILN_ASSIGN(HttpResponse r, session_->Send(call));
+  if (!r.success() && !plans.empty()) {
+    if (auto code = BlobProblem(r)) {
+      // Seen with concurrent pushes of one image to docker-registry: a blob it had just
+      // accepted is not visible to the manifest check yet (or another push's upload replaced
+      // it). Check every blob again, upload what is missing, and try once more.
+      session_->Log(call.what + ": the registry answered " + *code +
+                    "; checking the blobs again and retrying once");
+      KILN_TRY(EnsureBlobs(ref, plans, progress));
+      KILN_ASSIGN(r, session_->Send(call));
+    }
+  }
   if (!r.success()) return Fail(ResponseError(call, r));
   auto header = r.headers.Get("Docker-Content-Digest");
   if (header && header->starts_with("sha256:") && *header != digest.ToString())
@@ -195,10 +232,12 @@ core::Result<bool> Client::MountBlob(const core::Reference& repo, const core::Di
   KILN_ASSIGN(HttpResponse r, session_->Send(call));
   if (r.status == 201) return true;
   if (r.status == 202) {  // the registry opened a normal upload instead: cancel it
-    if (auto loc = r.headers.Get("Location")) {
+    auto loc = r.headers.Get("Location");
+    auto target = loc ? ResolveUrl(r.effective_url, *loc) : core::Result<std::string>();
+    if (loc && target) {
       Call cancel = call;
       cancel.method = "DELETE";
-      cancel.target = ResolveUrl(r.effective_url, *loc);
+      cancel.target = *target;
       cancel.retry = false;
       (void)session_->Send(cancel);
     }

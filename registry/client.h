@@ -26,6 +26,9 @@ struct ClientOptions {
   std::string config_dir;  // docker config dir; "" = $DOCKER_CONFIG or ~/.docker
   std::vector<std::string> certs_dirs;  // "" = DefaultCertsDirs(config_dir)
   RetryPolicy retry;
+  // --registry-timeout: deadline of one exchange in seconds (0 = none); blob transfers get
+  // this plus their size at kMinBlobRate (session.h).
+  int timeout_seconds = 120;
   int jobs = 4;                       // parallel blob transfers
   uint64_t chunk_size = 32ull << 20;  // blobs larger than this are pushed in PATCH chunks
   std::function<void(std::string_view)> debug_log;  // --debug; nullptr = quiet
@@ -68,6 +71,13 @@ class Client {
   // checking the registry computed the same.
   core::Result<core::Digest> PutManifest(const core::Reference& ref, std::string_view media_type,
                                          std::string_view bytes);
+  // PutManifest for a manifest whose blobs `plans` describe: when the registry refuses it for
+  // a blob (MANIFEST_BLOB_UNKNOWN, BLOB_UNKNOWN, DIGEST_INVALID), makes every blob present
+  // again (EnsureBlobs: HEAD, re-upload what is missing) and PUTs once more.
+  core::Result<core::Digest> PushManifest(const core::Reference& ref, std::string_view media_type,
+                                          std::string_view bytes,
+                                          const std::vector<BlobPlan>& plans,
+                                          core::ProgressSink* progress = nullptr);
   // Every tag of ref's repository (following pagination).
   core::Result<std::vector<std::string>> ListTags(const core::Reference& ref);
 

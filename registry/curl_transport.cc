@@ -124,6 +124,11 @@ NetFailure Classify(CURLcode code, const Xfer& x, CURL* h) {
     case CURLE_COULDNT_RESOLVE_PROXY: return NetFailure::kResolve;
     case CURLE_COULDNT_CONNECT: return NetFailure::kConnect;
     case CURLE_OPERATION_TIMEDOUT: {
+      // The overall deadline, or the stall rule / connect timeout (retried).
+      curl_off_t total_us = 0;
+      curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+      if (x.req->timeout_seconds > 0 && total_us >= x.req->timeout_seconds * 1000000LL - 50000)
+        return NetFailure::kDeadline;
       double connect = 0;
       curl_easy_getinfo(h, CURLINFO_CONNECT_TIME, &connect);
       return connect > 0 ? NetFailure::kTransfer : NetFailure::kConnect;
@@ -133,6 +138,7 @@ NetFailure Classify(CURLcode code, const Xfer& x, CURL* h) {
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM: return NetFailure::kTlsVerify;
     case CURLE_READ_ERROR: return NetFailure::kBodySource;
+    case CURLE_TOO_MANY_REDIRECTS: return NetFailure::kRedirectLoop;
     case CURLE_WRITE_ERROR: return x.sink_error ? NetFailure::kBodySink : NetFailure::kTransfer;
     case CURLE_ABORTED_BY_CALLBACK:
       return x.source_error ? NetFailure::kBodySource : NetFailure::kAborted;
@@ -174,6 +180,9 @@ class CurlTransport : public Transport {
       if (x.sink_error) resp.body_error = x.sink_error;
       if (resp.body_error) resp.error = resp.body_error->message;
       if (resp.failure == NetFailure::kAborted) resp.error = "interrupted";
+      if (resp.failure == NetFailure::kDeadline)
+        resp.error = "no complete answer within " + std::to_string(req.timeout_seconds) +
+                     " s (the deadline of one request; see --registry-timeout)";
     }
     char* url = nullptr;
     if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
@@ -193,6 +202,8 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.stall_seconds));
+    if (req.timeout_seconds > 0)
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_seconds) * 1000L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L << 10);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L << 10);

@@ -26,6 +26,23 @@ bool HostPolicy::AllowsPlainHttp(std::string_view host) const {
   return core::IsLoopbackHost(host) || IsInsecure(host);
 }
 
+core::Result<Url> HostPolicy::CheckUrl(std::string_view text, std::string_view role) const {
+  auto url = ParseUrl(text);
+  if (!url)
+    return core::Fail(core::ErrorCode::kNetwork, std::string(role) + ": " + url.error().message);
+  if (url->has_userinfo)
+    return core::Fail(core::ErrorCode::kNetwork,
+                      std::string(role) + " holds user information before '@', which hides "
+                          "the host it leads to (" + url->HostPort() + "); refusing it");
+  if (url->scheme == "http" && !AllowsPlainHttp(url->HostPort()))
+    return core::Fail(core::ErrorCode::kNetwork,
+                      std::string(role) + " " + url->Origin() +
+                          " uses plain HTTP, which kiln allows only to loopback hosts and "
+                          "--insecure-registry hosts; refusing it (allow it with "
+                          "--insecure-registry " + url->HostPort() + ")");
+  return url;
+}
+
 TlsSettings HostPolicy::TlsFor(std::string_view host) const {
   TlsSettings tls;
   tls.verify = !IsInsecure(host);

@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "registry/http.h"
+#include "registry/url.h"
 
 namespace kiln::registry {
 
@@ -26,6 +28,12 @@ class HostPolicy {
 
   // True for loopback hosts and hosts listed with --insecure-registry.
   bool AllowsPlainHttp(std::string_view host) const;
+  // Whether kiln may send a request, and with it credentials, to `url` (a registry base, token
+  // realm, upload Location or redirect): http or https, no user information ("a:b@host" hides
+  // the host curl connects to from whoever reads it), and plain HTTP only to a host that
+  // AllowsPlainHttp. `role` names the URL in the message ("the token realm"). Fails with
+  // kNetwork (exit code 3) naming the host and the flag that would allow it.
+  core::Result<Url> CheckUrl(std::string_view url, std::string_view role) const;
   // True for hosts listed with --insecure-registry (TLS certificates are then not verified).
   bool IsInsecure(std::string_view host) const;
   // TLS settings for `host` (host[:port]).

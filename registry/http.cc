@@ -47,17 +47,6 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-std::string ResolveUrl(std::string_view base, std::string_view location) {
-  if (location.find("://") != std::string_view::npos) return std::string(location);
-  size_t scheme = base.find("://");
-  size_t path = base.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
-  std::string origin(base.substr(0, path));
-  if (location.starts_with('/')) return origin + std::string(location);
-  // Relative path: resolve against the base's directory.
-  std::string_view dir = base.substr(0, base.rfind('/') + 1);
-  return std::string(dir) + std::string(location);
-}
-
 std::string UrlEncode(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;

@@ -58,6 +58,9 @@ struct HttpRequest {
   TlsSettings tls;
   std::function<bool()> should_abort;  // polled during the transfer (Ctrl-C aborts too)
   int stall_seconds = 60;  // abort when no byte moves for this long
+  // Overall deadline of the exchange, connection included; 0 = none. Ending it is
+  // NetFailure::kDeadline, which is not retried.
+  int timeout_seconds = 0;
 };
 
 // Why a request got no HTTP response.
@@ -68,6 +71,9 @@ enum class NetFailure {
   kTlsHandshake,   // TLS could not be negotiated (e.g. the server speaks plain HTTP)
   kTlsVerify,      // the server's certificate is not trusted
   kTransfer,       // connection dropped or stalled mid-request or mid-response
+  kRedirectLoop,   // more redirects than allowed (not retried: the loop would repeat)
+  kRefused,        // a URL the host policy refuses (HostPolicy::CheckUrl); not retried
+  kDeadline,       // HttpRequest::timeout_seconds passed (a slow drip, a server that never ends)
   kBodySource,     // the request body Reader failed (error in body_error)
   kBodySink,       // the response sink Writer failed (error in body_error)
   kAborted,        // cancelled
@@ -92,9 +98,6 @@ struct HttpResponse {
 
 // Lower-cases ASCII.
 std::string AsciiLower(std::string_view s);
-
-// Resolves `location` (absolute URL or absolute path) against `base` ("https://h:5000/v2/...").
-std::string ResolveUrl(std::string_view base, std::string_view location);
 
 // Percent-encodes a query parameter value.
 std::string UrlEncode(std::string_view s);

@@ -16,6 +16,7 @@ class RemoteBlobSource : public BlobSource {
   RemoteBlobSource(Client& client, core::Reference repo, core::Descriptor desc)
       : client_(client), repo_(std::move(repo)), desc_(std::move(desc)) {}
   core::Result<std::unique_ptr<core::Reader>> Open(uint64_t offset) override;
+  std::string Describe() const override { return repo_.Name(); }
 
  private:
   Client& client_;

@@ -9,6 +9,7 @@
 #include "core/cancel.h"
 #include "core/reference.h"
 #include "registry/parallel.h"
+#include "registry/url.h"
 
 namespace kiln::registry {
 namespace {
@@ -16,10 +17,14 @@ namespace {
 using core::ErrorCode;
 using core::Fail;
 
-std::string HostOfUrl(std::string_view url) {
-  size_t s = url.find("://");
-  url.remove_prefix(s == std::string_view::npos ? 0 : s + 3);
-  return AsciiLower(url.substr(0, url.find_first_of("/?")));
+// "scheme://host[:port]" of a URL kiln built or checked, or "" when it does not parse.
+std::string OriginOf(std::string_view url) {
+  auto u = ParseUrl(url);
+  return u ? u->Origin() : std::string();
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 std::string ApiHost(const std::string& registry) {
@@ -73,7 +78,13 @@ Session::Session(SessionOptions options, std::shared_ptr<Transport> transport)
       transport_(transport ? std::move(transport) : std::shared_ptr<Transport>(MakeCurlTransport())),
       hosts_(options_.hosts),
       auth_(std::make_unique<Authenticator>(*transport_, hosts_, options_.config_dir,
-                                            options_.debug_log)) {}
+                                            options_.debug_log, options_.timeout_seconds)) {}
+
+int Session::DeadlineFor(uint64_t transfer_size) const {
+  if (options_.timeout_seconds <= 0) return 0;
+  uint64_t seconds = static_cast<uint64_t>(options_.timeout_seconds) + transfer_size / kMinBlobRate;
+  return static_cast<int>(std::min<uint64_t>(seconds, 1u << 30));
+}
 
 void Session::Log(std::string_view line) const {
   if (options_.debug_log) options_.debug_log(line);
@@ -154,9 +165,10 @@ HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::R
   req.body_size = body ? call.body_size : 0;
   req.sink = call.sink;
   req.body_limit = call.body_limit;
-  req.follow_redirects = call.follow_redirects;
-  req.on_headers = call.on_headers;
-  req.tls = hosts_.TlsFor(HostOfUrl(url));
+  req.on_headers = call.on_headers;  // redirects are followed (and checked) by SendFollowing
+  auto parsed = ParseUrl(url);
+  req.tls = hosts_.TlsFor(parsed ? parsed->HostPort() : std::string());
+  req.timeout_seconds = DeadlineFor(std::max(call.transfer_size, call.body_size));
   req.should_abort = [] { return AbortRequested(); };
   auto t0 = std::chrono::steady_clock::now();
   HttpResponse r = transport_->Send(req);
@@ -171,26 +183,67 @@ HttpResponse Session::SendOnce(const Call& call, const std::string& url, core::R
   return r;
 }
 
+core::Result<HttpResponse> Session::SendFollowing(Call& call, const std::string& start,
+                                                 const std::string& base, core::Reader* body,
+                                                 bool* at_registry) {
+  const std::string home = OriginOf(base);
+  std::string url = start;
+  for (int hops = 0;; ++hops) {
+    *at_registry = OriginOf(url) == home;
+    call.headers.Remove("Authorization");
+    if (*at_registry) {  // credentials never follow a redirect to another host
+      KILN_ASSIGN(auto header, auth_->HeaderFor(call.registry, call.scopes));
+      if (header) call.headers.Set("Authorization", *header);
+    }
+    HttpResponse r = SendOnce(call, url, body);
+    if (!call.follow_redirects || !r.ok() || !IsRedirect(r.status)) return r;
+    auto location = r.headers.Get("Location");
+    if (!location) return r;
+    HttpResponse refused;
+    auto next = ResolveUrl(url, *location);
+    auto checked = next ? hosts_.CheckUrl(*next, "a redirect to")
+                        : core::Result<Url>(std::unexpected(next.error()));
+    if (!checked) {
+      refused.failure = NetFailure::kRefused;
+      refused.error = checked.error().message;
+      return refused;
+    }
+    if (hops + 1 > kMaxRedirects) {
+      refused.failure = NetFailure::kRedirectLoop;
+      refused.error = "more than " + std::to_string(kMaxRedirects) + " redirects (the last to " +
+                      checked->Origin() + "); a redirect loop is not retried";
+      return refused;
+    }
+    Log(call.what + ": redirected to " + checked->Origin());
+    url = checked->text;
+  }
+}
+
 core::Result<HttpResponse> Session::Send(const Call& call_in) {
   Call call = call_in;
   auto base_or = BaseUrl(call.registry);
   if (!base_or) return std::unexpected(base_or.error().Wrap(call.what));
   std::string base = *base_or;
-  std::string url = call.target.find("://") == std::string::npos ? base + call.target : call.target;
-  bool same_host = HostOfUrl(url) == HostOfUrl(base);
+  std::string url = base + call.target;
+  if (call.target.find("://") != std::string::npos) {  // a Location the registry sent
+    auto checked = hosts_.CheckUrl(call.target, "the registry's upload location");
+    if (!checked) {
+      if (call.failure_out) *call.failure_out = NetFailure::kRefused;
+      return Fail(checked.error().Wrap(call.what));
+    }
+    url = checked->text;
+  }
   bool auth_retried = false;
   for (int attempt = 1;; ++attempt) {
     KILN_TRY(core::CheckCancelled());
-    if (same_host) {
-      KILN_ASSIGN(auto header, auth_->HeaderFor(call.registry, call.scopes));
-      if (header) call.headers.Set("Authorization", *header);
-    }
     std::unique_ptr<core::Reader> body;
     if (call.open_body) {
       KILN_ASSIGN(body, call.open_body());
     }
-    HttpResponse r = SendOnce(call, url, body.get());
-    if (r.ok() && r.status == 401 && same_host && !auth_retried) {
+    bool at_registry = false;
+    KILN_ASSIGN(HttpResponse r, SendFollowing(call, url, base, body.get(), &at_registry));
+    if (call.failure_out) *call.failure_out = r.failure;
+    if (r.ok() && r.status == 401 && at_registry && !auth_retried) {
       // Stale token, missing scope, or the first request to a registry that challenges late.
       auth_retried = true;
       --attempt;
@@ -217,6 +270,11 @@ core::Result<HttpResponse> Session::Send(const Call& call_in) {
     if (!r.ok()) return Fail(TransportError(call, r, attempt, hosts_));
     return r;
   }
+}
+
+bool Transient(const core::Error& error, NetFailure failure) {
+  return error.code == ErrorCode::kNetwork && failure != NetFailure::kRefused &&
+         failure != NetFailure::kRedirectLoop;
 }
 
 core::Error ResponseError(const Call& call, const HttpResponse& r) {

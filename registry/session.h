@@ -25,7 +25,19 @@ struct SessionOptions {
   std::string config_dir;  // docker config dir (config.json, certs.d)
   RetryPolicy retry;
   std::function<void(std::string_view)> debug_log;  // nullptr: quiet
+  // Deadline of one exchange (--registry-timeout), 0 = none. Manifests, tokens, pings, HEADs and
+  // upload bookkeeping get exactly this; a streamed blob body (Call::transfer_size) gets this
+  // plus the time its bytes take at kMinBlobRate, so a large layer on a slow link still fits
+  // while a drip cannot hold kiln for longer than the blob's size justifies.
+  int timeout_seconds = 120;
 };
+
+// The slowest transfer rate a blob may average before its deadline passes: 64 KiB/s (a 1 GiB
+// layer then has 4.5 hours plus the base timeout).
+inline constexpr uint64_t kMinBlobRate = 64 << 10;
+
+// Redirects followed for one request (blob GETs to storage); one more is an error, not retried.
+inline constexpr int kMaxRedirects = 10;
 
 // One logical registry request (repeated as needed by Session::Send).
 struct Call {
@@ -39,11 +51,21 @@ struct Call {
   uint64_t body_size = 0;
   core::Writer* sink = nullptr;  // 2xx body destination (see HttpRequest::sink)
   size_t body_limit = 8 << 20;
+  // Follow 3xx answers (blob GETs may redirect to storage). Every hop is checked like any URL
+  // (HostPolicy::CheckUrl); credentials go only to the registry's own host.
   bool follow_redirects = false;
+  uint64_t transfer_size = 0;  // bytes a streamed body is expected to move (for the deadline)
   std::function<void(int status, const Headers& headers)> on_headers;  // see HttpRequest
   bool retry = true;  // retry transient failures (never once bytes reached `sink`)
   std::string what;   // "fetching manifest 127.0.0.1:5000/a/b:v1", for errors and logs
+  // When set, receives why the last attempt got no response (kNone when it got one), so a
+  // caller with its own retry loop can tell a refusal or redirect loop from a dropped line.
+  NetFailure* failure_out = nullptr;
 };
+
+// Whether a failed Send is worth repeating by a caller's own loop (resume, new upload): a
+// network error that is not a refusal or a redirect loop.
+bool Transient(const core::Error& error, NetFailure failure);
 
 class Session {
  public:
@@ -55,6 +77,8 @@ class Session {
   core::Result<HttpResponse> Send(const Call& call);
   // "https://host:port" (or "http://...") for `registry`, pinging it once to choose.
   core::Result<std::string> BaseUrl(const std::string& registry);
+  // Seconds a request moving `transfer_size` body bytes may take (0 = no deadline).
+  int DeadlineFor(uint64_t transfer_size) const;
 
   Authenticator& auth() { return *auth_; }
   const HostPolicy& hosts() const { return hosts_; }
@@ -67,6 +91,12 @@ class Session {
   };
   core::Result<std::string> Ping(const std::string& registry);
   HttpResponse SendOnce(const Call& call, const std::string& url, core::Reader* body);
+  // SendOnce, then the redirects of a follow_redirects call (checked, without credentials off
+  // the registry's host). A refused hop or a redirect loop is a response with failure
+  // kRefused / kRedirectLoop.
+  core::Result<HttpResponse> SendFollowing(Call& call, const std::string& url,
+                                           const std::string& base, core::Reader* body,
+                                           bool* at_registry);
 
   SessionOptions options_;
   std::shared_ptr<Transport> transport_;

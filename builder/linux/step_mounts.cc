@@ -29,13 +29,17 @@ bool Under(const std::string& path, const std::string& dir) {
 }
 
 core::Status WriteHostsFile(const std::string& path, const std::string& hostname) {
+  auto failed = [&path](int err) {
+    return core::Fail(core::ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(err));
+  };
   FILE* f = std::fopen(path.c_str(), "we");
-  if (!f) return core::Fail(core::ErrorCode::kIo, "cannot write " + path);
+  if (!f) return failed(errno);
   std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   if (!hostname.empty()) text += "127.0.1.1\t" + hostname + "\n";
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) return core::Fail(core::ErrorCode::kIo, "cannot write " + path);
+  int err = 0;
+  if (std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fflush(f) != 0) err = errno;
+  if (std::fclose(f) != 0 && err == 0) err = errno;
+  if (err != 0) return failed(err);
   return {};
 }
 

@@ -7,6 +7,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <unordered_set>
 #include <vector>
 
@@ -63,8 +65,8 @@ struct DirMeta {
 
 class Applier {
  public:
-  Applier(UniqueFd root, const ApplyOptions& o)
-      : root_(std::move(root)), o_(o),
+  Applier(UniqueFd root, std::string root_path, const ApplyOptions& o)
+      : root_(std::move(root)), root_path_(std::move(root_path)), o_(o),
         restore_owner_(o.restore_owner.value_or(geteuid() == 0)) {}
 
   core::Result<ApplyReport> Run(core::Reader& tar) {
@@ -185,9 +187,14 @@ class Applier {
   }
 
   core::Status WriteFile(int pfd, const std::string& base, const TarEntry& e, core::Reader& in) {
-    if (e.size > budget_ - std::min(budget_, report_.bytes))
+    if (e.size > budget_ - std::min(budget_, report_.bytes)) {
+      if (o_.max_bytes == 0)  // the budget is the free space
+        return core::Fail(core::ErrorCode::kIo,
+                          "not enough free space at " + root_path_ + ": the layer's files need more "
+                          "than the " + std::to_string(budget_) + " bytes available");
       return Bad("layer content exceeds the budget of " + std::to_string(budget_) +
-                 " bytes (decompression bomb, or not enough free space)");
+                 " bytes (the decompression bomb limit)");
+    }
     UniqueFd file(openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!file.valid()) return ErrnoError("cannot create", base);
     int fd = file.get();
@@ -198,6 +205,10 @@ class Applier {
       for (size_t done = 0; done < n;) {
         ssize_t w = write(fd, buf.data() + done, n - done);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == ENOSPC || errno == EDQUOT))
+          return core::Fail(core::ErrorCode::kIo, "not enough free space at " + root_path_ +
+                                                      " (writing " + e.name + ": " +
+                                                      std::strerror(errno) + ")");
         if (w < 0) return ErrnoError("cannot write", base);
         done += static_cast<size_t>(w);
       }
@@ -274,6 +285,7 @@ class Applier {
   }
 
   UniqueFd root_;
+  std::string root_path_;  // for messages
   ApplyOptions o_;
   bool restore_owner_;
   uint64_t budget_ = 0, inodes_ = 0;
@@ -287,20 +299,22 @@ class Applier {
 core::Result<ApplyReport> ApplyLayer(core::Reader& tar, const std::string& root,
                                      const ApplyOptions& options) {
   KILN_ASSIGN(UniqueFd dir, OpenDir(root));
-  Applier a(std::move(dir), options);
+  Applier a(std::move(dir), root, options);
   return a.Run(tar);
 }
 
 core::Result<ApplyReport> ApplyLayerBlob(core::Reader& blob, const std::string& root,
                                          const ApplyOptions& options) {
-  ApplyOptions o = options;
-  if (o.max_bytes == 0) {
+  // The decompressor's limit follows the budget; ApplyLayer gets the caller's options, so with
+  // max_bytes 0 its own budget stays "the free space" and a shortage is reported as that.
+  uint64_t limit = options.max_bytes;
+  if (limit == 0) {
     struct statvfs vfs;
-    if (statvfs(root.c_str(), &vfs) == 0) o.max_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (statvfs(root.c_str(), &vfs) == 0) limit = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   }
   // Headers cost at most ~3 KiB per entry on top of the content; allow for it generously.
-  KILN_ASSIGN(auto tar, NewDecompressor(blob, {o.max_bytes + o.max_bytes / 8 + (64 << 20)}));
-  return ApplyLayer(*tar, root, o);
+  KILN_ASSIGN(auto tar, NewDecompressor(blob, {limit + limit / 8 + (64 << 20)}));
+  return ApplyLayer(*tar, root, options);
 }
 
 }  // namespace kiln::layers

@@ -3,7 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <mutex>
+
 #include "core/media_types.h"
+#include "registry/transport.h"
 #include "tests/registry/registry_test_util.h"
 #include "tests/support/fault_proxy.h"
 
@@ -243,4 +247,68 @@ TEST_CASE("a pulled image whose os.version is not a version is refused and gets 
   REQUIRE_FALSE(from_index);
   CHECK_THAT(from_index.error().message, Catch::Contains("is not a version"));
   CHECK_FALSE(store->Resolve(idx_ref.ToString()));
+}
+
+namespace {
+
+// Curl, but runs `hook` once just before the first manifest PUT: what a concurrent push of the
+// same image (or a registry still settling an upload) looks like from this client.
+class BeforeManifestPut : public registry::Transport {
+ public:
+  explicit BeforeManifestPut(std::function<void()> hook)
+      : inner_(registry::MakeCurlTransport()), hook_(std::move(hook)) {}
+  registry::HttpResponse Send(const registry::HttpRequest& req) override {
+    if (req.method == "PUT" && req.url.find("/manifests/") != std::string::npos) {
+      std::function<void()> hook;
+      {
+        std::lock_guard lock(mu_);
+        hook.swap(hook_);
+      }
+      if (hook) hook();
+    }
+    return inner_->Send(req);
+  }
+
+ private:
+  std::unique_ptr<registry::Transport> inner_;
+  std::mutex mu_;
+  std::function<void()> hook_;
+};
+
+}  // namespace
+
+TEST_CASE("a manifest refused for a blob the registry lost is pushed again after the blob",
+          "[integration]") {
+  LocalRegistry reg;
+  TempDir tmp;
+  registry::Client client(OptionsFor(reg));
+  TestImage img = MakeTestImage({300000, 4000}, 41, tmp.path());
+  auto src = Ref(reg.host() + "/race/src:v1");
+  REQUIRE(PushTestImage(client, src, img) == "");
+  auto store = OpenStore(tmp / "store");
+  REQUIRE(builder::PullImage(client, *store, src, std::nullopt));
+  // Between the blob checks and the manifest PUT, the target repository loses its link to the
+  // first layer: docker-registry answers MANIFEST_BLOB_UNKNOWN, as seen once in 72 concurrent
+  // pushes of one image to one tag.
+  const core::Digest& lost = img.layers[0].desc.digest;
+  fs::path link = reg.StorageDir() / "docker/registry/v2/repositories/race/dst/_layers" /
+                  lost.algorithm() / lost.hex();
+  bool removed = false;
+  auto transport = std::make_shared<BeforeManifestPut>([&] { removed = fs::remove_all(link) > 0; });
+  registry::Client racing(OptionsFor(reg), transport);
+  auto dst = Ref(reg.host() + "/race/dst:v1");
+  reg.ClearLog();
+  auto pushed = builder::PushImage(racing, *store, src.ToString(), dst);
+  INFO((pushed ? std::string() : pushed.error().message));
+  CHECK(removed);
+  REQUIRE(pushed);
+  auto reqs = reg.Requests();
+  CHECK(Count(reqs, "PUT", "/v2/race/dst/manifests/v1") == 2);
+  CHECK(Count(reqs, "HEAD", "/v2/race/dst/blobs/" + lost.ToString()) == 2);
+  auto has = client.HasBlob(dst, lost);
+  REQUIRE(has);
+  CHECK(*has);
+  auto m = client.GetManifest(dst);
+  REQUIRE(m);
+  CHECK(m->digest == img.manifest_digest);
 }

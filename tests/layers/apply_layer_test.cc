@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -344,4 +345,43 @@ TEST_CASE("a name listed twice in a layer is replaced by its later entry, as doc
         (fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
          fs::perms::others_exec));
   CHECK(s.OutsideIntact());
+}
+
+TEST_CASE("a full disk says not enough free space at the root, the size limit says bomb limit",
+          "[integration]") {
+  testing::TempDir tmp;
+  fs::path small = tmp / "small";
+  fs::create_directories(small);
+  REQUIRE(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") == 0);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{small};
+  std::string two_mib = WriteTar({{E(EntryType::kFile, "big", "", 2 << 20), std::string(2 << 20, 'x')}});
+
+  // The budget is the free space (max_bytes 0): the layer does not fit.
+  auto r = Apply(two_mib, small);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("not enough free space at " + small.string()));
+  CHECK_THAT(r.error().message, !Catch::Contains("bomb"));
+  CHECK(r.error().code == core::ErrorCode::kIo);
+
+  // A budget above the free space: the write itself fails with ENOSPC.
+  fs::remove_all(small / "big");
+  ApplyOptions generous;
+  generous.max_bytes = 1ull << 30;
+  r = Apply(two_mib, small, generous);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("not enough free space at " + small.string()));
+  CHECK_THAT(r.error().message, Catch::Contains("No space left on device"));
+  CHECK_THAT(r.error().message, !Catch::Contains("bomb"));
+
+  // An explicit limit below the content: the decompression bomb guard, not the disk.
+  Sandbox s;
+  ApplyOptions tight;
+  tight.max_bytes = 1000;
+  r = Apply(two_mib, s.root, tight);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("the decompression bomb limit"));
+  CHECK_THAT(r.error().message, !Catch::Contains("free space"));
 }

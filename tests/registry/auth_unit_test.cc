@@ -5,7 +5,9 @@
 #include "registry/base64.h"
 #include "registry/challenge.h"
 #include "registry/http.h"
+#include "registry/host_policy.h"
 #include "registry/retry.h"
+#include "registry/url.h"
 
 using namespace kiln::registry;
 using std::chrono::milliseconds;
@@ -87,10 +89,62 @@ TEST_CASE("upload Locations resolve against the request URL", "[unit]") {
   CHECK(ResolveUrl("http://h:5000/v2/a/blobs/uploads/", "/v2/a/blobs/uploads/u?_state=x") ==
         "http://h:5000/v2/a/blobs/uploads/u?_state=x");
   CHECK(ResolveUrl("http://h:5000/v2/a/", "https://s3.example/x") == "https://s3.example/x");
+  CHECK(ResolveUrl("http://h:5000/v2/a/b", "c?d") == "http://h:5000/v2/a/c?d");
+  CHECK(ResolveUrl("https://h/v2/a/", "//other:81/x") == "https://other:81/x");
   CHECK(UrlEncode("sha256:ab/c d") == "sha256%3Aab%2Fc%20d");
   Headers h;
   h.Add("Docker-Content-Digest", "sha256:1");
   CHECK(h.Get("docker-content-digest") == "sha256:1");
   h.Set("DOCKER-content-digest", "sha256:2");
   CHECK(h.GetAll("Docker-Content-Digest") == std::vector<std::string>{"sha256:2"});
+}
+
+TEST_CASE("URLs are split where curl splits them: userinfo, ports, IPv4 forms, IPv6", "[unit]") {
+  auto u = ParseUrl("http://127.0.0.1:1@10.77.0.1:5103/token?x=1");
+  REQUIRE(u);
+  CHECK(u->host == "10.77.0.1");  // not "127.0.0.1": that is the user name
+  CHECK(u->port == "5103");
+  CHECK(u->has_userinfo);
+  u = ParseUrl("HTTP://LocalHost:5000/v2/");
+  REQUIRE(u);
+  CHECK(u->scheme == "http");
+  CHECK(u->HostPort() == "localhost:5000");
+  CHECK_FALSE(u->has_userinfo);
+  u = ParseUrl("http://0x7f.1/x");  // curl connects to 127.0.0.1
+  REQUIRE(u);
+  CHECK(u->host == "127.0.0.1");
+  u = ParseUrl("https://[::1]:5000/v2/");
+  REQUIRE(u);
+  CHECK(u->HostPort() == "[::1]:5000");
+  u = ParseUrl("https://Registry.Example:443/v2/");  // the default port is no port
+  REQUIRE(u);
+  CHECK(u->Origin() == "https://registry.example");
+  CHECK_FALSE(ParseUrl("ftp://127.0.0.1/x"));
+  CHECK_FALSE(ParseUrl("/v2/relative"));
+  CHECK_FALSE(ParseUrl("127.0.0.1:5000/v2/"));  // no scheme: curl would guess one
+  CHECK_FALSE(ParseUrl(std::string("http://a\0b/", 11)));  // a NUL curl would cut at
+}
+
+TEST_CASE("plain HTTP is allowed to the contacted host only when it is loopback or insecure",
+          "[unit]") {
+  HostPolicy none(HostPolicyOptions{});
+  CHECK(none.CheckUrl("http://127.0.0.1:5000/v2/", "the registry"));
+  CHECK(none.CheckUrl("http://localhost/token", "the token realm"));
+  CHECK(none.CheckUrl("http://[::1]:5000/v2/", "the registry"));
+  CHECK(none.CheckUrl("https://10.77.0.1:5000/v2/", "the registry"));
+  auto userinfo = none.CheckUrl("http://127.0.0.1:1@10.77.0.1:5103/token", "the token realm");
+  REQUIRE_FALSE(userinfo);
+  CHECK_THAT(userinfo.error().message, Catch::Contains("user information"));
+  CHECK_THAT(userinfo.error().message, Catch::Contains("10.77.0.1:5103"));
+  CHECK_FALSE(none.CheckUrl("https://user:pw@s3.example/x", "a redirect to"));
+  auto plain = none.CheckUrl("http://10.77.0.1:5000/v2/x/blobs/uploads/u", "the upload location");
+  REQUIRE_FALSE(plain);
+  CHECK_THAT(plain.error().message, Catch::Contains("--insecure-registry 10.77.0.1:5000"));
+  CHECK_FALSE(none.CheckUrl("http://127.0.0.1.example.com/x", "a redirect to"));
+  CHECK_FALSE(none.CheckUrl("http://127.0.0.1%2f@10.77.0.1/x", "a redirect to"));
+  HostPolicyOptions o;
+  o.insecure_registries = {"10.77.0.1:5000"};
+  HostPolicy insecure(o);
+  CHECK(insecure.CheckUrl("http://10.77.0.1:5000/v2/x", "the upload location"));
+  CHECK_FALSE(insecure.CheckUrl("http://10.77.0.1:5001/v2/x", "the upload location"));
 }

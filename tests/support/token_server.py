@@ -12,6 +12,7 @@ TOKEN_LOG (tests check that none of them leaks into kiln's output).
 """
 import base64
 import json
+import os
 import subprocess
 import sys
 import time
@@ -119,4 +120,6 @@ class Handler(BaseHTTPRequestHandler):
                          form.get("refresh_token", [""])[0]})
 
 
-ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()
+# TOKEN_SERVER_ADDR: another listening address (tests in a private network namespace).
+ThreadingHTTPServer((os.environ.get("TOKEN_SERVER_ADDR", "127.0.0.1"), int(PORT)),
+                    Handler).serve_forever()
