@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all kiln setup setup-test demo test unit fuzz windows-check bench clean
+.PHONY: all kiln setup setup-test demo test unit fuzz windows-deps windows-check bench clean
 
 all: kiln
 
@@ -37,6 +37,12 @@ unit: kiln
 fuzz: setup-test
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# The Windows libraries from Debian's source packages, cached outside the checkout
+# (KILN_WINDEPS_CACHE, default /var/cache/kiln/windeps); windows-check builds them when missing.
+windows-deps: setup-test
+	@scripts/windows_deps.sh
+
+# mingw-w64 cross build of the Windows code, core/ and parser/; core and parser suites under wine.
 windows-check: setup-test
 	@scripts/windows_check.sh
 

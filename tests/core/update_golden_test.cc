@@ -8,16 +8,16 @@ TEST_CASE("only UPDATE_GOLDEN=1 rewrites goldens, any other value compares", "[u
   const char* saved = std::getenv("UPDATE_GOLDEN");
   std::string keep = saved ? saved : "";
   for (const char* v : {"0", "", "yes", "true", "11"}) {
-    ::setenv("UPDATE_GOLDEN", v, 1);
+    kiln::testing::SetEnv("UPDATE_GOLDEN", v);
     INFO("UPDATE_GOLDEN=" << v);
     CHECK_FALSE(kiln::testing::UpdateGolden());
   }
-  ::unsetenv("UPDATE_GOLDEN");
+  kiln::testing::SetEnv("UPDATE_GOLDEN", nullptr);
   CHECK_FALSE(kiln::testing::UpdateGolden());
-  ::setenv("UPDATE_GOLDEN", "1", 1);
+  kiln::testing::SetEnv("UPDATE_GOLDEN", "1");
   CHECK(kiln::testing::UpdateGolden());
   if (saved)
-    ::setenv("UPDATE_GOLDEN", keep.c_str(), 1);
+    kiln::testing::SetEnv("UPDATE_GOLDEN", keep.c_str());
   else
-    ::unsetenv("UPDATE_GOLDEN");
+    kiln::testing::SetEnv("UPDATE_GOLDEN", nullptr);
 }

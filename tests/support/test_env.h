@@ -73,6 +73,10 @@ bool WaitForPort(int port, int timeout_ms = 10000);
 // (review the diff like code). Any other value, "0" included, compares.
 bool UpdateGolden();
 
+// Sets an environment variable of this process; nullptr unsets it. (On Windows, the C runtime
+// treats an empty value as unset.)
+void SetEnv(const std::string& name, const char* value);
+
 std::string ReadFile(const fs::path& p);
 void WriteFile(const fs::path& p, const std::string& data);
 
