@@ -11,8 +11,6 @@
 #  5. a kiln-shrunk Linux image runs the same as before, with fewer layers.
 source "$(dirname "$0")/linux_run_lib.sh"
 source "$src/tests/support/dockerd.sh"
-registry_pid=""
-trap 'if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; fi; cleanup' EXIT
 dockerd_start "$t/d"  # its stop runs first on exit
 
 cfg=$t/kiln-config
@@ -171,20 +169,7 @@ expect "docker load of the Windows archive" "cannot load windows image on linux"
 expect "images after the refused load" "" "$(dock image ls -aq)"
 
 # --- 2. docker pull from a registry kiln pushed to ----------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-reg=127.0.0.1:$port
-mkdir -p "$t/registry"
-cat > "$t/registry/config.yml" <<EOF
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $t/registry/data}
-http: {addr: $reg, secret: kiln-test}
-EOF
-docker-registry serve "$t/registry/config.yml" > "$t/registry/log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 200); do curl -sf "http://$reg/v2/" > /dev/null && break; sleep 0.05; done
-curl -sf "http://$reg/v2/" > /dev/null || { cat "$t/registry/log"; fail "docker-registry did not start"; }
+start_registry
 
 pushed=$(kiln push localhost/app:1 "$reg/kiln/app:1" 2> "$t/push.log") || { cat "$t/push.log"; fail "push"; }
 docker_clean

@@ -13,8 +13,10 @@ t=$(mktemp -d /tmp/kiln-linuxrun.XXXXXX)
 store=$t/store
 runc_state=$store/runc/state
 
+registry_pid=""
 cleanup() {
   local id m
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; fi
   if [ -d "$runc_state" ]; then
     for id in $(runc --root "$runc_state" list -q 2>/dev/null); do
       runc --root "$runc_state" delete -f "$id" >/dev/null 2>&1 || true
@@ -28,6 +30,26 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 kiln() { "$kiln_bin" --root "$store" --progress plain "$@"; }
+
+# start_registry: a docker-registry on a free loopback port, storing under $t/registry; sets
+# $reg (host:port) and $registry_pid (stopped by cleanup).
+start_registry() {
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  reg=127.0.0.1:$port
+  mkdir -p "$t/registry"
+  cat > "$t/registry/config.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage:
+  filesystem: {rootdirectory: $t/registry/data}
+http: {addr: $reg, secret: kiln-test}
+YML
+  docker-registry serve "$t/registry/config.yml" > "$t/registry/log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 200); do curl -sf "http://$reg/v2/" > /dev/null && break; sleep 0.05; done
+  curl -sf "http://$reg/v2/" > /dev/null || { cat "$t/registry/log"; fail "docker-registry did not start"; }
+}
 
 # A build context with the busybox binary and the Dockerfile given on stdin.
 make_context() {

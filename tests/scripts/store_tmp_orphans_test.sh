@@ -34,22 +34,7 @@ left=$(ls -A "$store/tmp")
 
 
 # The same for pulls: pulls SIGKILLed while a blob is being written, then any command.
-registry_pid=""
-trap 'if [ -n "$registry_pid" ]; then kill "$registry_pid" 2> /dev/null || true; fi; cleanup' EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-reg=127.0.0.1:$port
-mkdir -p "$t/registry"
-cat > "$t/registry/config.yml" <<YML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $t/registry/data}
-http: {addr: $reg, secret: kiln-test}
-YML
-docker-registry serve "$t/registry/config.yml" > "$t/registry/log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 200); do curl -sf "http://$reg/v2/" > /dev/null && break; sleep 0.05; done
-curl -sf "http://$reg/v2/" > /dev/null || { cat "$t/registry/log"; fail "docker-registry did not start"; }
+start_registry
 kiln push localhost/big:1 "$reg/big:1" > "$t/log" 2>&1 || { cat "$t/log"; fail "push"; }
 pull_store=$t/pullstore
 kills=0
