@@ -28,6 +28,10 @@ kiln=$(realpath "${1:-build/kiln}")
 runs=${2:-5}
 shared=${KILN_SHARED_DIR:-$(realpath -m ../shared)}
 [[ -d $shared ]] || shared=$(realpath -m ../../shared)  # from a worktree (/work/wt/<name>)
+if [[ ! -f $shared/bench/gen_context.py ]]; then
+  echo "build_bench: needs ../shared/bench/gen_context.py for the W1/W2 contexts (not found under $shared; set KILN_SHARED_DIR)" >&2
+  exit 2
+fi
 work=$(realpath -m bench/work/build)
 base=$(realpath samples/bases/nanoserver)
 mkdir -p "$work" bench/out
