@@ -2,9 +2,11 @@
 // bytes, and what `kiln shrink` would save; --ci checks dive's three thresholds.
 #include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "cli/image_target.h"
+#include "cli/progress_renderer.h"
 #include "layers/image_inspect.h"
 
 namespace kiln::cli {
@@ -12,6 +14,7 @@ namespace {
 
 struct AnalyzeArgs {
   std::string name;
+  std::string html;  // --html FILE
   bool json = false, ci = false, dedupe = false;
   double lowest_efficiency = 0.9;
   std::string highest_wasted_bytes = "disabled";
@@ -78,9 +81,29 @@ core::Status RunAnalyze(Globals& g, const AnalyzeArgs& a) {
   KILN_ASSIGN(core::Descriptor manifest, PickManifest(*t.store, t.top, platform));
   KILN_ASSIGN(layers::ShrinkOptions estimate, MakeShrinkOptions(a.junk));
   estimate.dedupe = a.dedupe;
-  KILN_ASSIGN(auto report, builder::AnalyzeManifest(*t.store, manifest, a.junk.BaseLayers(),
-                                                    estimate, t.ensure));
+  auto progress = ProgressRenderer::Make(g.progress);
+  auto analyzed = builder::AnalyzeManifest(*t.store, manifest, a.junk.BaseLayers(), estimate,
+                                           t.ensure, progress.get());
+  progress->Finish();
+  KILN_ASSIGN(auto report, std::move(analyzed));
   report.name = a.name;
+  if (!a.html.empty()) {
+    // Written beside the target and renamed: a reader never sees half a page.
+    std::string tmp = a.html + ".kiln-tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f << layers::RenderAnalysisHtml(report);
+      f.close();
+      if (!f) {
+        std::remove(tmp.c_str());
+        return core::Fail(core::ErrorCode::kIo, "--html " + a.html + ": cannot write the file");
+      }
+    }
+    if (std::rename(tmp.c_str(), a.html.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return core::Fail(core::ErrorCode::kIo, "--html " + a.html + ": cannot write the file");
+    }
+  }
   std::cout << layers::RenderAnalysis(report, a.json);
   if (!a.ci) return {};
   KILN_ASSIGN(bool pass, RunCi(a, report, a.json ? std::cerr : std::cout));
@@ -94,6 +117,9 @@ void AddAnalyzeCommand(CLI::App& app, Globals& g) {
   auto a = std::make_shared<AnalyzeArgs>();
   cmd->add_option("IMAGE", a->name, "Image in the local store, else a registry reference")->required();
   cmd->add_flag("--json", a->json, "One JSON document (dive's export fields plus kiln's)");
+  cmd->add_option("--html", a->html,
+                  "Also write FILE: one self-contained HTML page (treemap, layer chart, wasted "
+                  "space, shrink opportunities)");
   cmd->add_flag("--dedupe", a->dedupe, "Also estimate identical files (reads all file bytes)");
   cmd->add_flag("--ci", a->ci, "Check dive's CI rules; exit 1 when one fails");
   cmd->add_option("--lowest-efficiency", a->lowest_efficiency, "CI: lowest efficiency (0.9)");

@@ -83,10 +83,20 @@ std::string RenderJson(const ImageAnalysis& a) {
 }
 
 void Opportunities(const ImageAnalysis& a, std::string& out) {
-  const ShrinkSavings& s = a.estimate;
   out += "\nShrink opportunities (what `kiln shrink` would do; bytes uncompressed)\n";
-  size_t n = 0;
-  auto line = [&](const std::string& text) { out += "  - " + text + "\n"; ++n; };
+  auto lines = ShrinkOpportunities(a);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i + 1 == lines.size() && lines.size() == 1) out += "  none found\n";
+    out += "  - " + lines[i] + "\n";
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ShrinkOpportunities(const ImageAnalysis& a) {
+  const ShrinkSavings& s = a.estimate;
+  std::vector<std::string> out;
+  auto line = [&](const std::string& text) { out.push_back(text); };
   if (s.squashed_layers > 0 || s.squash_bytes > 0)
     line("squash " + std::to_string(s.squashed_layers + 1) + " added layers into fewer: " +
          HumanSize(s.squash_bytes) + " of files overwritten or deleted later");
@@ -105,12 +115,10 @@ void Opportunities(const ImageAnalysis& a, std::string& out) {
     line("dedupe (--dedupe): " + std::to_string(s.dedupe_files) + " identical files, " +
          HumanSize(s.dedupe_bytes) + " as hard links");
   for (const auto& note : a.notes) line(note);
-  if (n == 0) out += "  none found\n";
-  out += "  - recompression: --compression zstd is usually smaller and faster to unpack "
-         "(needs Docker 23+ or containerd)\n";
+  line("recompression: --compression zstd is usually smaller and faster to unpack "
+       "(needs Docker 23+ or containerd)");
+  return out;
 }
-
-}  // namespace
 
 std::string RenderAnalysis(const ImageAnalysis& a, bool json) {
   if (json) return RenderJson(a);

@@ -138,6 +138,7 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
   for (const auto& [key, n] : flat.nodes()) {
     if (n.kind == CatalogKind::kDir) continue;
     a.largest_files.push_back({n.path, n.size, n.layer});
+    a.files.push_back({n.path, n.size, n.layer});
     std::string_view p = n.path;
     for (std::string_view d = ParentPath(p); !d.empty(); d = ParentPath(d)) {
       if (std::count(d.begin(), d.end(), '/') >= 3) continue;
@@ -149,6 +150,13 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
   auto by_size = [](const SizedPath& x, const SizedPath& y) {
     return x.bytes != y.bytes ? x.bytes > y.bytes : x.path < y.path;
   };
+  // Per layer: content the final filesystem does not show (overwritten or deleted later).
+  for (size_t l = 0; l < layers.size(); ++l)
+    for (const auto& e : layers[l].entries) {
+      if (!e.is_content() || e.kind == CatalogKind::kDir || e.path.empty()) continue;
+      const FlatTree::Node* top = flat.Find(e.path);
+      if (!top || top->layer != l) a.layers[l].wasted_bytes += e.size();
+    }
   std::sort(a.largest_files.begin(), a.largest_files.end(), by_size);
   if (a.largest_files.size() > 10) a.largest_files.resize(10);
   for (auto& [k, d] : dirs) a.largest_dirs.push_back(d);

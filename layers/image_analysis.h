@@ -34,6 +34,9 @@ struct LayerSummary {
   bool base = false;
   uint64_t tar_size = 0, entry_bytes = 0, entries = 0, files = 0, hive_bytes = 0;
   bool metadata_only = false;
+  // Content bytes of this layer that a container does not see: files a later layer overwrites
+  // or deletes (what squashing would drop).
+  uint64_t wasted_bytes = 0;
 };
 
 struct SizedPath {
@@ -52,6 +55,7 @@ struct ImageAnalysis {
   uint64_t added_tar_bytes = 0, added_compressed_bytes = 0;  // layers above the base
   uint64_t added_wasted_bytes = 0;  // dive's wasted bytes counted in the added layers only
   std::vector<SizedPath> largest_files, largest_dirs;
+  std::vector<SizedPath> files;  // every non-directory of the flattened image (HTML treemap)
   ShrinkSavings estimate;  // what `kiln shrink` would drop (see ShrinkPlan)
   std::vector<std::string> notes;
 };
@@ -69,5 +73,15 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
 
 // Text report (tables) or one JSON document (dive's export field names where they exist).
 std::string RenderAnalysis(const ImageAnalysis& analysis, bool json);
+
+// What `kiln shrink` would do, one sentence each; the last is always the recompression hint.
+std::vector<std::string> ShrinkOpportunities(const ImageAnalysis& analysis);
+
+// One self-contained HTML page (inline CSS and SVG; no script, font or request from
+// elsewhere): a size treemap of the flattened filesystem coloured by the layer that wrote each
+// file (the largest directories labelled; small entries aggregated, so the page stays under a
+// few MB whatever the image), a per-layer bar chart (compressed, uncompressed, wasted), the
+// wasted-space list and the shrink opportunities.
+std::string RenderAnalysisHtml(const ImageAnalysis& analysis);
 
 }  // namespace kiln::layers

@@ -7,7 +7,8 @@ build_pkgs=(cmake ninja-build g++ pkg-config make
   libarchive-dev libzstd-dev libssl-dev zlib1g-dev libisal-dev
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev catch2)
 test_pkgs=(python3 docker-registry skopeo umoci runc busybox-static apache2-utils openssl
-  libarchive-tools tar zstd isal xxd curl util-linux iproute2 docker.io
+  libarchive-tools tar zstd isal xxd curl util-linux iproute2 docker.io tmux
+  chromium  # analyze_html_test.sh renders the --html report headless
   clang-19 libclang-rt-19-dev g++-mingw-w64-x86-64
   nasm dpkg-dev libz-mingw-w64-dev wine wine64)  # windows_deps.sh, windows_check.sh
 bench_pkgs=(hyperfine time buildah)
