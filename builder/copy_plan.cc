@@ -89,8 +89,23 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
   return plan;
 }
 
-core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows) {
+std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan) {
+  uint64_t files = 0, bytes = 0;
+  for (const auto& item : plan.items) {
+    if (item.source.type != ContextEntry::Type::kFile) continue;
+    ++files;
+    bytes += item.from_data ? item.data.size() : item.source.size;
+  }
+  return {files, bytes};
+}
+
+core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows,
+                                       core::ProgressMeter* meter) {
   std::string out;
+  if (meter) {
+    auto [files, bytes] = PlanFileTotals(plan);
+    meter->Phase("hashing", files, bytes);
+  }
   for (const auto& item : plan.items) {
     KILN_TRY(core::CheckCancelled());
     const ContextEntry& e = item.source;
@@ -106,6 +121,7 @@ core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& 
           KILN_ASSIGN(core::Digest d, ctx.FileDigest(e));
           out += d.ToString();
         }
+        if (meter) meter->Add(1, item.from_data ? item.data.size() : e.size);
       }
     }
     if (!windows) out += " " + std::to_string(e.mode);

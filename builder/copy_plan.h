@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <utility>
 
 #include "builder/build_context.h"
 #include "builder/target_path.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "layers/layer_tree.h"
 #include "parser/ignore_matcher.h"
 
@@ -56,8 +58,13 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
                                    const CopyOptions& options);
 
 // Cache-key material: one line per item with destination, type, mode (Linux), size and the
-// content digest (files) or link target (symlinks). Hashes files (memoised by the context).
-core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows);
+// content digest (files) or link target (symlinks). Hashes files (memoised by the context),
+// counting them into `meter` (optional) as its "hashing" phase.
+core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows,
+                                       core::ProgressMeter* meter = nullptr);
+
+// Regular files of the plan and their bytes (the totals COPY/ADD progress counts towards).
+std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan);
 
 // Adds the plan's items to `tree`, under the flavour's layer names.
 core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& options, layers::LayerTree& tree);

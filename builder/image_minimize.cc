@@ -11,6 +11,7 @@ core::Result<core::Descriptor> MinimizeImage(BuildSession& session, const ImageS
   const BuildOptions& o = session.options();
   ShrinkRequest request;
   request.base_layers = state.base_layers;
+  request.progress = &session.progress();
   if (o.compression != "gzip" || o.compression_level >= 0) {
     layers::CompressionOptions c;
     KILN_ASSIGN(c.kind, layers::ParseCompression(o.compression));

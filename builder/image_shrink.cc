@@ -1,5 +1,8 @@
 #include "builder/image_shrink.h"
 
+#include <atomic>
+#include <chrono>
+
 #include "core/media_types.h"
 #include "layers/local_image.h"
 #include "layers/shrink_writer.h"
@@ -60,7 +63,29 @@ core::Result<std::vector<layers::LayerCatalog>> LoadCatalogs(layers::Store& stor
                                                              const core::Manifest& manifest,
                                                              layers::LayerFlavor flavor,
                                                              bool hash_content,
-                                                             const EnsureLayerFn& ensure) {
+                                                             const EnsureLayerFn& ensure,
+                                                             core::ProgressSink* progress) {
+  core::ProgressSink& sink = progress ? *progress : core::NullProgress();
+  static std::atomic<uint64_t> reads{0};
+  std::string id = "read-layers-" + std::to_string(reads++);
+  std::string label = "reading " + std::to_string(manifest.layers.size()) + " layers";
+  uint64_t total = 0;
+  for (const auto& l : manifest.layers) total += l.size;
+  auto start = std::chrono::steady_clock::now();
+  sink.Emit({core::ProgressKind::kStart, id, label, 0, total, "", 0});
+  core::ProgressMeter meter(sink, id, label);
+  meter.Phase("reading", manifest.layers.size(), total);
+  // The compressed bytes each layer's reader takes from the store.
+  struct Counting : core::Reader {
+    core::Reader& inner;
+    core::ProgressMeter& meter;
+    Counting(core::Reader& r, core::ProgressMeter& m) : inner(r), meter(m) {}
+    core::Result<size_t> Read(void* buffer, size_t size) override {
+      auto n = inner.Read(buffer, size);
+      if (n) meter.Add(0, *n);
+      return n;
+    }
+  };
   std::vector<layers::LayerCatalog> out;
   for (size_t i = 0; i < manifest.layers.size(); ++i) {
     const core::Descriptor& layer = manifest.layers[i];
@@ -73,10 +98,17 @@ core::Result<std::vector<layers::LayerCatalog>> LoadCatalogs(layers::Store& stor
     KILN_ASSIGN(auto blob, store.Open(layer.digest));
     layers::CatalogOptions options;
     options.hash_content = hash_content;
-    auto catalog = layers::ReadCatalogBlob(*blob, flavor, options);
-    if (!catalog) return std::unexpected(catalog.error().Wrap("reading layer " + std::to_string(i)));
+    Counting counted(*blob, meter);
+    auto catalog = layers::ReadCatalogBlob(counted, flavor, options);
+    if (!catalog) {
+      sink.Emit({core::ProgressKind::kError, id, label, 0, 0, catalog.error().message, 0});
+      return std::unexpected(catalog.error().Wrap("reading layer " + std::to_string(i)));
+    }
+    meter.Add(1, 0);
     out.push_back(std::move(*catalog));
   }
+  sink.Emit({core::ProgressKind::kDone, id, label, total, total, "",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
   return out;
 }
 
@@ -107,7 +139,7 @@ core::Result<ShrinkReport> ShrinkManifest(layers::Store& store, const core::Desc
   report.before = manifest;
   report.flavor = FlavorOf(image.config);
   KILN_ASSIGN(auto catalogs, LoadCatalogs(store, image.manifest, report.flavor,
-                                          request.options.dedupe, ensure));
+                                          request.options.dedupe, ensure, request.progress));
   report.base_layers = std::min(request.base_layers.value_or(DetectBaseLayers(catalogs)), catalogs.size());
   KILN_ASSIGN(layers::ShrinkPlan plan, layers::PlanShrink(catalogs, report.base_layers, request.options));
 
@@ -178,10 +210,12 @@ core::Result<layers::ImageAnalysis> AnalyzeManifest(layers::Store& store,
                                                     const core::Descriptor& manifest,
                                                     std::optional<size_t> base_layers,
                                                     const layers::ShrinkOptions& estimate,
-                                                    const EnsureLayerFn& ensure) {
+                                                    const EnsureLayerFn& ensure,
+                                                    core::ProgressSink* progress) {
   KILN_ASSIGN(layers::LocalImage image, layers::LoadImage(store, manifest));
   layers::LayerFlavor flavor = FlavorOf(image.config);
-  KILN_ASSIGN(auto catalogs, LoadCatalogs(store, image.manifest, flavor, estimate.dedupe, ensure));
+  KILN_ASSIGN(auto catalogs, LoadCatalogs(store, image.manifest, flavor, estimate.dedupe, ensure,
+                                          progress));
   size_t base = std::min(base_layers.value_or(DetectBaseLayers(catalogs)), catalogs.size());
   KILN_ASSIGN(layers::ImageAnalysis a, layers::AnalyzeCatalogs(catalogs, base, estimate));
   a.manifest = manifest;

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/image.h"
+#include "core/progress.h"
 #include "layers/compression.h"
 #include "layers/image_analysis.h"
 #include "layers/layer_catalog.h"
@@ -27,6 +28,7 @@ using EnsureLayerFn = std::function<core::Status(const core::Descriptor& layer)>
 struct ShrinkRequest {
   layers::ShrinkOptions options;
   std::optional<size_t> base_layers;  // nullopt: DetectBaseLayers
+  core::ProgressSink* progress = nullptr;  // layers and bytes read (optional)
   // nullopt: gzip at its default level, and layers with nothing to change keep their blob.
   std::optional<layers::CompressionOptions> compression;
 };
@@ -46,7 +48,8 @@ core::Result<std::vector<layers::LayerCatalog>> LoadCatalogs(layers::Store& stor
                                                              const core::Manifest& manifest,
                                                              layers::LayerFlavor flavor,
                                                              bool hash_content,
-                                                             const EnsureLayerFn& ensure);
+                                                             const EnsureLayerFn& ensure,
+                                                             core::ProgressSink* progress = nullptr);
 
 // How many leading layers belong to the base image when nobody says: Windows — the leading
 // layers without a Hives/ entry (base layers have none) and those carrying UtilityVM/ (MCR
@@ -73,6 +76,7 @@ core::Result<layers::ImageAnalysis> AnalyzeManifest(layers::Store& store,
                                                     const core::Descriptor& manifest,
                                                     std::optional<size_t> base_layers,
                                                     const layers::ShrinkOptions& estimate,
-                                                    const EnsureLayerFn& ensure);
+                                                    const EnsureLayerFn& ensure,
+                                                    core::ProgressSink* progress = nullptr);
 
 }  // namespace kiln::builder

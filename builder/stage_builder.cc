@@ -165,6 +165,7 @@ void StageBuilder::Begin(const parser::InstructionBase& i) {
   task_label_ = "[" + stage + " " + std::to_string(step_) + "/" +
                 std::to_string(stage_.stage->instructions.size()) + "] " + i.original;
   task_start_ = std::chrono::steady_clock::now();
+  meter_ = std::make_unique<core::ProgressMeter>(session_.progress(), task_id_, task_label_);
   session_.progress().Emit({core::ProgressKind::kStart, task_id_, task_label_, 0, 0, "", 0});
 }
 

@@ -124,6 +124,7 @@ class StageBuilder {
   std::string task_id_;
   std::string task_label_;
   std::chrono::steady_clock::time_point task_start_;
+  std::unique_ptr<core::ProgressMeter> meter_;  // files and bytes of the current step
   size_t step_ = 0;
 };
 

@@ -117,7 +117,7 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
         auto walked = session_.context().Walk(m);
         if (!walked) return std::unexpected(walked.error());
         for (auto& c : *walked) one.items.push_back({"/" + c.rel, c, "", false, false});
-        KILN_ASSIGN(std::string dir_material, PlanMaterial(session_.context(), one, windows));
+        KILN_ASSIGN(std::string dir_material, PlanMaterial(session_.context(), one, windows, meter_.get()));
         material += "\ndir " + m.rel + "\n" + dir_material;
       }
       sources.push_back({archive ? AddSource::Kind::kArchive : AddSource::Kind::kPlain, "", "", "",
@@ -192,10 +192,22 @@ core::Result<core::Digest> StageBuilder::Download(const std::string& url, const 
                                                   const std::string& checksum) {
   static std::shared_ptr<registry::Transport> transport = registry::MakeCurlTransport();
   KILN_ASSIGN(auto out, layers::NewFileBlobWriter(path));
+  // Downloaded bytes count into the step's progress.
+  struct Counting : core::Writer {
+    core::Writer& inner;
+    core::ProgressMeter& meter;
+    Counting(core::Writer& w, core::ProgressMeter& m) : inner(w), meter(m) {}
+    core::Status Write(const void* data, size_t size) override {
+      meter.Add(0, size);
+      return inner.Write(data, size);
+    }
+    using core::Writer::Write;
+  } counting(*out, *meter_);
+  meter_->Phase("downloading", 0, 0);
   registry::HttpRequest req;
   req.url = url;
   req.follow_redirects = true;
-  req.sink = out.get();
+  req.sink = &counting;
   req.body_limit = 0;
   req.should_abort = [] { return core::CancelRequested(); };
   registry::HttpResponse resp = transport->Send(req);

@@ -161,7 +161,10 @@ core::Status StageBuilder::CommitPlan(const parser::InstructionBase& i, const Co
   layers::LayerTree tree(options.windows ? layers::LayerFlavor::kWindows
                                          : layers::LayerFlavor::kLinux);
   KILN_TRY(AddPlanToTree(plan, options, tree));
-  KILN_ASSIGN(auto layer, CommitLayer(tree, LayerOptionsFor(options.windows), session_.store()));
+  auto [files, bytes] = PlanFileTotals(plan);
+  meter_->Phase("writing layer", files, bytes);
+  KILN_ASSIGN(auto layer, CommitLayer(tree, LayerOptionsFor(options.windows), session_.store(),
+                                      meter_.get()));
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));
   AppendLayer(layer.blob, layer.diff_id, i.original, key);
   End(false);
@@ -223,7 +226,7 @@ core::Status StageBuilder::CopyFiles(const parser::InstructionBase& i, const std
     plan.emplace();
   }
   if (!source_state) {
-    KILN_ASSIGN(std::string content, PlanMaterial(*ctx, *plan, windows));
+    KILN_ASSIGN(std::string content, PlanMaterial(*ctx, *plan, windows, meter_.get()));
     key = BuildCache::Chain(state_.key, flags + "\n" + heredocs + content);
     if (UseCached(i, key)) {
       RememberDirs(dest, &*plan);

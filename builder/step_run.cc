@@ -140,6 +140,8 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   layers::LayerOptions layer_options = LayerOptionsFor(state_.windows());
   layer_options.emit_windows_roots = false;  // a Windows diff (ExportLayer) has its own Files, Hives
   KILN_ASSIGN(auto writer, layers::LayerWriter::Create(layer_options, session_.store()));
+  meter_->Phase("writing layer", 0, 0);
+  writer->SetMeter(meter_.get());
   KILN_TRY(snapshotter->Diff(snap, *writer));
   KILN_ASSIGN(layers::LayerResult layer, writer->Finish());
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));

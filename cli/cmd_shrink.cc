@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/image_target.h"
+#include "cli/progress_renderer.h"
 #include "layers/compression.h"
 
 namespace kiln::cli {
@@ -33,7 +34,11 @@ core::Status RunShrink(Globals& g, const ShrinkArgs& a) {
     c.level = a.level;
     request.compression = c;
   }
-  KILN_ASSIGN(auto result, builder::ShrinkImage(*t.store, t.top, request, t.ensure));
+  auto progress = ProgressRenderer::Make(g.progress);
+  request.progress = progress.get();
+  auto shrunk = builder::ShrinkImage(*t.store, t.top, request, t.ensure);
+  progress->Finish();
+  KILN_ASSIGN(auto result, std::move(shrunk));
   KILN_TRY(t.store->Tag(dest, result.first));
   for (const auto& r : result.second) std::cout << builder::RenderShrinkReport(r);
   if (request.compression && request.compression->kind == layers::Compression::kZstd)

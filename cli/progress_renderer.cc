@@ -1,5 +1,6 @@
 #include "cli/progress_renderer.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,12 +12,12 @@ namespace kiln::cli {
 namespace {
 
 using core::ProgressKind;
-using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxTtyLines = 30;  // older finished tasks scroll away above the live area
 constexpr auto kTtyInterval = std::chrono::milliseconds(100);
 constexpr auto kJsonInterval = std::chrono::milliseconds(500);
-constexpr auto kPlainInterval = std::chrono::seconds(5);
+constexpr auto kPlainInterval = std::chrono::seconds(5);  // periodic lines of long steps
+constexpr auto kTickPlain = std::chrono::seconds(1);
 
 const char* KindName(ProgressKind k) {
   switch (k) {
@@ -52,6 +53,37 @@ ProgressRenderer::ProgressRenderer(ProgressMode mode, std::FILE* out) : mode_(mo
 
 ProgressRenderer::~ProgressRenderer() { Finish(); }
 
+std::string ProgressRenderer::FitColumns(std::string_view text, size_t columns) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (++chars > columns) return std::string(text.substr(0, i));
+  }
+  return std::string(text);
+}
+
+std::string ProgressRenderer::Numbers(const Task& t, Clock::time_point now) {
+  std::string out;
+  auto add = [&](const std::string& part) {
+    if (part.empty()) return;
+    if (!out.empty()) out += "  ";
+    out += part;
+  };
+  std::string counts = t.phase;
+  if (t.items || t.items_total) {
+    std::string n = std::to_string(t.items) + (t.items_total ? "/" + std::to_string(t.items_total) : "");
+    counts += (counts.empty() ? "" : " ") + n + (t.phase == "reading" ? " layers" : " files");
+  }
+  add(counts);
+  if (t.current || t.total)
+    add(HumanBytes(t.current) + (t.total ? " / " + HumanBytes(t.total) : ""));
+  double phase_secs = std::chrono::duration<double>(now - t.phase_start).count();
+  if (t.current && phase_secs >= 0.5)
+    add(HumanBytes(static_cast<uint64_t>(double(t.current) / phase_secs)) + "/s");
+  add(Seconds(std::chrono::duration<double>(now - t.start).count()));
+  return out;
+}
+
 std::string ProgressRenderer::HumanBytes(uint64_t b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(b);
@@ -82,18 +114,30 @@ std::string ProgressRenderer::PrefixLines(const std::string& prefix, std::string
 void ProgressRenderer::Emit(const core::ProgressEvent& e) {
   if (mode_ == ProgressMode::kQuiet) return;
   std::lock_guard lock(mu_);
+  auto now = Clock::now();
   bool is_new = !tasks_.contains(e.id);
   Task& t = tasks_[e.id];
+  if (is_new) t.start = t.phase_start = now;
   if (is_new && e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning)
     order_.push_back(e.id);
   if (!e.label.empty()) t.label = e.label;
   if (e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning) {
     t.state = e.kind == ProgressKind::kProgress ? ProgressKind::kStart : e.kind;
-    t.current = e.current;
-    if (e.total) t.total = e.total;
+    if (e.kind == ProgressKind::kProgress) {
+      if (e.text != t.phase) t.phase = e.text, t.phase_start = now;
+      t.items = e.items;
+      t.items_total = e.items_total;
+      t.current = e.current;
+      t.total = e.total;
+    } else {
+      if (e.current || e.kind == ProgressKind::kStart) t.current = e.current;
+      if (e.total) t.total = e.total;
+      t.text = e.text;
+    }
     t.seconds = e.seconds;
-    if (e.kind != ProgressKind::kProgress) t.text = e.text;
   }
+  if (!ticker_.joinable() && !finished_ && e.kind == ProgressKind::kStart)
+    ticker_ = std::thread([this] { Tick(); });
   switch (mode_) {
     case ProgressMode::kTty: EmitTty(e, t, is_new); break;
     case ProgressMode::kPlain: EmitPlain(e, t); break;
@@ -102,18 +146,61 @@ void ProgressRenderer::Emit(const core::ProgressEvent& e) {
   }
 }
 
+void ProgressRenderer::Tick() {
+  std::unique_lock lock(mu_);
+  const auto interval = mode_ == ProgressMode::kTty ? std::chrono::duration_cast<Clock::duration>(kTtyInterval)
+                                                    : std::chrono::duration_cast<Clock::duration>(kTickPlain);
+  while (!stop_) {
+    tick_cv_.wait_for(lock, interval, [this] { return stop_; });
+    if (stop_) break;
+    auto now = Clock::now();
+    if (mode_ == ProgressMode::kTty) {
+      bool any = false;
+      for (const auto& id : order_) any |= tasks_[id].running();
+      if (any) Redraw(false);
+      continue;
+    }
+    for (const auto& id : order_) {
+      Task& t = tasks_[id];
+      if (!t.running() || now - t.last_print < kPlainInterval) continue;
+      t.last_print = now;
+      if (mode_ == ProgressMode::kJson) {
+        JsonLine("progress", id, t, nullptr);
+      } else {
+        std::fprintf(out_, "%s: %s\n", t.label.c_str(), Numbers(t, now).c_str());
+      }
+    }
+    std::fflush(out_);
+  }
+}
+
+void ProgressRenderer::JsonLine(const char* kind, const std::string& id, const Task& t,
+                                const core::ProgressEvent* e) {
+  nlohmann::json j = {{"kind", kind}, {"id", id}};
+  if (!t.label.empty()) j["label"] = t.label;
+  bool progress = !e || e->kind == ProgressKind::kProgress;
+  uint64_t current = e && !progress ? e->current : t.current;
+  uint64_t total = e && !progress ? (e->total ? e->total : t.total) : t.total;
+  if (total || current) j["current"] = current;
+  if (total) j["total"] = total;
+  if (progress) {
+    if (!t.phase.empty()) j["phase"] = t.phase;
+    if (t.items || t.items_total) j["items"] = t.items;
+    if (t.items_total) j["items_total"] = t.items_total;
+    j["elapsed"] = std::chrono::duration<double>(Clock::now() - t.start).count();
+  } else if (!e->text.empty()) {
+    j["text"] = e->text;
+  }
+  if (e && (e->kind == ProgressKind::kDone || e->kind == ProgressKind::kError)) j["seconds"] = e->seconds;
+  std::fprintf(out_, "%s\n", j.dump().c_str());
+  std::fflush(out_);
+}
+
 void ProgressRenderer::EmitJson(const core::ProgressEvent& e, Task& t) {
   auto now = Clock::now();
   if (e.kind == ProgressKind::kProgress && now - t.last_print < kJsonInterval) return;
-  t.last_print = now;
-  nlohmann::json j = {{"kind", KindName(e.kind)}, {"id", e.id}};
-  if (!t.label.empty()) j["label"] = t.label;
-  if (e.total || e.current) j["current"] = e.current;
-  if (e.total) j["total"] = e.total;
-  if (!e.text.empty()) j["text"] = e.text;
-  if (e.kind == ProgressKind::kDone || e.kind == ProgressKind::kError) j["seconds"] = e.seconds;
-  std::fprintf(out_, "%s\n", j.dump().c_str());
-  std::fflush(out_);
+  if (e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning) t.last_print = now;
+  JsonLine(KindName(e.kind), e.id, t, &e);
 }
 
 void ProgressRenderer::EmitPlain(const core::ProgressEvent& e, Task& t) {
@@ -124,11 +211,7 @@ void ProgressRenderer::EmitPlain(const core::ProgressEvent& e, Task& t) {
       t.last_print = now;
       line = t.label + (t.total ? " (" + HumanBytes(t.total) + ")" : "") + " ...";
       break;
-    case ProgressKind::kProgress:
-      if (now - t.last_print < kPlainInterval) return;
-      t.last_print = now;
-      line = t.label + ": " + HumanBytes(e.current) + (t.total ? " / " + HumanBytes(t.total) : "");
-      break;
+    case ProgressKind::kProgress: return;  // the clock prints long steps every few seconds
     case ProgressKind::kDone:
       line = t.label + ": done" + (t.total ? " (" + HumanBytes(t.total) + " in " : " (") +
              Seconds(e.seconds) + ")";
@@ -157,9 +240,12 @@ void ProgressRenderer::EmitTty(const core::ProgressEvent& e, Task& t, bool is_ne
   Redraw(is_new || e.kind != ProgressKind::kProgress);
 }
 
-std::string ProgressRenderer::TaskLine(const Task& t) const {
-  std::string label = t.label.size() > 40 ? t.label.substr(0, 39) + "~" : t.label;
-  label.resize(40, ' ');
+std::string ProgressRenderer::TaskLine(const Task& t, Clock::time_point now) const {
+  std::string label = FitColumns(t.label, 40);
+  if (label.size() < t.label.size()) label = FitColumns(t.label, 39) + "~";
+  size_t chars = 0;
+  for (char c : label) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  if (chars < 40) label.append(40 - chars, ' ');
   switch (t.state) {
     case ProgressKind::kDone:
       return label + " done " + (t.total ? HumanBytes(t.total) + " " : "") + Seconds(t.seconds);
@@ -167,30 +253,42 @@ std::string ProgressRenderer::TaskLine(const Task& t) const {
     case ProgressKind::kError: return label + " ERROR " + t.text;
     default: break;
   }
-  if (!t.total) return label + " " + (t.current ? HumanBytes(t.current) : "...");
+  if (!t.total) return label + " " + Numbers(t, now);
   constexpr int kWidth = 24;
   int filled = static_cast<int>(kWidth * std::min<double>(1.0, double(t.current) / double(t.total)));
   std::string bar = "[" + std::string(filled, '=') + (filled < kWidth ? ">" : "") +
                     std::string(kWidth - filled - (filled < kWidth ? 1 : 0), ' ') + "]";
-  return label + " " + bar + " " + HumanBytes(t.current) + " / " + HumanBytes(t.total);
+  return label + " " + bar + " " + Numbers(t, now);
 }
 
 void ProgressRenderer::Redraw(bool force) {
   auto now = Clock::now();
   if (!force && now - last_draw_ < kTtyInterval) return;
   last_draw_ = now;
-  if (drawn_lines_ > 0) std::fprintf(out_, "\x1b[%zuA", drawn_lines_);
+  // Lines longer than the terminal would wrap and break the cursor-up arithmetic.
+  size_t columns = 120;
+  winsize ws{};
+  if (ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
+  std::string frame;
+  if (drawn_lines_ > 0) frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
   size_t first = order_.size() > kMaxTtyLines ? order_.size() - kMaxTtyLines : 0;
   for (size_t i = first; i < order_.size(); ++i)
-    std::fprintf(out_, "\x1b[2K%s\n", TaskLine(tasks_[order_[i]]).c_str());
+    frame += "\x1b[2K" + FitColumns(TaskLine(tasks_[order_[i]], now), columns - 1) + "\n";
   drawn_lines_ = order_.size() - first;
+  std::fwrite(frame.data(), 1, frame.size(), out_);
   std::fflush(out_);
 }
 
 void ProgressRenderer::Finish() {
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    finished_ = true;
+    stop_ = true;
+  }
+  tick_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
   std::lock_guard lock(mu_);
-  if (finished_) return;
-  finished_ = true;
   if (mode_ == ProgressMode::kTty && !order_.empty()) Redraw(true);
   std::fflush(out_);
 }

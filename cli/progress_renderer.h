@@ -4,12 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/progress.h"
@@ -26,29 +28,42 @@ class ProgressRenderer : public core::ProgressSink {
   ~ProgressRenderer() override;
 
   void Emit(const core::ProgressEvent& event) override;
+  bool WantsProgress() const override { return mode_ != ProgressMode::kQuiet; }
   // Draws the final state (terminal mode) and flushes; called by the destructor too.
   void Finish();
   ProgressMode mode() const { return mode_; }
 
   // "12.3 MiB", "512 B".
   static std::string HumanBytes(uint64_t bytes);
+  // `text` cut to `columns` characters (UTF-8 aware; escape sequences are not expected).
+  static std::string FitColumns(std::string_view text, size_t columns);
   // `text` with `prefix` before each of its lines ("a\nb\n" -> "P a\nP b").
   static std::string PrefixLines(const std::string& prefix, std::string_view text);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Task {
     std::string label;
-    uint64_t current = 0, total = 0;
+    uint64_t current = 0, total = 0;        // bytes
+    uint64_t items = 0, items_total = 0;    // files or layers
+    std::string phase;                      // "hashing", "writing layer", ...
     core::ProgressKind state = core::ProgressKind::kStart;
     std::string text;
     double seconds = 0;
-    std::chrono::steady_clock::time_point last_print{};
+    Clock::time_point start{}, phase_start{}, last_print{};
+    bool running() const { return state == core::ProgressKind::kStart; }
   };
   void EmitTty(const core::ProgressEvent& e, Task& t, bool is_new);
   void EmitPlain(const core::ProgressEvent& e, Task& t);
   void EmitJson(const core::ProgressEvent& e, Task& t);
+  void JsonLine(const char* kind, const std::string& id, const Task& t, const core::ProgressEvent* e);
   void Redraw(bool force);
-  std::string TaskLine(const Task& t) const;
+  std::string TaskLine(const Task& t, Clock::time_point now) const;
+  // "hashing 1,234/5,000 files  12.3 MiB / 45.0 MiB  5.0 MiB/s  12.0s" for a running task.
+  static std::string Numbers(const Task& t, Clock::time_point now);
+  // The clock: ticks elapsed times on a terminal (10/s) and prints the periodic plain/json
+  // lines of long steps (checked once a second).
+  void Tick();
 
   ProgressMode mode_;
   std::FILE* out_;
@@ -58,6 +73,9 @@ class ProgressRenderer : public core::ProgressSink {
   size_t drawn_lines_ = 0;
   std::chrono::steady_clock::time_point last_draw_{};
   bool finished_ = false;
+  std::condition_variable tick_cv_;
+  bool stop_ = false;
+  std::thread ticker_;  // started with the first task
 };
 
 }  // namespace kiln::cli

@@ -254,10 +254,11 @@ std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
 }
 
 core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
-                                      BlobStore& store) {
+                                      BlobStore& store, core::ProgressMeter* meter) {
   if (options.flavor != tree.flavor())
     return core::Fail(core::ErrorCode::kInternal, "layer tree and writer flavours differ");
   KILN_ASSIGN(auto writer, LayerWriter::Create(options, store));
+  writer->SetMeter(meter);
   KILN_TRY(tree.WriteTo(*writer));
   return writer->Finish();
 }

@@ -132,8 +132,9 @@ class LayerTree {
   std::unordered_map<std::string, size_t> index_;
 };
 
-// Writes `tree` as a layer into `store` (LayerWriter::Create + WriteTo + Finish).
+// Writes `tree` as a layer into `store` (LayerWriter::Create + WriteTo + Finish); `meter`
+// (optional) counts the files and bytes written.
 core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
-                                      BlobStore& store);
+                                      BlobStore& store, core::ProgressMeter* meter = nullptr);
 
 }  // namespace kiln::layers

@@ -135,7 +135,9 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
                                                   " bytes short (did the file change while read?)");
     KILN_TRY(impl_->pipeline->Commit(n));
     KILN_TRY(tar.AccountData(n));
+    if (meter_) meter_->Add(0, n);
   }
+  if (meter_ && e.type == EntryType::kFile) meter_->Add(1, 0);
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/image.h"
+#include "core/progress.h"
 #include "layers/blob_store.h"
 #include "layers/compression.h"
 #include "layers/layer_flavor.h"
@@ -72,6 +73,8 @@ class LayerWriter : public DiffSink {
   core::Result<LayerResult> Finish();
 
   const LayerOptions& options() const { return options_; }
+  // Counts regular files and content bytes into `meter` as they are written (null: none).
+  void SetMeter(core::ProgressMeter* meter) { meter_ = meter; }
 
  private:
   class Impl;
@@ -83,6 +86,7 @@ class LayerWriter : public DiffSink {
   LayerOptions options_;
   std::unique_ptr<Impl> impl_;
   bool roots_written_ = false;
+  core::ProgressMeter* meter_ = nullptr;
 };
 
 }  // namespace kiln::layers
