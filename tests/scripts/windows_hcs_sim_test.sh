@@ -146,6 +146,25 @@ HCSSIM_IMAGE_MISMATCH=1 selftest run "$base" -- cmd /S /C '"echo hi"'
 check_clean "image mismatch"
 echo "ok: HCS_E_IMAGE_MISMATCH from HcsCreateComputeSystem is reported and cleaned up"
 
+# --- faults injected into the simulated HCS: every failure is reported and leaves nothing ------
+# (HCSSIM_FAIL, hcssim.h). "@sync": the call itself fails; else its operation does.
+for fault in 'HcsCreateComputeSystem@sync' 'HcsStartComputeSystem' 'HcsCreateProcess=0x80070002' \
+             'ActivateLayer=0x80070522' 'ExportLayer'; do
+  HCSSIM_FAIL=$fault selftest run "$l2" "$l1" "$base" -- cmd /S /C '"echo hi> C:\x.txt"'
+  [[ $rc == 1 ]] && grep -q "kiln-hcs-selftest: .*(0x8" "$work/err" || { show; fail "fault $fault was not reported"; }
+  check_clean "fault $fault"
+done
+# Transient ERROR_NOT_READY from ActivateLayer twice: retried, the step runs.
+HCSSIM_FAIL='ActivateLayer=0x80070015*2' selftest run "$base" -- cmd /S /C '"echo retried"'
+[[ $rc == 0 ]] && grep -q retried "$work/out" || { show; fail "ActivateLayer retry"; }
+# HcsShutDownComputeSystem failing: kiln falls back to HcsTerminateComputeSystem.
+: >"$state/log.txt"
+HCSSIM_FAIL=HcsShutDownComputeSystem selftest run "$base" -- cmd /S /C '"echo stopped"'
+[[ $rc == 0 ]] && grep -q "^computecore HcsTerminateComputeSystem 0x00000000" "$state/log.txt" ||
+  { show; cat "$state/log.txt"; fail "shutdown -> terminate fallback"; }
+check_clean "shutdown fault"
+echo "ok: injected HCS and layer faults are reported and leave nothing behind; retry and terminate fallback work"
+
 # --- Windows Server 2019 computecore.dll: no HcsWaitForProcessExit, the ProcessExited callback --
 "$sim/prefix.sh" "$prefix" "$dlls" 20348 ws2019
 : >"$state/log.txt"

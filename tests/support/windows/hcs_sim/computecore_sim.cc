@@ -119,8 +119,13 @@ HRESULT Complete(Op* op, const char* fn, HCS_OPERATION_TYPE type, HRESULT hr,
   return S_OK;  // submitted; the outcome is the operation's
 }
 
-// Claims an operation for a call: HCS refuses an operation that is already in use.
-HRESULT Claim(HCS_OPERATION operation, const char* fn, Op** out) {
+// Claims an operation for a call: HCS refuses an operation that is already in use. An injected
+// fault (HCSSIM_FAIL) fails here: "@sync" returns it from the call (the operation holds the
+// ResultError for HcsGetOperationResult), otherwise the operation completes with it.
+HRESULT Complete(Op* op, const char* fn, HCS_OPERATION_TYPE type, HRESULT hr,
+                 const std::string& result, const std::string& detail);
+HRESULT Claim(HCS_OPERATION operation, const char* fn, Op** out, HCS_OPERATION_TYPE type,
+              bool* injected) {
   auto* op = reinterpret_cast<Op*>(operation);
   if (!op) {
     Log(kDll, fn, E_INVALIDARG, "no operation");
@@ -132,6 +137,12 @@ HRESULT Claim(HCS_OPERATION operation, const char* fn, Op** out) {
   }
   op->started = true;
   *out = op;
+  *injected = false;
+  if (Injected i; Inject(fn, &i)) {
+    *injected = true;
+    Complete(op, fn, type, i.hr, "", "injected");
+    if (i.sync) return i.hr;
+  }
   return S_OK;
 }
 
@@ -455,7 +466,8 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR co
     return E_INVALIDARG;
   }
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeCreate, &injected); FAILED(hr) || injected) return hr;
   std::string name = Narrow(id);
   Json doc = Json::parse(Narrow(configuration), nullptr, false);
   if (doc.is_discarded())
@@ -491,7 +503,8 @@ __declspec(dllexport) HRESULT WINAPI HcsStartComputeSystem(HCS_SYSTEM computeSys
   auto* s = reinterpret_cast<System*>(computeSystem);
   if (!s) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeStart, &injected); FAILED(hr) || injected) return hr;
   if (options) return Complete(op, fn, HcsOperationTypeStart, E_INVALIDARG, "", "options must be NULL");
   if (s->state != System::kCreated)
     return Complete(op, fn, HcsOperationTypeStart, kHcsInvalidState, "", "not in Created state");
@@ -525,7 +538,8 @@ __declspec(dllexport) HRESULT WINAPI HcsShutDownComputeSystem(HCS_SYSTEM compute
   auto* s = reinterpret_cast<System*>(computeSystem);
   if (!s) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeShutdown, &injected); FAILED(hr) || injected) return hr;
   if (options && Json::parse(Narrow(options), nullptr, false).is_discarded())
     return Complete(op, fn, HcsOperationTypeShutdown, kHcsInvalidJson, "", "options not JSON");
   return Complete(op, fn, HcsOperationTypeShutdown, StopSystem(s, "shutdown"), "", s->id);
@@ -539,7 +553,8 @@ __declspec(dllexport) HRESULT WINAPI HcsTerminateComputeSystem(HCS_SYSTEM comput
   auto* s = reinterpret_cast<System*>(computeSystem);
   if (!s) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeTerminate, &injected); FAILED(hr) || injected) return hr;
   if (options) return Complete(op, fn, HcsOperationTypeTerminate, E_INVALIDARG, "", "options must be NULL");
   return Complete(op, fn, HcsOperationTypeTerminate, StopSystem(s, "terminate"), "", s->id);
 }
@@ -570,7 +585,8 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem,
   if (process) *process = nullptr;
   if (!s || !processParameters || !process || sd) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeCreateProcess, &injected); FAILED(hr) || injected) return hr;
   const auto type = HcsOperationTypeCreateProcess;
   if (s->state != System::kRunning)
     return Complete(op, fn, type, kHcsInvalidState, "", "compute system not running");
@@ -665,7 +681,8 @@ __declspec(dllexport) HRESULT WINAPI HcsGetProcessProperties(HCS_PROCESS process
   auto* p = reinterpret_cast<Process*>(process);
   if (!p) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeGetProcessProperties, &injected); FAILED(hr) || injected) return hr;
   std::string status = ProcessStatus(p);
   return Complete(op, fn, HcsOperationTypeGetProcessProperties, S_OK, status, status);
 }
@@ -715,7 +732,8 @@ __declspec(dllexport) HRESULT WINAPI HcsTerminateProcess(HCS_PROCESS process,
   auto* p = reinterpret_cast<Process*>(process);
   if (!p) return E_INVALIDARG;
   Op* op = nullptr;
-  if (HRESULT hr = Claim(operation, fn, &op); FAILED(hr)) return hr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeTerminate, &injected); FAILED(hr) || injected) return hr;
   const auto type = HcsOperationTypeTerminate;
   if (WaitForSingleObject(p->handle, 0) == WAIT_OBJECT_0)
     return Complete(op, fn, type, kHcsProcessAlreadyStopped, "", "already exited");

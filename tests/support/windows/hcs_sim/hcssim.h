@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cwchar>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -122,6 +123,35 @@ inline void Log(const char* dll, const char* function, HRESULT hr, const std::st
   DWORD n = 0;
   WriteFile(h, line.data(), static_cast<DWORD>(line.size()), &n, nullptr);
   CloseHandle(h);
+}
+
+// Fault injection for the tests: HCSSIM_FAIL="Name[=HRESULT][@sync][*N]" makes the export Name
+// fail with HRESULT (default E_FAIL) for its first N calls (default: every call). computecore
+// functions that take an operation fail through the operation, or with "@sync" from the call
+// itself (the result document then comes from HcsGetOperationResult, as the docs describe).
+struct Injected {
+  HRESULT hr = E_FAIL;
+  bool sync = false;
+};
+inline bool Inject(const char* function, Injected* out) {
+  std::string spec = Env("HCSSIM_FAIL", "");
+  if (spec.empty()) return false;
+  std::string name = spec.substr(0, spec.find_first_of("=@*"));
+  if (name != function) return false;
+  static std::mutex mu;
+  static std::map<std::string, long> calls;
+  long limit = -1;
+  if (size_t star = spec.find('*'); star != std::string::npos) limit = std::stol(spec.substr(star + 1));
+  {
+    std::lock_guard lock(mu);
+    if (limit >= 0 && calls[name]++ >= limit) return false;
+  }
+  Injected i;
+  if (size_t eq = spec.find('='); eq != std::string::npos)
+    i.hr = static_cast<HRESULT>(std::stoul(spec.substr(eq + 1), nullptr, 16));
+  i.sync = spec.find("@sync") != std::string::npos;
+  *out = i;
+  return true;
 }
 
 inline bool ReadText(const std::wstring& path, std::string* out) {

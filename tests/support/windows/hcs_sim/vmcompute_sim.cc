@@ -491,6 +491,7 @@ BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID) {
 
 // NameToGuid(PCWSTR name, GUID* guid): hcsshim internal/wclayer/nametoguid.go.
 __declspec(dllexport) HRESULT WINAPI NameToGuid(const wchar_t* name, GUID* guid) {
+  if (Injected i; Inject("NameToGuid", &i)) return Done("NameToGuid", i.hr, "injected");
   if (!name || !guid) return Done("NameToGuid", E_POINTER, "");
   *guid = GuidOf(name);
   return Done("NameToGuid", S_OK, Narrow(name) + " -> " + GuidString(*guid));
@@ -501,6 +502,7 @@ __declspec(dllexport) HRESULT WINAPI NameToGuid(const wchar_t* name, GUID* guid)
 __declspec(dllexport) HRESULT WINAPI ImportLayer(DriverInfo* info, const wchar_t* id,
                                                  const wchar_t* folder, WcLayerDescriptor* d,
                                                  ULONG_PTR n) {
+  if (Injected i; Inject("ImportLayer", &i)) return Done("ImportLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("ImportLayer", hr, "bad id");
   std::vector<std::wstring> chain;
   std::string why;
@@ -536,6 +538,7 @@ __declspec(dllexport) HRESULT WINAPI ImportLayer(DriverInfo* info, const wchar_t
 __declspec(dllexport) HRESULT WINAPI ExportLayer(DriverInfo* info, const wchar_t* id,
                                                  const wchar_t* folder, WcLayerDescriptor* d,
                                                  ULONG_PTR n) {
+  if (Injected i; Inject("ExportLayer", &i)) return Done("ExportLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("ExportLayer", hr, "bad id");
   std::vector<std::wstring> chain;
   std::string why, saved;
@@ -559,6 +562,7 @@ __declspec(dllexport) HRESULT WINAPI ExportLayer(DriverInfo* info, const wchar_t
 
 // ProcessBaseImage(PCWSTR path): hcsshim internal/wclayer/baselayerwriter.go (Close).
 __declspec(dllexport) HRESULT WINAPI ProcessBaseImage(const wchar_t* path) {
+  if (Injected i; Inject("ProcessBaseImage", &i)) return Done("ProcessBaseImage", i.hr, "injected");
   if (!path) return Done("ProcessBaseImage", E_POINTER, "");
   std::wstring p = Plain(path);
   if (!IsDir(Join(p, L"Files")))
@@ -571,6 +575,7 @@ __declspec(dllexport) HRESULT WINAPI ProcessBaseImage(const wchar_t* path) {
 __declspec(dllexport) HRESULT WINAPI CreateSandboxLayer(DriverInfo* info, const wchar_t* id,
                                                         const wchar_t* parent,
                                                         WcLayerDescriptor* d, ULONG_PTR n) {
+  if (Injected i; Inject("CreateSandboxLayer", &i)) return Done("CreateSandboxLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("CreateSandboxLayer", hr, "bad id");
   if (parent && parent[0]) return Done("CreateSandboxLayer", E_INVALIDARG, "parent id given");
   std::vector<std::wstring> chain;
@@ -590,6 +595,7 @@ __declspec(dllexport) HRESULT WINAPI CreateSandboxLayer(DriverInfo* info, const 
 // internal/wclayer/expandscratchsize.go.
 __declspec(dllexport) HRESULT WINAPI ExpandSandboxSize(DriverInfo* info, const wchar_t* id,
                                                        UINT64 size) {
+  if (Injected i; Inject("ExpandSandboxSize", &i)) return Done("ExpandSandboxSize", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("ExpandSandboxSize", hr, "bad id");
   if (!Exists(Join(Plain(id), L"sandbox.vhdx")))
     return Done("ExpandSandboxSize", Win32(ERROR_FILE_NOT_FOUND), "no sandbox.vhdx");
@@ -600,6 +606,7 @@ __declspec(dllexport) HRESULT WINAPI ExpandSandboxSize(DriverInfo* info, const w
 
 // ActivateLayer(DriverInfo*, PCWSTR id): hcsshim internal/wclayer/activatelayer.go.
 __declspec(dllexport) HRESULT WINAPI ActivateLayer(DriverInfo* info, const wchar_t* id) {
+  if (Injected i; Inject("ActivateLayer", &i)) return Done("ActivateLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("ActivateLayer", hr, "bad id");
   std::wstring s = Plain(id);
   if (!Exists(Join(s, L"sandbox.vhdx")))
@@ -613,6 +620,7 @@ __declspec(dllexport) HRESULT WINAPI ActivateLayer(DriverInfo* info, const wchar
 
 // DeactivateLayer(DriverInfo*, PCWSTR id): hcsshim internal/wclayer/deactivatelayer.go.
 __declspec(dllexport) HRESULT WINAPI DeactivateLayer(DriverInfo* info, const wchar_t* id) {
+  if (Injected i; Inject("DeactivateLayer", &i)) return Done("DeactivateLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("DeactivateLayer", hr, "bad id");
   std::wstring s = Plain(id);
   if (Exists(ScratchPrepared(s)))
@@ -628,6 +636,7 @@ __declspec(dllexport) HRESULT WINAPI DeactivateLayer(DriverInfo* info, const wch
 // internal/wclayer/preparelayer.go.
 __declspec(dllexport) HRESULT WINAPI PrepareLayer(DriverInfo* info, const wchar_t* id,
                                                   WcLayerDescriptor* d, ULONG_PTR n) {
+  if (Injected i; Inject("PrepareLayer", &i)) return Done("PrepareLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("PrepareLayer", hr, "bad id");
   std::vector<std::wstring> chain;
   std::string why, saved;
@@ -645,6 +654,7 @@ __declspec(dllexport) HRESULT WINAPI PrepareLayer(DriverInfo* info, const wchar_
 
 // UnprepareLayer(DriverInfo*, PCWSTR id): hcsshim internal/wclayer/unpreparelayer.go.
 __declspec(dllexport) HRESULT WINAPI UnprepareLayer(DriverInfo* info, const wchar_t* id) {
+  if (Injected i; Inject("UnprepareLayer", &i)) return Done("UnprepareLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("UnprepareLayer", hr, "bad id");
   std::wstring s = Plain(id);
   if (!Exists(ScratchPrepared(s))) return Done("UnprepareLayer", kHcsInvalidState, "not prepared");
@@ -657,6 +667,7 @@ __declspec(dllexport) HRESULT WINAPI UnprepareLayer(DriverInfo* info, const wcha
 // exactly `length` and converts up to the NUL).
 __declspec(dllexport) HRESULT WINAPI GetLayerMountPath(DriverInfo* info, const wchar_t* id,
                                                        SIZE_T* length, wchar_t* buffer) {
+  if (Injected i; Inject("GetLayerMountPath", &i)) return Done("GetLayerMountPath", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("GetLayerMountPath", hr, "bad id");
   if (!length) return Done("GetLayerMountPath", E_POINTER, "");
   std::wstring s = Plain(id);
@@ -677,6 +688,7 @@ __declspec(dllexport) HRESULT WINAPI GetLayerMountPath(DriverInfo* info, const w
 // DestroyLayer(DriverInfo*, PCWSTR id): hcsshim internal/wclayer/destroylayer.go. Refuses a
 // scratch that is still activated or in use by a container (moby PR #20270's sharing violation).
 __declspec(dllexport) HRESULT WINAPI DestroyLayer(DriverInfo* info, const wchar_t* id) {
+  if (Injected i; Inject("DestroyLayer", &i)) return Done("DestroyLayer", i.hr, "injected");
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("DestroyLayer", hr, "bad id");
   std::wstring s = Plain(id);
   if (Activated(s)) return Done("DestroyLayer", Win32(ERROR_SHARING_VIOLATION), "still activated");
