@@ -47,8 +47,9 @@ state=$prefix/drive_c/hcssim
 temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
 scratch_root=$temp/kiln-selftest
 
-# The synthetic Nano Server base (samples/bases) as a windowsfilter layer folder: its Files.
-python3 - "$src/samples/bases/nanoserver" ltsc2022 "$prefix/drive_c/layers/base" <<'PY'
+# The synthetic Nano Server base (samples/bases): its Files tree as a plain folder, written as
+# the base layer folder by kiln's base-layer writer (BackupWrite per entry, ProcessBaseImage).
+python3 - "$src/samples/bases/nanoserver" ltsc2022 "$prefix/drive_c/basesrc" <<'PY'
 import gzip, io, json, os, sys, tarfile
 root, tag, dest = sys.argv[1:4]
 def blob(d): return open(os.path.join(root, "blobs", *d.split(":")), "rb").read()
@@ -57,14 +58,16 @@ entry = [m for m in index["manifests"] if m["annotations"]["org.opencontainers.i
 manifest = json.loads(blob(json.loads(blob(entry["digest"]))["manifests"][0]["digest"]))
 with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob(manifest["layers"][0]["digest"])))) as t:
     for e in t.getmembers():
-        if e.name != "Files" and not e.name.startswith("Files/"): continue
-        p = os.path.join(dest, *e.name.split("/"))
+        if not e.name.startswith("Files/"): continue
+        p = os.path.join(dest, *e.name.split("/")[1:])
         if e.isdir(): os.makedirs(p, exist_ok=True)
         elif e.isfile():
             os.makedirs(os.path.dirname(p), exist_ok=True)
             open(p, "wb").write(t.extractfile(e).read())
         os.utime(p, (e.mtime, e.mtime))
 PY
+# and one hard link (kiln-hcs-selftest base: NAME.hardlink holds the target's entry name).
+echo 'Files/Windows/System32/cmd.exe' >"$prefix/drive_c/basesrc/Windows/System32/command.exe.hardlink"
 
 # Runs the self-test; output in $work/out, $work/err (CRs dropped), exit status in $rc.
 selftest() {
@@ -93,6 +96,17 @@ check_clean() {
 }
 
 base='C:\layers\base' l1='C:\layers\l1' l2='C:\layers\l2'
+
+mkdir -p "$prefix/drive_c/layers"
+selftest base 'C:\basesrc' "$base"
+[[ $rc == 0 ]] || { show; fail "writing the base layer"; }
+layer=$prefix/drive_c/layers/base/Files
+cmp -s "$layer/License.txt" "$prefix/drive_c/basesrc/License.txt" || fail "base layer content differs"
+[[ $(stat -c %Y "$layer/License.txt") == 1704067200 ]] || fail "base layer file time not kept"
+[[ $(stat -c %i "$layer/Windows/System32/cmd.exe") == $(stat -c %i "$layer/Windows/System32/command.exe") ]] ||
+  fail "command.exe is not a hard link of cmd.exe"
+grep -q "^vmcompute ProcessBaseImage 0x00000000" "$state/log.txt" || fail "no ProcessBaseImage"
+echo "ok: base layer written through BackupWrite (wine: the simulation's), hard link, ProcessBaseImage"
 
 # --- pre-flight: the host build wine reports, and the process-isolation rule -----------------
 selftest preflight 10.0.20348.2966

@@ -6,6 +6,10 @@
 //                                             in %TEMP% (no HCS needed)
 //   kiln-hcs-selftest preflight [OS.VERSION]  elevation, Containers feature, privileges, and
 //                                             whether this host can run an image of OS.VERSION
+//   kiln-hcs-selftest base FOLDER LAYER       writes FOLDER's tree as the base layer folder
+//                                             LAYER (BackupWrite per entry, ProcessBaseImage);
+//                                             a file "NAME.hardlink" holding "Files/TARGET"
+//                                             becomes a hard link NAME to TARGET
 //   kiln-hcs-selftest run [OPTION]... LAYER... -- CMDLINE
 //                                             one RUN step on existing windowsfilter layer
 //                                             folders (nearest first, e.g. docker's), printing
@@ -15,6 +19,7 @@
 //                                             --timeout SECONDS, --commit FOLDER (import the
 //                                             diff as a new layer folder on the chain, as the
 //                                             next step's parent)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -91,6 +96,68 @@ int Neutral() {
     return 1;
   }
   std::printf("neutral: ok\n");
+  return 0;
+}
+
+// Emits `dir`'s tree as base-layer entries under `prefix` (parents first).
+core::Status EmitTree(lw::Win32LayerFs& fs, const std::filesystem::path& dir,
+                      const std::string& prefix, layers::DiffSink& sink) {
+  // O:BAG:BA, self-relative (samples/bases/make_synthetic_bases.py SD_ADMIN).
+  static const unsigned char kSd[] = {1, 0, 0, 0x80, 0x14, 0, 0, 0, 0x24, 0, 0, 0, 0, 0, 0, 0, 0,
+                                      0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 5, 0x20, 0, 0, 0, 0x20, 2, 0,
+                                      0, 1, 2, 0, 0, 0, 0, 0, 5, 0x20, 0, 0, 0, 0x20, 2, 0, 0};
+  KILN_ASSIGN(auto list, fs.List(dir));
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& e : list) {
+    layers::TarEntry entry;
+    entry.name = prefix + "/" + e.name;
+    entry.mtime = {1704067200, 0};
+    entry.win_security_descriptor.assign(reinterpret_cast<const char*>(kSd), sizeof kSd);
+    auto path = dir / lw::PathFromUtf8(e.name);
+    if (e.attributes & lw::kAttrDirectory) {
+      entry.type = layers::EntryType::kDirectory;
+      entry.win_attributes = 0x10;
+      KILN_TRY(sink.Add(entry, nullptr));
+      KILN_TRY(EmitTree(fs, path, entry.name, sink));
+      continue;
+    }
+    KILN_ASSIGN(auto file, fs.Open(path));
+    std::string content(static_cast<size_t>(file->Size()), '\0');
+    KILN_ASSIGN(size_t n, file->ReadAt(0, content.data(), content.size()));
+    content.resize(n);
+    if (entry.name.ends_with(".hardlink")) {
+      entry.name.resize(entry.name.size() - 9);
+      entry.type = layers::EntryType::kHardLink;
+      entry.linkname = content.substr(0, content.find_first_of("\r\n"));
+      KILN_TRY(sink.Add(entry, nullptr));
+      continue;
+    }
+    entry.win_attributes = 0x20;
+    entry.size = content.size();
+    core::StringReader reader(content);
+    KILN_TRY(sink.Add(entry, &reader));
+  }
+  return {};
+}
+
+int WriteBase(const std::string& folder, const std::string& layer) {
+  lw::VmcomputeLayerApi layer_api;
+  if (auto s = layer_api.Load(); !s) return Report(s.error());
+  lw::Win32LayerFs fs;
+  lw::LayerImporter importer(layer_api, fs);
+  lw::EntrySource entries = [&](layers::DiffSink& sink) -> core::Status {
+    layers::TarEntry files;
+    files.name = "Files";
+    files.type = layers::EntryType::kDirectory;
+    files.win_attributes = 0x10;
+    files.mtime = {1704067200, 0};
+    KILN_TRY(sink.Add(files, nullptr));
+    return EmitTree(fs, lw::PathFromUtf8(folder), "Files", sink);
+  };
+  if (auto s = fs.MakeDirectory(lw::PathFromUtf8(layer)); !s) return Report(s.error());
+  if (auto s = importer.Import(lw::PathFromUtf8(layer), {}, {}, entries); !s)
+    return Report(s.error());
+  std::printf("base layer %s written\n", layer.c_str());
   return 0;
 }
 
@@ -187,6 +254,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: kiln-hcs-selftest neutral\n"
                "       kiln-hcs-selftest preflight [OS.VERSION]\n"
+               "       kiln-hcs-selftest base FOLDER LAYER_FOLDER\n"
                "       kiln-hcs-selftest run [--exec] [--workdir DIR] [--timeout S] [--commit FOLDER]\n"
                "                             LAYER_FOLDER... -- COMMAND LINE\n");
   return 2;
@@ -199,6 +267,7 @@ int wmain(int argc, wchar_t** argv) {
   for (int i = 1; i < argc; ++i) args.push_back(lw::Narrow(argv[i]));
   if (args.empty()) return Usage();
   if (args[0] == "neutral") return Neutral();
+  if (args[0] == "base" && args.size() == 3) return WriteBase(args[1], args[2]);
   if (args[0] == "preflight") return Preflight(args.size() > 1 ? args[1] : "");
   if (args[0] == "run") {
     RunOptions run;

@@ -396,6 +396,8 @@ class Exporter {
 // --- BackupWrite for wine (see the file comment) -------------------------------------------------
 
 struct BackupWriteState {
+  FILE_BASIC_INFO times{};  // as set by the caller before the first write
+  bool have_times = false;
   unsigned char header[20];
   size_t header_have = 0;
   uint64_t name_left = 0, data_left = 0;
@@ -406,12 +408,23 @@ BOOL WINAPI SimBackupWrite(HANDLE file, LPBYTE buffer, DWORD size, LPDWORD writt
                            BOOL /*process_security*/, LPVOID* context) {
   auto* st = static_cast<BackupWriteState*>(*context);
   if (abort) {
+    // NTFS keeps times a caller set explicitly on a handle when it later writes through it
+    // (kiln, like hcsshim, sets FILE_BASIC_INFO before BackupWrite); wine's unix files take the
+    // write time. Put the caller's times back, as NTFS would have kept them.
+    if (st && st->have_times) {
+      FILE_BASIC_INFO b = st->times;
+      b.FileAttributes = 0;  // unchanged
+      SetFileInformationByHandle(file, FileBasicInfo, &b, sizeof b);
+    }
     delete st;
     *context = nullptr;
     if (written) *written = 0;
     return TRUE;
   }
-  if (!st) *context = st = new BackupWriteState();
+  if (!st) {
+    *context = st = new BackupWriteState();
+    st->have_times = GetFileInformationByHandleEx(file, FileBasicInfo, &st->times, sizeof st->times);
+  }
   DWORD used = 0;
   while (used < size) {
     if (st->name_left == 0 && st->data_left == 0 && st->header_have < 20) {
