@@ -3,7 +3,10 @@
 # under wine against the simulated Host Compute Service of tests/support/windows/hcs_sim:
 # mingw-built computecore.dll / vmcompute.dll / computestorage.dll in a throw-away wine prefix's
 # System32, a "vmcompute" service entry, and the host build wine reports set through the prefix's
-# registry. Drives build-windows/kiln-hcs-selftest.exe (make windows-check).
+# registry. Drives build-windows/kiln-hcs-selftest.exe (make windows-check) and, when it exists,
+# build-windows/kiln.exe (make windows): `kiln.exe build` of a Windows Dockerfile (WORKDIR C:\app,
+# shell- and exec-form RUN, a failing RUN, --timeout), each RUN layer checked by the Linux
+# kiln's `layer check`.
 #
 # Checks: pre-flight (ok, and the process-isolation mismatch sentence for another host build);
 # a shell-form RUN in WORKDIR C:\app writing out.txt, committed as a layer and seen by the next
@@ -25,8 +28,10 @@ if ! command -v x86_64-w64-mingw32-g++-posix >/dev/null; then
   echo "kiln-skip: mingw-w64 is not installed (scripts/setup.sh test)"; exit 77
 fi
 selftest=$win/kiln-hcs-selftest.exe
-if [[ ! -f $selftest ]]; then
-  echo "kiln-skip: $selftest is missing (make windows-check builds it)"; exit 77
+kiln_exe=$win/kiln.exe
+linux_kiln=${1:-}
+if [[ ! -f $selftest && ! -f $kiln_exe ]]; then
+  echo "kiln-skip: neither $selftest (make windows-check) nor $kiln_exe (make windows) exists"; exit 77
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-hcssim.XXXXXX")
@@ -46,6 +51,7 @@ dlls=$win/hcs_sim
 state=$prefix/drive_c/hcssim
 temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
 scratch_root=$temp/kiln-selftest
+store=$prefix/drive_c/store  # kiln.exe --root C:\store
 
 # The synthetic Nano Server base (samples/bases): its Files tree as a plain folder, written as
 # the base layer folder by kiln's base-layer writer (BackupWrite per entry, ProcessBaseImage).
@@ -82,7 +88,8 @@ show() { echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err";
 # simulation records them), the container drive, processes started in the container.
 check_clean() {
   local what=$1 left
-  left=$(find "$scratch_root/scratch" "$scratch_root/tmp" "$state/volumes" -mindepth 1 2>/dev/null || true)
+  left=$(find "$scratch_root/scratch" "$scratch_root/tmp" "$store/windowsfilter/scratch" \
+    "$store/windowsfilter/tmp" "$state/volumes" -mindepth 1 2>/dev/null || true)
   [[ -z $left ]] || fail "$what: left behind: $left"
   [[ ! -e $state/drive ]] || fail "$what: the container drive is still mounted"
   # Processes of this prefix (wine keeps WINEPREFIX in their environment), wine's own aside.
@@ -95,6 +102,7 @@ check_clean() {
   done
 }
 
+selftest_suite() {
 base='C:\layers\base' l1='C:\layers\l1' l2='C:\layers\l2'
 
 mkdir -p "$prefix/drive_c/layers"
@@ -190,6 +198,86 @@ grep -q "^computecore HcsSetProcessCallback 0x00000000" "$state/log.txt" &&
 check_clean "ws2019 step"
 echo "ok: without HcsWaitForProcessExit the exit comes through HcsSetProcessCallback"
 
+}
+
+# --- kiln.exe build (make windows) ------------------------------------------------------------
+# Runs kiln.exe under wine in $src (relative paths work: wine maps the unix cwd to Z:);
+# output in $work/out, $work/err (CRs dropped), status in $rc.
+kiln_exe_run() {
+  rc=0
+  (cd "$src" && "$wine" "$kiln_exe" --root 'C:\store' --progress plain "$@") \
+    >"$work/out.raw" 2>"$work/err.raw" || rc=$?
+  tr -d '\r' <"$work/out.raw" >"$work/out"
+  tr -d '\r' <"$work/err.raw" >"$work/err"
+}
+winpath() { local p=$1; echo "Z:${p//\//\\}"; }
+
+kiln_suite() {
+  local ctx=$work/ctx base_ctx=mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://samples/bases/nanoserver:ltsc2022
+  mkdir -p "$ctx"
+  "$sim/prefix.sh" "$prefix" "$dlls" 20348
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+# escape=`
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+WORKDIR C:\app
+RUN cmd /S /C "echo hi> out.txt"
+RUN ["cmd", "/S", "/C", "type out.txt && echo exec-form> exec.txt"]
+DOCKERFILE
+  kiln_exe_run build -t hcssim:ok --build-context "$base_ctx" \
+    -o "type=oci,dest=$(winpath "$work/oci")" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] || { show; fail "kiln.exe build with two RUN steps"; }
+  grep -q "^hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
+  check_clean "kiln.exe build"
+  # Every layer above the base: a valid Windows layer (the Linux kiln checks it), holding what
+  # the steps wrote.
+  python3 - "$work/oci" >"$work/layers" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+def blob(d): return os.path.join(root, "blobs", *d.split(":"))
+doc = json.load(open(os.path.join(root, "index.json")))
+while "manifests" in doc:
+    doc = json.load(open(blob(doc["manifests"][0]["digest"])))
+for layer in doc["layers"][1:]:
+    print(blob(layer["digest"]))
+PY
+  [[ $(wc -l <"$work/layers") -ge 2 ]] || fail "the image has fewer than two layers above the base"
+  local blob n=0
+  while read -r blob; do
+    n=$((n + 1))
+    if [[ -n $linux_kiln ]]; then
+      "$linux_kiln" layer check "$blob" >"$work/check" 2>&1 || { cat "$work/check"; fail "layer $n fails kiln layer check"; }
+    fi
+    tar -tzf "$blob" >>"$work/names"
+  done <"$work/layers"
+  grep -qx "Files/app/out.txt" "$work/names" && grep -qx "Files/app/exec.txt" "$work/names" ||
+    { cat "$work/names"; fail "the RUN layers lack Files/app/out.txt or exec.txt"; }
+  echo "ok: kiln.exe build: WORKDIR C:\\app, shell- and exec-form RUN; $n layers pass kiln layer check"
+
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+# escape=`
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+RUN cmd /S /C "echo first words& echo last words& exit 3"
+DOCKERFILE
+  kiln_exe_run build -t hcssim:fail --build-context "$base_ctx" "$(winpath "$ctx")"
+  [[ $rc == 1 ]] && grep -q "Dockerfile:3" "$work/err" && grep -q "3" "$work/err" &&
+    grep -q "last words" "$work/out" "$work/err" || { show; fail "failing RUN under kiln.exe"; }
+  check_clean "kiln.exe failing RUN"
+  echo "ok: kiln.exe build: a failing RUN reports its exit code, location and last lines"
+
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+RUN ping -n 60 127.0.0.1
+DOCKERFILE
+  local start=$SECONDS
+  kiln_exe_run build --timeout 2 -t hcssim:slow --build-context "$base_ctx" "$(winpath "$ctx")"
+  [[ $rc == 1 ]] && grep -qi "time" "$work/err" || { show; fail "--timeout under kiln.exe"; }
+  ((SECONDS - start < 60)) || fail "the timed-out build took $((SECONDS - start)) s"
+  check_clean "kiln.exe --timeout"
+  echo "ok: kiln.exe build --timeout 2 stops the step in $((SECONDS - start)) s"
+}
+
+[[ -f $selftest ]] && selftest_suite
+[[ -f $kiln_exe ]] && kiln_suite
 # kiln never calls into computestorage.dll (it uses vmcompute's layer functions).
 ! grep -q "^computestorage" "$state/log.txt" || fail "unexpected computestorage call"
-echo "ok: windows_hcs_sim (selftest under wine, simulated HCS; not Windows)"
+echo "ok: windows_hcs_sim ($( [[ -f $selftest ]] && echo "kiln-hcs-selftest" ) $( [[ -f $kiln_exe ]] && echo "kiln.exe" ) under wine, simulated HCS; not Windows)"
