@@ -22,7 +22,9 @@
 #   interrupt  a Ctrl-C (SIGINT to the wine process; wine turns it into CTRL_C_EVENT for
 #              SetConsoleCtrlHandler) during a build: exit 130, nothing in tmp/, no name, every
 #              blob matches its digest (checked by the Linux kiln and sha256sum), the next build
-#              succeeds.
+#              succeeds;
+#   defaults   without --root / --config, kiln.exe's store is %LOCALAPPDATA%\kiln and login
+#              writes %USERPROFILE%\.docker\config.json (inside the wine prefix).
 # Every case runs; failures are listed at the end. Skips with one kiln-skip line (exit 77) when
 # wine or kiln.exe is missing.
 # Usage: windows_wine_test.sh KILN   (the Linux kiln; env KILN_SOURCE_DIR, KILN_SHARED_DIR,
@@ -428,8 +430,32 @@ case_interrupt() {
   rm -rf "$c"
 }
 
+# --- Windows defaults -------------------------------------------------------------------------
+# Without --root and --config kiln.exe uses %LOCALAPPDATA%\kiln and %USERPROFILE%\.docker: in
+# the wine prefix, drive_c/users/<user>/AppData/Local/kiln and drive_c/users/<user>/.docker.
+case_defaults() {
+  local c=$t/defaults users store cfg
+  if [[ -z $wine ]]; then echo "  (native mode: no Windows defaults to check)"; return 0; fi
+  mkdir -p "$c"
+  env -u DOCKER_CONFIG -u XDG_DATA_HOME "${kx_cmd[@]}" --progress quiet build -t defaults:1 \
+    --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022" "$(wp "$src/samples/hello-nanoserver")" \
+    > /dev/null 2> "$c/b.err" || fail "kiln.exe build without --root: $(crlf < "$c/b.err")"
+  store=$(find "$WINEPREFIX/drive_c/users" -maxdepth 5 -path '*/AppData/Local/kiln/index.json' | head -1)
+  [[ -n $store ]] || fail "no store under %LOCALAPPDATA%\\kiln in the prefix: $(find "$WINEPREFIX/drive_c/users" -maxdepth 4 -name kiln)"
+  grep -q 'defaults:1' "$store" || fail "the default store does not name defaults:1"
+  echo "  store default: ${store#"$WINEPREFIX/"}"
+  start_reg "$c/registry" token
+  echo kiln-Secret-pw1 | env -u DOCKER_CONFIG "${kx_cmd[@]}" login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/l.err" ||
+    fail "kiln.exe login without --config: $(crlf < "$c/l.err")"
+  cfg=$(find "$WINEPREFIX/drive_c/users" -maxdepth 4 -path '*/.docker/config.json' | head -1)
+  [[ -n $cfg ]] || fail "login wrote no %USERPROFILE%\\.docker\\config.json in the prefix"
+  grep -q "$reg" "$cfg" || fail "$cfg does not name $reg"
+  echo "  docker config default: ${cfg#"$WINEPREFIX/"}"
+  env -u DOCKER_CONFIG "${kx_cmd[@]}" logout "$reg" > /dev/null 2>&1 || fail "kiln.exe logout without --config"
+}
+
 # --- run --------------------------------------------------------------------------------------
-cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink interrupt}
+cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults interrupt}
 failed=()
 total_start=$SECONDS
 for name in $cases; do
