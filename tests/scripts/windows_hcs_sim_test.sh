@@ -48,6 +48,7 @@ sim=$src/tests/support/windows/hcs_sim
 dlls=$win/hcs_sim
 "$sim/build.sh" "$dlls"
 "$sim/prefix.sh" "$prefix" "$dlls" 20348
+wineserver -p >/dev/null 2>&1 || true  # one wineserver for every call (stopped by cleanup)
 state=$prefix/drive_c/hcssim
 temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
 scratch_root=$temp/kiln-selftest
