@@ -19,6 +19,10 @@ runner a build -t "$image:1" --build-context "$nano" --cache-to "type=registry,r
 digest_a=$(json "$t/a.json" 'd["containerimage.digest"]')
 cache_config=$(json "$t/a.json" 'd["kiln.cache.exported"][0]["config"]')
 grep -q "exporting cache to $cache (mode=max, 3 steps): done" "$t/a.log" || { cat "$t/a.log"; fail "A: no export progress line"; }
+# The export ran after the push: the layers were mounted from the image's repository, only the
+# cache document went up.
+[ "$(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]')" = "{'present': 0, 'mounted': 3, 'uploaded': 1, 'uploaded_bytes': $(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]["uploaded_bytes"]'), 'total_bytes': $(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]["total_bytes"]')}" ] ||
+  fail "A's export did not mount the pushed layers: $(json "$t/a.json" 'd["kiln.cache.exported"][0]')"
 
 # --- runner B: empty store, --cache-from, push ---------------------------------------------------
 mark=$(log_mark)
