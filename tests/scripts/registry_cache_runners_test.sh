@@ -46,6 +46,7 @@ ups=$(blob_uploads <<< "$reqs_b")
 for l in $(manifest_of "kiln/hello:1" | python3 -c 'import json,sys; print(" ".join(l["digest"] for l in json.load(sys.stdin)["layers"][1:]))'); do
   [ ! -e "$t/store-b/blobs/sha256/${l#sha256:}" ] || fail "B downloaded layer $l"
 done
+sed 's/^/  B: /' <<< "$reqs_b"
 echo "B: $(wc -l <<< "$reqs_b") requests, blob GETs: $gets; uploads: none; digest $digest_b"
 
 # --- one context file changes: only the steps after it rerun, only the new layer goes up ---------
