@@ -254,11 +254,11 @@ std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
 }
 
 core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
-                                      BlobStore& store) {
+                                      BlobStore& store, const LayerTree::FileDigestFn& on_file) {
   if (options.flavor != tree.flavor())
     return core::Fail(core::ErrorCode::kInternal, "layer tree and writer flavours differ");
   KILN_ASSIGN(auto writer, LayerWriter::Create(options, store));
-  KILN_TRY(tree.WriteTo(*writer));
+  KILN_TRY(tree.WriteTo(*writer, on_file));
   return writer->Finish();
 }
 
