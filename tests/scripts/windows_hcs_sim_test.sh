@@ -233,7 +233,7 @@ DOCKERFILE
   kiln_exe_run build -t hcssim:ok --build-context "$base_ctx" \
     -o "type=oci,dest=$(winpath "$work/oci")" "$(winpath "$ctx")"
   [[ $rc == 0 ]] || { show; fail "kiln.exe build with two RUN steps"; }
-  grep -q "^hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
+  grep -qw "hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
   check_clean "kiln.exe build"
   # Every layer above the base: a valid Windows layer (the Linux kiln checks it), holding what
   # the steps wrote.
