@@ -121,6 +121,7 @@ void ProgressRenderer::Emit(const core::ProgressEvent& e) {
   if (is_new && e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning)
     order_.push_back(e.id);
   if (!e.label.empty()) t.label = e.label;
+  bool new_phase = e.kind == ProgressKind::kProgress && e.text != t.phase;
   if (e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning) {
     t.state = e.kind == ProgressKind::kProgress ? ProgressKind::kStart : e.kind;
     if (e.kind == ProgressKind::kProgress) {
@@ -141,7 +142,7 @@ void ProgressRenderer::Emit(const core::ProgressEvent& e) {
   switch (mode_) {
     case ProgressMode::kTty: EmitTty(e, t, is_new); break;
     case ProgressMode::kPlain: EmitPlain(e, t); break;
-    case ProgressMode::kJson: EmitJson(e, t); break;
+    case ProgressMode::kJson: EmitJson(e, t, new_phase); break;
     case ProgressMode::kQuiet: break;
   }
 }
@@ -196,9 +197,10 @@ void ProgressRenderer::JsonLine(const char* kind, const std::string& id, const T
   std::fflush(out_);
 }
 
-void ProgressRenderer::EmitJson(const core::ProgressEvent& e, Task& t) {
+void ProgressRenderer::EmitJson(const core::ProgressEvent& e, Task& t, bool new_phase) {
   auto now = Clock::now();
-  if (e.kind == ProgressKind::kProgress && now - t.last_print < kJsonInterval) return;
+  // Each phase's first event is printed (with its totals), however soon after the last line.
+  if (e.kind == ProgressKind::kProgress && !new_phase && now - t.last_print < kJsonInterval) return;
   if (e.kind != ProgressKind::kLog && e.kind != ProgressKind::kWarning) t.last_print = now;
   JsonLine(KindName(e.kind), e.id, t, &e);
 }

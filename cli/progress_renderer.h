@@ -55,7 +55,7 @@ class ProgressRenderer : public core::ProgressSink {
   };
   void EmitTty(const core::ProgressEvent& e, Task& t, bool is_new);
   void EmitPlain(const core::ProgressEvent& e, Task& t);
-  void EmitJson(const core::ProgressEvent& e, Task& t);
+  void EmitJson(const core::ProgressEvent& e, Task& t, bool new_phase);
   void JsonLine(const char* kind, const std::string& id, const Task& t, const core::ProgressEvent* e);
   void Redraw(bool force);
   std::string TaskLine(const Task& t, Clock::time_point now) const;
