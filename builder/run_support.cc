@@ -32,20 +32,40 @@ core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
   if (!first) return {};
   if (session.executor()) return {};
   const BuildOptions& options = session.options();
+  if (options.isolation != Isolation::kAuto && !platform.is_windows()) {
+    core::Error e{core::ErrorCode::kInvalidInput,
+                  "--isolation " + std::string(IsolationName(options.isolation)) +
+                      " applies to Windows RUN steps; RUN in " + stage->Label() + " (" +
+                      platform.ToString() + ") runs in a Linux container",
+                  std::nullopt};
+    e.location = first->range;
+    return std::unexpected(e);
+  }
+  HostExecutorOptions host_options;
+  host_options.isolation = options.isolation;
+  host_options.utility_vm = options.utility_vm;
   auto executor = options.make_executor ? options.make_executor()
-                                        : MakeHostExecutor(session.store().root());
+                                        : MakeHostExecutor(session.store().root(), host_options);
   auto preflight = executor->Preflight(platform);
   if (!preflight) {
     std::string what = "RUN in " + stage->Label() + " (" + platform.ToString() + ")";
     // On a Windows host the HCS pre-flight says itself what the host lacks or which hosts can
     // build the image.
-    const bool hcs = executor->Name() == windows::HcsExecutor::kName;
+    const bool hcs = executor->Name() == windows::HcsExecutor::kName ||
+                     executor->Name() == windows::HcsExecutor::kHyperVName;
     if (platform.is_windows() && !hcs)
       what += " needs a Windows host: Windows RUN steps execute in process-isolated Windows "
               "containers; COPY/ADD-only Windows stages build on any host";
     core::Error e = preflight.error().Wrap(what);
     e.location = first->range;
     return std::unexpected(e);
+  }
+  if (std::string isolation = executor->IsolationChosen(); !isolation.empty()) {
+    std::string label = "RUN steps of " + platform.ToString() + ": " +
+                        (isolation == "hyperv" ? "Hyper-V isolation (a utility VM per step)"
+                                               : "process isolation");
+    session.progress().Emit({core::ProgressKind::kStart, "isolation", label, 0, 0, "", 0});
+    session.progress().Emit({core::ProgressKind::kDone, "isolation", label, 0, 0, "", 0});
   }
   session.SetRunSupport(std::move(executor),
                         options.make_snapshotter
