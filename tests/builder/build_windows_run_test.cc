@@ -271,7 +271,7 @@ TEST_CASE("--isolation hyperv on a base image without a utility VM fails at the 
   INFO(text);
   CHECK(text.find("Dockerfile:3:1") == 0);
   CHECK(text.find("UtilityVM") != std::string::npos);
-  CHECK(host.rig.compute.log().empty());
+  for (const auto& line : host.rig.compute.log()) CHECK_FALSE(line.starts_with("Hcs"));
   host.rig.CheckNothingLeft();
 }
 

@@ -510,12 +510,14 @@ class FakeComputeApi : public bw::ComputeApi {
     auto processors = vm.value("/ComputeTopology/Processor/Count"_json_pointer, 0u);
     if (memory == 0 || memory % 2 || processors == 0) return "the VM has no memory or processors";
     auto scsi = vm.value("/Devices/Scsi"_json_pointer, nlohmann::json::object());
-    for (const auto& [controller, c] : scsi.items())
-      for (const auto& [lun, a] : c.value("Attachments", nlohmann::json::object()).items()) {
+    for (const auto& [controller, c] : scsi.items()) {
+      const auto attachments = c.value("Attachments", nlohmann::json::object());
+      for (const auto& [lun, a] : attachments.items()) {
         if (a.value("Type", "") != "VirtualDisk" || !a.value("Path", "").size())
           return "SCSI attachment " + lun + " is not a virtual disk with a path";
         out->disks[std::stoi(lun)] = a["Path"];
       }
+    }
     if (!out->disks.contains(0)) return "the VM has no scratch disk on SCSI LUN 0";
     return "";
   }
@@ -535,7 +537,8 @@ class FakeComputeApi : public bw::ComputeApi {
     if (!vm->second.combined.contains(root))
       return "Storage.Path " + root + " has no combined layers in the VM";
     if (std::string bad = CheckLayers(storage, &vm->second); !bad.empty()) return bad;
-    for (const auto& m : c.value("MappedDirectories", nlohmann::json::array()))
+    const auto mapped = c.value("MappedDirectories", nlohmann::json::array());
+    for (const auto& m : mapped)
       if (!OnShare(vm->second, m.value("HostPath", "")))
         return "mapped directory " + m.value("HostPath", "") + " is not on a VSMB share";
     out->volume = vm->second.disks.at(vm->second.mounts.at(root));
