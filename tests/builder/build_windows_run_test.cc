@@ -255,7 +255,7 @@ TEST_CASE("the isolation pre-flight chose is in the progress output and the meta
   CHECK(meta["kiln.windows.isolation"] == "process");
 }
 
-TEST_CASE("--isolation hyperv on a base image without a utility VM fails at the RUN, saying why",
+TEST_CASE("isolation hyperv on a base image without a utility VM fails at the RUN, saying why",
           "[unit]") {
   TempDir store, ctx;
   WriteRunContext(ctx);
@@ -275,7 +275,7 @@ TEST_CASE("--isolation hyperv on a base image without a utility VM fails at the 
   host.rig.CheckNothingLeft();
 }
 
-TEST_CASE("--isolation other than auto is refused for a Linux RUN", "[unit]") {
+TEST_CASE("an isolation other than auto is refused for a Linux RUN", "[unit]") {
   TempDir store, ctx;
   WriteFile(ctx / "Dockerfile", "FROM scratch\nRUN true\n");
   builder::BuildOptions o;
