@@ -15,6 +15,7 @@
 #include "builder/executor.h"
 #include "builder/image_source.h"
 #include "builder/image_state.h"
+#include "builder/remote_cache.h"
 #include "builder/stage_vars.h"
 #include "core/progress.h"
 #include "layers/owned_temp.h"
@@ -37,6 +38,26 @@ class BuildSession {
   ImageSource& images() { return images_; }
   BuildArgs& args() { return args_; }
   const BuildCache& cache() const { return cache_; }
+  // --cache-from sources (loaded by Build before the first step).
+  CacheImports& imports() { return imports_; }
+
+  // The local build cache, then the --cache-from sources (unless --no-cache).
+  struct CacheHit {
+    CachedLayer layer;
+    LayerOrigin origin;
+  };
+  std::optional<CacheHit> LookupCache(const core::Digest& key, const core::Platform& platform);
+  // False only when no lookup of a key with this prefix can hit (BuildCache::MayHit, and no
+  // --cache-from source, which may hold any key).
+  bool MayHitCache(const core::Digest& prefix) const;
+  // Every layer step of the build, hit or built, for --cache-to mode=max.
+  void NoteStep(const CacheStepRecord& step);
+  std::vector<CacheStepRecord> AllSteps();
+  // Finished images (their times) and pushed references, for the cache exporters.
+  void NoteImage(const CacheImageRecord& image);
+  std::vector<CacheImageRecord> Images();
+  void NotePushed(const core::Reference& ref);
+  std::vector<core::Reference> Pushed();
   core::ProgressSink& progress() { return *progress_; }
 
   // RUN support; null when this host has none for the target (checked before any work).
@@ -66,6 +87,10 @@ class BuildSession {
   ImageSource& images_;
   BuildArgs& args_;
   BuildCache cache_;
+  CacheImports imports_;
+  std::vector<CacheStepRecord> all_steps_;
+  std::vector<CacheImageRecord> images_done_;
+  std::vector<core::Reference> pushed_;
   core::ProgressSink* progress_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<layers::Snapshotter> snapshotter_;

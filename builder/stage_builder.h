@@ -67,8 +67,9 @@ class StageBuilder {
   // Records a metadata step: history (empty_layer) and the state key.
   void Metadata(const parser::InstructionBase& i, std::string_view material);
   // Appends a layer to the state with its history entry.
-  void AppendLayer(const core::Descriptor& blob, const core::Digest& diff_id,
-                   const std::string& created_by, const core::Digest& key);
+  // The step is recorded for the cache exporters (--cache-to).
+  void AppendLayer(const CachedLayer& layer, const std::string& created_by,
+                   const core::Digest& key, const LayerOrigin& origin = {});
   // The shell a shell-form command runs with (SHELL, else cmd /S /C or /bin/sh -c).
   std::vector<std::string> ShellWords() const;
   // Shell form -> config/exec form, per target OS (docker's rules).
@@ -94,6 +95,12 @@ class StageBuilder {
   // Writes `plan` as the step's layer, records it in the cache under `key`, appends it.
   core::Status CommitPlan(const parser::InstructionBase& i, const CopyPlan& plan,
                           const CopyOptions& options, const core::Digest& key);
+  // A context COPY whose key no record can match (BuildCache::MayHit false): writes the layer
+  // first, hashing each file as the writer reads it (one read per file), then derives the key
+  // from `key_text` (what the key covers before the content material) and records it.
+  core::Status CommitPlanHashing(const parser::InstructionBase& i, const BuildContext& ctx,
+                                 const CopyPlan& plan, const CopyOptions& options,
+                                 PlanDigests digests, const std::string& key_text);
   void RememberDirs(const TargetPath& dest, const CopyPlan* plan);
   core::Result<std::string> ScratchFor(std::string_view purpose);
   // The step's mounts, sources resolved inside their trees; appends to `material` what the

@@ -48,6 +48,7 @@ sim=$src/tests/support/windows/hcs_sim
 dlls=$win/hcs_sim
 "$sim/build.sh" "$dlls"
 "$sim/prefix.sh" "$prefix" "$dlls" 20348
+wineserver -p >/dev/null 2>&1 || true  # one wineserver for every call (stopped by cleanup)
 state=$prefix/drive_c/hcssim
 temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
 scratch_root=$temp/kiln-selftest
@@ -176,6 +177,12 @@ for fault in 'HcsCreateComputeSystem@sync' 'HcsStartComputeSystem' 'HcsCreatePro
   [[ $rc == 1 ]] && grep -q "kiln-hcs-selftest: .*(0x8" "$work/err" || { show; fail "fault $fault was not reported"; }
   check_clean "fault $fault"
 done
+# An operation HCS never completes: kiln's wait runs out (1 s here), it cancels the operation
+# (HcsCancelOperation) and tears the container down.
+HCSSIM_HANG=HcsStartComputeSystem selftest run --hcs-timeout 1000 "$base" -- cmd /S /C '"echo hi"'
+[[ $rc == 1 ]] && grep -q "starting container kiln-selftest: no answer from HCS within 1 s" "$work/err" &&
+  grep -q "^computecore HcsCancelOperation 0x800704C7" "$state/log.txt" || { show; fail "hung start"; }
+check_clean "hung start"
 # Transient ERROR_NOT_READY from ActivateLayer twice: retried, the step runs.
 HCSSIM_FAIL='ActivateLayer=0x80070015*2' selftest run "$base" -- cmd /S /C '"echo retried"'
 [[ $rc == 0 ]] && grep -q retried "$work/out" || { show; fail "ActivateLayer retry"; }
@@ -226,7 +233,7 @@ DOCKERFILE
   kiln_exe_run build -t hcssim:ok --build-context "$base_ctx" \
     -o "type=oci,dest=$(winpath "$work/oci")" "$(winpath "$ctx")"
   [[ $rc == 0 ]] || { show; fail "kiln.exe build with two RUN steps"; }
-  grep -q "^hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
+  grep -qw "hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
   check_clean "kiln.exe build"
   # Every layer above the base: a valid Windows layer (the Linux kiln checks it), holding what
   # the steps wrote.

@@ -16,7 +16,8 @@
 //                                             its output and the entries of its diff. Options:
 //                                             --exec (the words after -- are an argv, joined
 //                                             as an exec-form RUN is), --workdir DIR,
-//                                             --timeout SECONDS, --commit FOLDER (import the
+//                                             --timeout SECONDS, --hcs-timeout MS (every HCS
+//                                             wait), --commit FOLDER (import the
 //                                             diff as a new layer folder on the chain, as the
 //                                             next step's parent)
 #include <algorithm>
@@ -174,6 +175,7 @@ struct RunOptions {
   bool exec = false;
   std::string workdir, commit;
   int timeout_seconds = 0;
+  int hcs_timeout_ms = 0;  // 0: HcsTimeouts' defaults
 };
 
 // Passes each diff entry on to `next` (the importer's sink) and prints it.
@@ -196,7 +198,13 @@ int RunStep(const std::vector<std::string>& folders, const std::vector<std::stri
     KILN_TRY(compute.Load());
     return layer_api.Load();
   });
-  bw::HcsExecutor executor(compute, layer_api, host);
+  bw::HcsExecutorOptions executor_options;
+  if (run.hcs_timeout_ms > 0) {
+    auto& t = executor_options.timeouts;
+    t.create = t.start = t.create_process = t.query = t.shutdown = t.terminate =
+        std::chrono::milliseconds(run.hcs_timeout_ms);
+  }
+  bw::HcsExecutor executor(compute, layer_api, host, executor_options);
   if (auto s = executor.Preflight(*core::Platform::Parse("windows/amd64")); !s)
     return Report(s.error());
   lw::Win32LayerFs fs;
@@ -255,7 +263,8 @@ int Usage() {
                "usage: kiln-hcs-selftest neutral\n"
                "       kiln-hcs-selftest preflight [OS.VERSION]\n"
                "       kiln-hcs-selftest base FOLDER LAYER_FOLDER\n"
-               "       kiln-hcs-selftest run [--exec] [--workdir DIR] [--timeout S] [--commit FOLDER]\n"
+               "       kiln-hcs-selftest run [--exec] [--workdir DIR] [--timeout S] [--hcs-timeout MS]\n"
+               "                             [--commit FOLDER]\n"
                "                             LAYER_FOLDER... -- COMMAND LINE\n");
   return 2;
 }
@@ -281,6 +290,8 @@ int wmain(int argc, wchar_t** argv) {
         run.workdir = args[++i];
       } else if (args[i] == "--timeout" && has_value) {
         run.timeout_seconds = std::atoi(args[++i].c_str());
+      } else if (args[i] == "--hcs-timeout" && has_value) {
+        run.hcs_timeout_ms = std::atoi(args[++i].c_str());
       } else if (args[i] == "--commit" && has_value) {
         run.commit = args[++i];
       } else {

@@ -26,6 +26,7 @@
 // Build flags: -DHCSSIM_WS2019 leaves out HcsWaitForProcessExit (absent before Windows Server
 // 2022), so kiln takes its callback path. Env HCSSIM_IMAGE_MISMATCH=1 makes HcsCreateComputeSystem
 // fail the way HCS refuses an image of another build (HCS_E_IMAGE_MISMATCH with a ResultError).
+// HCSSIM_HANG=Name leaves that function's operation pending until HcsCancelOperation.
 #include "tests/support/windows/hcs_sim/hcssim.h"
 
 // clang-format off
@@ -138,6 +139,12 @@ HRESULT Claim(HCS_OPERATION operation, const char* fn, Op** out, HCS_OPERATION_T
   op->started = true;
   *out = op;
   *injected = false;
+  if (Env("HCSSIM_HANG", "") == fn) {  // the operation never completes (until cancelled)
+    *injected = true;
+    op->type = type;
+    Log(kDll, fn, kHcsOperationPending, "hangs (HCSSIM_HANG)");
+    return S_OK;
+  }
   if (Injected i; Inject(fn, &i)) {
     *injected = true;
     Complete(op, fn, type, i.hr, "", "injected");
@@ -449,9 +456,16 @@ __declspec(dllexport) HRESULT WINAPI HcsWaitForOperationResultAndProcessInfo(
 }
 
 // https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcscanceloperation
+// A pending operation completes as cancelled (ERROR_CANCELLED).
 __declspec(dllexport) HRESULT WINAPI HcsCancelOperation(HCS_OPERATION operation) {
-  Log(kDll, "HcsCancelOperation", S_OK, "");
-  return operation ? S_OK : E_INVALIDARG;
+  auto* op = reinterpret_cast<Op*>(operation);
+  if (!op) return E_INVALIDARG;
+  if (op->started && WaitForSingleObject(op->done, 0) != WAIT_OBJECT_0)
+    Complete(op, "HcsCancelOperation", op->type, HRESULT_FROM_WIN32(ERROR_CANCELLED), "",
+             "operation cancelled");
+  else
+    Log(kDll, "HcsCancelOperation", S_OK, "nothing pending");
+  return S_OK;
 }
 
 // https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcscreatecomputesystem

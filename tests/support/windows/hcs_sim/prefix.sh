@@ -29,6 +29,9 @@ else
   cp "$dlls/computecore.dll" "$sys32/computecore.dll"
 fi
 key='HKLM\Software\Microsoft\Windows NT\CurrentVersion'
+svc='HKLM\System\CurrentControlSet\Services\vmcompute'
+new_service=0
+"$wine" reg query "$svc" /v ImagePath >/dev/null 2>&1 || new_service=1
 {
   "$wine" reg delete 'HKCU\Software\Wine' /v Version /f || true
   "$wine" reg add "$key" /v CurrentVersion /d 10.0 /f
@@ -37,14 +40,17 @@ key='HKLM\Software\Microsoft\Windows NT\CurrentVersion'
   "$wine" reg add "$key" /v CurrentMajorVersionNumber /t REG_DWORD /d 10 /f
   "$wine" reg add "$key" /v CurrentMinorVersionNumber /t REG_DWORD /d 0 /f
   "$wine" reg add "$key" /v UBR /t REG_DWORD /d 2340 /f
-  svc='HKLM\System\CurrentControlSet\Services\vmcompute'
-  "$wine" reg add "$svc" /v Type /t REG_DWORD /d 16 /f
-  "$wine" reg add "$svc" /v Start /t REG_DWORD /d 3 /f
-  "$wine" reg add "$svc" /v ErrorControl /t REG_DWORD /d 1 /f
-  "$wine" reg add "$svc" /v ImagePath /t REG_EXPAND_SZ /d 'C:\windows\system32\vmcompute.exe' /f
+  if ((new_service)); then
+    "$wine" reg add "$svc" /v Type /t REG_DWORD /d 16 /f
+    "$wine" reg add "$svc" /v Start /t REG_DWORD /d 3 /f
+    "$wine" reg add "$svc" /v ErrorControl /t REG_DWORD /d 1 /f
+    "$wine" reg add "$svc" /v ImagePath /t REG_EXPAND_SZ /d 'C:\windows\system32\vmcompute.exe' /f
+  fi
 } >/dev/null 2>&1
-# services.exe reads its list at start: stop this prefix's wine so the next start sees it.
-WINEPREFIX=$prefix wineserver -k 2>/dev/null || true
-WINEPREFIX=$prefix wineserver -w 2>/dev/null || true
+if ((new_service)); then
+  # services.exe reads its list when it starts: stop this prefix's wine so the next start sees it.
+  WINEPREFIX=$prefix wineserver -k 2>/dev/null || true
+  WINEPREFIX=$prefix wineserver -w 2>/dev/null || true
+fi
 mkdir -p "$prefix/drive_c/hcssim"
 ln -sfn ../drive_c/hcssim/drive "$prefix/dosdevices/k:"
