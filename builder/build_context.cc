@@ -286,7 +286,10 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
     int64_t mtime_ns = file.mtime_sec * 1000000000LL + file.mtime_nsec;
     if (it != memo_.end() && it->second.size == file.size && it->second.mtime_ns == mtime_ns &&
         it->second.ctime_ns == file.ctime_ns && it->second.ino == file.ino) {
-      if (auto d = core::Digest::Parse(it->second.digest)) return *d;
+      if (auto d = core::Digest::Parse(it->second.digest)) {
+        read_[file.resolved] = it->second.digest;
+        return *d;
+      }
     }
   }
   int fd = open(file.host_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -307,7 +310,21 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
   memo_[file.resolved] = Memo{file.size, file.mtime_sec * 1000000000LL + file.mtime_nsec, file.ctime_ns,
                          static_cast<uint64_t>(file.ino), digest.ToString()};
   memo_dirty_ = true;
+  read_[file.resolved] = digest.ToString();
   return digest;
+}
+
+core::Digest BuildContext::ReadFilesDigest() const {
+  std::lock_guard lock(mu_);
+  if (read_.empty()) return {};
+  core::Hasher h;
+  for (const auto& [path, digest] : read_) {
+    h.Update(path);
+    h.Update(std::string_view("\0", 1));
+    h.Update(digest);
+    h.Update("\n");
+  }
+  return h.Finish();
 }
 
 core::Status BuildContext::SaveMemo() const {

@@ -78,6 +78,11 @@ class BuildContext {
   // sha256 of a regular file's bytes; memoised. Thread-safe.
   core::Result<core::Digest> FileDigest(const ContextEntry& file) const;
 
+  // sha256 over the files this build read from the context (FileDigest calls), one line
+  // "<path>\0<sha256>\n" each, sorted by path: the context's digest in provenance. Empty
+  // digest when no file was read.
+  core::Digest ReadFilesDigest() const;
+
   // Writes the memo back (atomically) when it changed.
   core::Status SaveMemo() const;
 
@@ -108,6 +113,7 @@ class BuildContext {
   mutable std::mutex mu_;
   mutable std::map<std::string, Memo> memo_;
   mutable bool memo_dirty_ = false;
+  mutable std::map<std::string, std::string> read_;  // resolved path -> digest, this build
 };
 
 // Go filepath.Match-style match of one path component (no '/'), with '\\' escapes.
