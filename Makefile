@@ -26,10 +26,11 @@ demo: kiln
 	@scripts/demo.sh $(BUILD)/kiln
 
 # The whole suite: unit + integration tests (ctest), fuzzers, the Windows cross-build.
+# windows-check first: ctest's windows_hcs_sim_test drives what it builds (build-windows/).
 test: setup-test kiln
+	$(MAKE) windows-check
 	cd $(BUILD) && ctest --output-on-failure --timeout 1800
 	$(MAKE) fuzz
-	$(MAKE) windows-check
 
 unit: kiln
 	cd $(BUILD) && ctest --output-on-failure -L unit

@@ -11,6 +11,7 @@
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/image.h"
+#include "core/platform.h"
 #include "layers/blob_store.h"
 
 namespace kiln::builder {
@@ -19,6 +20,14 @@ struct CachedLayer {
   core::Descriptor blob;  // compressed layer
   core::Digest diff_id;
   uint64_t tar_size = 0;
+};
+
+// One step as the exported caches (--cache-to) carry it: the chained key, the layer it
+// produced (or reused), the platform it was built for.
+struct CacheStepRecord {
+  core::Digest key;
+  CachedLayer layer;
+  core::Platform platform;
 };
 
 class BuildCache {

@@ -37,6 +37,23 @@ struct OutputSpec {
   std::map<std::string, std::string> attrs;  // everything given, for messages
 };
 
+// --cache-to / --cache-from (buildx spellings; docs/cache.md):
+//   type=registry,ref=REG/REPO:TAG[,mode=min|max][,compression=...][,ignore-error=true]
+//   type=local,dest=DIR (to) | type=local,src=DIR (from) [,tag=TAG]
+//   type=inline (to: the cache travels in the pushed image's config)
+//   REF (from: shorthand for type=registry,ref=REF; an image with an inline cache works too)
+struct CacheSpec {
+  enum class Type { kRegistry, kLocal, kInline };
+  Type type = Type::kRegistry;
+  std::string ref;           // registry
+  std::string dir;           // local
+  std::string tag = "latest";  // local: the index.json name of the cache manifest
+  bool max = false;          // mode=max: every stage's steps, not just the target's
+  std::string compression;   // as asked (cache layers are the image's layers; see docs/cache.md)
+  bool ignore_error = false;  // a failed export is a warning, not a failed build
+  std::string text;          // the flag as given, for messages
+};
+
 // --secret id=ID,src=PATH | id=ID,env=VAR
 struct SecretSpec {
   std::string id;
@@ -67,6 +84,7 @@ struct BuildOptions {
   bool print_graph = false;
   bool minimize = false;
   std::vector<OutputSpec> outputs;
+  std::vector<CacheSpec> cache_from, cache_to;
   std::vector<ContextOverride> contexts;
   std::vector<SecretSpec> secrets;
   std::map<std::string, std::string> labels;  // --label

@@ -44,6 +44,45 @@ void BuildSession::SetRunSupport(std::unique_ptr<Executor> executor,
   snapshotter_ = std::move(snapshotter);
 }
 
+std::optional<BuildSession::CacheHit> BuildSession::LookupCache(const core::Digest& key,
+                                                               const core::Platform& platform) {
+  if (auto hit = cache_.Lookup(key, store_)) return CacheHit{*hit, LayerOrigin{}};
+  if (options_.no_cache || imports_.empty()) return std::nullopt;
+  auto hit = imports_.Lookup(key, platform, images_.client(), store_, *progress_);
+  if (!hit) return std::nullopt;
+  return CacheHit{hit->layer, hit->origin};
+}
+
+void BuildSession::NoteStep(const CacheStepRecord& step) {
+  std::lock_guard lock(mu_);
+  all_steps_.push_back(step);
+}
+
+std::vector<CacheStepRecord> BuildSession::AllSteps() {
+  std::lock_guard lock(mu_);
+  return all_steps_;
+}
+
+void BuildSession::NoteImage(const CacheImageRecord& image) {
+  std::lock_guard lock(mu_);
+  images_done_.push_back(image);
+}
+
+std::vector<CacheImageRecord> BuildSession::Images() {
+  std::lock_guard lock(mu_);
+  return images_done_;
+}
+
+void BuildSession::NotePushed(const core::Reference& ref) {
+  std::lock_guard lock(mu_);
+  pushed_.push_back(ref);
+}
+
+std::vector<core::Reference> BuildSession::Pushed() {
+  std::lock_guard lock(mu_);
+  return pushed_;
+}
+
 std::string BuildSession::NextTaskId() { return "#" + std::to_string(++task_counter_); }
 
 core::Result<std::string> BuildSession::ScratchDir(std::string_view purpose) {

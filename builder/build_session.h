@@ -16,6 +16,7 @@
 #include "builder/image_source.h"
 #include "builder/image_state.h"
 #include "builder/layer_files_log.h"
+#include "builder/remote_cache.h"
 #include "builder/stage_vars.h"
 #include "core/progress.h"
 #include "layers/owned_temp.h"
@@ -38,6 +39,23 @@ class BuildSession {
   ImageSource& images() { return images_; }
   BuildArgs& args() { return args_; }
   const BuildCache& cache() const { return cache_; }
+  // --cache-from sources (loaded by Build before the first step).
+  CacheImports& imports() { return imports_; }
+
+  // The local build cache, then the --cache-from sources (unless --no-cache).
+  struct CacheHit {
+    CachedLayer layer;
+    LayerOrigin origin;
+  };
+  std::optional<CacheHit> LookupCache(const core::Digest& key, const core::Platform& platform);
+  // Every layer step of the build, hit or built, for --cache-to mode=max.
+  void NoteStep(const CacheStepRecord& step);
+  std::vector<CacheStepRecord> AllSteps();
+  // Finished images (their times) and pushed references, for the cache exporters.
+  void NoteImage(const CacheImageRecord& image);
+  std::vector<CacheImageRecord> Images();
+  void NotePushed(const core::Reference& ref);
+  std::vector<core::Reference> Pushed();
   core::ProgressSink& progress() { return *progress_; }
   // File lists of the layers this build writes, for --sbom (builder/sbom.h).
   LayerFilesLog& layer_files() { return layer_files_; }
@@ -69,6 +87,10 @@ class BuildSession {
   ImageSource& images_;
   BuildArgs& args_;
   BuildCache cache_;
+  CacheImports imports_;
+  std::vector<CacheStepRecord> all_steps_;
+  std::vector<CacheImageRecord> images_done_;
+  std::vector<core::Reference> pushed_;
   core::ProgressSink* progress_;
   LayerFilesLog layer_files_;
   std::unique_ptr<Executor> executor_;

@@ -142,6 +142,8 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
   BuildSession session(options, *store, in.dockerfile, *context, images, args);
   std::vector<std::pair<core::Platform, ImageState>> built;
   BuildResult result;
+  if (!options.cache_from.empty() && !options.no_cache)
+    session.imports().Load(options.cache_from, images.client(), *store, session.progress(), result.warnings);
   for (const auto& platform : platforms) {
     KILN_TRY(core::CheckCancelled());
     core::Platform host = core::Platform::HostLinux();

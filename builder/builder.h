@@ -34,6 +34,8 @@ struct BuildResult {
   std::vector<std::string> warnings;
   uint64_t compressed_size = 0;     // sum of distinct blobs of the result
   std::string minimize_report;      // --minimize: what each shrink pass saved
+  std::vector<core::Json> cache_exports;  // --cache-to results (for --metadata-file)
+  core::Json cache_imports = core::Json::array();  // --cache-from sources used
 };
 
 // Runs the build. Errors from the Dockerfile are located (FILE:LINE:COL); a RUN the host cannot

@@ -33,6 +33,7 @@ core::Status ExportImage(BuildSession& session, const BuildResult& result, const
       KILN_ASSIGN(core::Reference ref, core::Reference::Parse(name));
       auto pushed = PushDescriptor(session.images().client(), store, result.top, ref, &session.progress());
       if (!pushed) return core::Fail(pushed.error().Wrap("pushing " + ref.ToString()));
+      session.NotePushed(ref);
     }
     return {};
   }

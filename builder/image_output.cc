@@ -4,6 +4,7 @@
 
 #include "builder/image_export.h"
 #include "builder/image_minimize.h"
+#include "builder/remote_cache.h"
 #include "core/media_types.h"
 #include "layers/fs_util.h"
 #include "layers/local_image.h"
@@ -21,6 +22,25 @@ core::Result<core::Descriptor> WriteImage(BuildSession& session, const ImageStat
   core::ImageConfig config = state.config;
   config.created = core::Rfc3339(session.created_time());
   for (const auto& [k, v] : session.options().labels) config.config.labels[k] = v;
+  // A final state a --cache-from export also finished: take its times (only those), so a fully
+  // cached build on another runner writes the same config, hence the same image digest.
+  if (!session.options().source_date_epoch) {
+    auto times = session.imports().Image(state.key, config.platform());
+    if (times && times->history_created.size() == config.history.size()) {
+      config.created = times->created;
+      for (size_t i = 0; i < config.history.size(); ++i)
+        config.history[i].created = times->history_created[i];
+    }
+  }
+  CacheImageRecord image_times{state.key, config.platform(), config.created, {}};
+  for (const auto& h : config.history) image_times.history_created.push_back(h.created);
+  session.NoteImage(image_times);
+  for (const auto& spec : session.options().cache_to)
+    if (spec.type == CacheSpec::Type::kInline) {
+      config.extra[std::string(kInlineCacheField)] =
+          MakeCacheDocument(state.cache_steps, {image_times}, false).ToJson();
+      break;
+    }
   std::vector<core::Descriptor> layer_descs;
   for (size_t i = 0; i < state.layers.size(); ++i) {
     core::Descriptor layer = state.layers[i];
@@ -63,6 +83,8 @@ core::Status WriteFiles(const BuildOptions& o, const BuildResult& r) {
   std::string names;
   for (const auto& n : r.names) names += (names.empty() ? "" : ",") + n;
   if (!names.empty()) j["image.name"] = names;
+  if (!r.cache_exports.empty()) j["kiln.cache.exported"] = r.cache_exports;
+  if (!r.cache_imports.empty()) j["kiln.cache.imported"] = r.cache_imports;
   return layers::WriteFileAtomic(o.metadata_file, j.dump(2) + "\n");
 }
 
@@ -114,6 +136,8 @@ core::Status WriteOutputs(BuildSession& session,
     push.type = OutputSpec::Type::kRegistry;
     KILN_TRY(ExportImage(session, result, push));
   }
+  KILN_TRY(ExportCaches(session, built, result));
+  result.cache_imports = session.imports().Summary();
   return WriteFiles(o, result);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/build_cache.h"
 #include "core/digest.h"
 #include "core/image.h"
 
@@ -31,6 +32,8 @@ struct ImageState {
   // Directories this build's own layers created (target paths; Windows: case-folded), so a
   // COPY to "dest" without a trailing slash can tell a directory from a new file name.
   std::set<std::string> known_dirs;
+  // Every layer step of this state's lineage (FROM <stage> included), for --cache-to mode=min.
+  std::vector<CacheStepRecord> cache_steps;
   bool cmd_set = false;                    // CMD given in this stage (ENTRYPOINT keeps it)
 
   bool windows() const { return config.os == "windows"; }

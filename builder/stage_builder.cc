@@ -82,6 +82,7 @@ core::Status StageBuilder::Start() {
     auto base = session_.images().Resolve(stage_.base, want);
     if (!base) return core::Fail(At(from, base.error()));
     state_.config = std::move(base->config);
+    state_.config.extra.erase(std::string(kInlineCacheField));  // a base's cache is not ours
     state_.layers = base->layers;
     state_.origins.assign(base->layers.size(), base->origin);
     state_.base_layers = base->layers.size();
@@ -185,11 +186,14 @@ void StageBuilder::Metadata(const parser::InstructionBase& i, std::string_view m
   End(false);
 }
 
-void StageBuilder::AppendLayer(const core::Descriptor& blob, const core::Digest& diff_id,
-                               const std::string& created_by, const core::Digest& key) {
-  state_.layers.push_back(blob);
-  state_.origins.push_back(LayerOrigin{});
-  state_.config.diff_ids.push_back(diff_id);
+void StageBuilder::AppendLayer(const CachedLayer& layer, const std::string& created_by,
+                               const core::Digest& key, const LayerOrigin& origin) {
+  state_.layers.push_back(layer.blob);
+  state_.origins.push_back(origin);
+  state_.config.diff_ids.push_back(layer.diff_id);
+  CacheStepRecord step{key, layer, state_.platform()};
+  state_.cache_steps.push_back(step);
+  session_.NoteStep(step);
   core::HistoryEntry h;
   h.created = core::Rfc3339(session_.created_time());
   h.created_by = created_by;

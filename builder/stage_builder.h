@@ -67,8 +67,9 @@ class StageBuilder {
   // Records a metadata step: history (empty_layer) and the state key.
   void Metadata(const parser::InstructionBase& i, std::string_view material);
   // Appends a layer to the state with its history entry.
-  void AppendLayer(const core::Descriptor& blob, const core::Digest& diff_id,
-                   const std::string& created_by, const core::Digest& key);
+  // The step is recorded for the cache exporters (--cache-to).
+  void AppendLayer(const CachedLayer& layer, const std::string& created_by,
+                   const core::Digest& key, const LayerOrigin& origin = {});
   // The shell a shell-form command runs with (SHELL, else cmd /S /C or /bin/sh -c).
   std::vector<std::string> ShellWords() const;
   // Shell form -> config/exec form, per target OS (docker's rules).

@@ -99,8 +99,8 @@ core::Status StageBuilder::Workdir(const parser::WorkdirInstruction& i) {
   }
   core::Digest key = BuildCache::Chain(state_.key, "WORKDIR " + wd);
   std::string created_by = i.original;
-  if (auto hit = session_.cache().Lookup(key, session_.store())) {
-    AppendLayer(hit->blob, hit->diff_id, created_by, key);
+  if (auto hit = session_.LookupCache(key, state_.platform())) {
+    AppendLayer(hit->layer, created_by, key, hit->origin);
     state_.known_dirs.insert(DirKey(state_.windows(), target.path));
     End(true);
     return {};
@@ -111,7 +111,7 @@ core::Status StageBuilder::Workdir(const parser::WorkdirInstruction& i) {
   if (target.path != "/") KILN_TRY(tree.AddDirectory(LayerName(state_.windows(), target.path), meta));
   KILN_ASSIGN(auto layer, CommitLayer(tree, LayerOptionsFor(state_.windows()), session_.store()));
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));
-  AppendLayer(layer.blob, layer.diff_id, created_by, key);
+  AppendLayer({layer.blob, layer.diff_id, layer.tar_size}, created_by, key);
   state_.known_dirs.insert(DirKey(state_.windows(), target.path));
   End(false);
   return {};
@@ -144,9 +144,9 @@ core::Result<CopyOptions> StageBuilder::MakeCopyOptions(const std::string& chown
 }
 
 bool StageBuilder::UseCached(const parser::InstructionBase& i, const core::Digest& key) {
-  auto hit = session_.cache().Lookup(key, session_.store());
+  auto hit = session_.LookupCache(key, state_.platform());
   if (!hit) return false;
-  AppendLayer(hit->blob, hit->diff_id, i.original, key);
+  AppendLayer(hit->layer, i.original, key, hit->origin);
   End(true);
   return true;
 }
@@ -165,7 +165,7 @@ core::Status StageBuilder::CommitPlan(const parser::InstructionBase& i, const Co
   KILN_TRY(AddPlanToTree(plan, options, tree));
   KILN_ASSIGN(auto layer, CommitLayer(tree, LayerOptionsFor(options.windows), session_.store()));
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));
-  AppendLayer(layer.blob, layer.diff_id, i.original, key);
+  AppendLayer({layer.blob, layer.diff_id, layer.tar_size}, i.original, key);
   End(false);
   return {};
 }

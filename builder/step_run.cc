@@ -143,7 +143,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   KILN_TRY(snapshotter->Diff(snap, *writer));
   KILN_ASSIGN(layers::LayerResult layer, writer->Finish());
   KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));
-  AppendLayer(layer.blob, layer.diff_id, created_by, key);
+  AppendLayer({layer.blob, layer.diff_id, layer.tar_size}, created_by, key);
   End(false);
   return {};
 }

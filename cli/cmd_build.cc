@@ -1,6 +1,8 @@
 // kiln build: Dockerfile + context -> image (docker/buildx-compatible flags).
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +24,7 @@ using core::ErrorCode;
 
 struct BuildFlags {
   std::vector<std::string> tags, build_args, platforms, outputs, contexts, secrets, labels;
+  std::vector<std::string> cache_from, cache_to;
   std::string file, target, iidfile, metadata_file, compression = "gzip", context = ".";
   std::string windows_acl = "users";
   std::string provenance, sbom;  // --provenance / --sbom values ("" = not given)
@@ -83,6 +86,63 @@ core::Result<builder::OutputSpec> ParseOutput(const std::string& s) {
   return out;
 }
 
+// --cache-to / --cache-from in buildx's spellings (docs/cache.md). `to`: --cache-to.
+core::Result<builder::CacheSpec> ParseCache(const std::string& s, bool to) {
+  const char* flag = to ? "--cache-to" : "--cache-from";
+  builder::CacheSpec c;
+  c.text = s;
+  if (s.find('=') == std::string::npos) {  // "--cache-from REF": type=registry,ref=REF
+    if (to) return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " " + s + ": expected type=...,KEY=VALUE");
+    c.ref = s;
+    auto ref = core::Reference::Parse(s);
+    if (!ref) return core::Fail(ref.error().Wrap(std::string(flag) + " " + s));
+    return c;
+  }
+  KILN_ASSIGN(auto attrs, Attributes(s, flag));
+  std::string type = attrs.count("type") ? attrs["type"] : "registry";
+  if (type == "registry") c.type = builder::CacheSpec::Type::kRegistry;
+  else if (type == "local") c.type = builder::CacheSpec::Type::kLocal;
+  else if (type == "inline") c.type = builder::CacheSpec::Type::kInline;
+  else
+    return core::Fail(ErrorCode::kUnsupported, std::string(flag) + " type=" + type +
+                                                   " is not supported (use registry, local or inline)");
+  if (c.type == builder::CacheSpec::Type::kInline && !to)
+    return core::Fail(ErrorCode::kInvalidInput, "--cache-from type=inline: name the image instead (--cache-from REF)");
+  for (const auto& [k, v] : attrs) {
+    if (k == "type") continue;
+    else if (k == "ref") c.ref = v;
+    else if (k == "dest" && to) c.dir = v;
+    else if (k == "src" && !to) c.dir = v;
+    else if (k == "tag") c.tag = v;
+    else if (k == "mode" && to) {
+      if (v != "min" && v != "max")
+        return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " mode=" + v + ": use min or max");
+      c.max = v == "max";
+    } else if (k == "compression" && to) {
+      if (v != "gzip" && v != "zstd" && v != "uncompressed" && v != "estargz")
+        return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " compression=" + v + ": use gzip, zstd or uncompressed");
+      c.compression = v;
+    } else if (k == "ignore-error") {
+      c.ignore_error = v == "true" || v == "1";
+    } else if (k == "compression-level" || k == "force-compression" || k == "oci-mediatypes" ||
+               k == "image-manifest" || k == "digest") {
+      // buildx spellings with nothing to choose in kiln: caches are always OCI image manifests.
+    } else {
+      return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " " + s + ": unknown key \"" + k + "\"");
+    }
+  }
+  if (c.type == builder::CacheSpec::Type::kInline && c.max)
+    return core::Fail(ErrorCode::kInvalidInput, "--cache-to type=inline supports mode=min only (use type=registry for mode=max)");
+  if (c.type == builder::CacheSpec::Type::kRegistry) {
+    if (c.ref.empty()) return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " " + s + ": needs ref=REGISTRY/REPO:TAG");
+    auto ref = core::Reference::Parse(c.ref);
+    if (!ref) return core::Fail(ref.error().Wrap(std::string(flag) + " ref=" + c.ref));
+  }
+  if (c.type == builder::CacheSpec::Type::kLocal && c.dir.empty())
+    return core::Fail(ErrorCode::kInvalidInput, std::string(flag) + " type=local needs " + (to ? "dest=DIR" : "src=DIR"));
+  return c;
+}
+
 core::Result<builder::ContextOverride> ParseContext(const std::string& s) {
   KILN_ASSIGN(auto kv, KeyValue(s, "--build-context"));
   builder::ContextOverride c;
@@ -127,6 +187,20 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   for (const auto& s : f.outputs) {
     KILN_ASSIGN(auto out, ParseOutput(s));
     o.outputs.push_back(std::move(out));
+  }
+  for (const auto& s : f.cache_from) {
+    KILN_ASSIGN(auto c, ParseCache(s, false));
+    o.cache_from.push_back(std::move(c));
+  }
+  for (const auto& s : f.cache_to) {
+    KILN_ASSIGN(auto c, ParseCache(s, true));
+    if (c.type == builder::CacheSpec::Type::kInline && !f.push &&
+        std::none_of(o.outputs.begin(), o.outputs.end(), [](const builder::OutputSpec& out) {
+          return out.type == builder::OutputSpec::Type::kRegistry;
+        }))
+      std::cerr << "warning: --cache-to type=inline: the cache travels in the image's config; "
+                   "it is of use once the image is pushed (--push)\n";
+    o.cache_to.push_back(std::move(c));
   }
   for (const auto& s : f.contexts) {
     KILN_ASSIGN(auto c, ParseContext(s));
@@ -235,6 +309,12 @@ void AddBuildCommand(CLI::App& app, Globals& g) {
   cmd->add_flag("--push", f->push, "Push the image to its registry (same as --output type=registry)");
   cmd->add_option("-o,--output", f->outputs,
                   "type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=registry")->allow_extra_args(false);
+  cmd->add_option("--cache-from", f->cache_from,
+                  "type=registry,ref=REF | type=local,src=DIR[,tag=T] | REF: import a build "
+                  "cache (repeatable; first hit wins)")->allow_extra_args(false);
+  cmd->add_option("--cache-to", f->cache_to,
+                  "type=registry,ref=REF[,mode=min|max] | type=local,dest=DIR[,tag=T] | "
+                  "type=inline: export the build cache (see docs/cache.md)")->allow_extra_args(false);
   cmd->add_option("--build-context", f->contexts,
                   "NAME=oci-layout://PATH[:TAG] | NAME=docker-image://REF | NAME=DIR")->allow_extra_args(false);
   cmd->add_option("--secret", f->secrets, "id=ID,src=FILE or id=ID,env=VAR: a secret for RUN --mount=type=secret")->allow_extra_args(false);

@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# kiln's Windows RUN path (builder/windows + layers/windows, the *_win.cc code included) run
+# under wine against the simulated Host Compute Service of tests/support/windows/hcs_sim:
+# mingw-built computecore.dll / vmcompute.dll / computestorage.dll in a throw-away wine prefix's
+# System32, a "vmcompute" service entry, and the host build wine reports set through the prefix's
+# registry. Drives build-windows/kiln-hcs-selftest.exe (make windows-check) and, when it exists,
+# build-windows/kiln.exe (make windows): `kiln.exe build` of a Windows Dockerfile (WORKDIR C:\app,
+# shell- and exec-form RUN, a failing RUN, --timeout), each RUN layer checked by the Linux
+# kiln's `layer check`.
+#
+# Checks: pre-flight (ok, and the process-isolation mismatch sentence for another host build);
+# a shell-form RUN in WORKDIR C:\app writing out.txt, committed as a layer and seen by the next
+# step; an exec-form RUN; a failing RUN (exit code, output); the step timeout; HCS refusing the
+# image (HCS_E_IMAGE_MISMATCH); the Windows Server 2019 flavour (no HcsWaitForProcessExit: the
+# ProcessExited callback); and after every case nothing left: no scratch or transport folder,
+# no activated volume, no mounted drive, no process of the prefix but wine's own.
+# Wine is not Windows and the simulation is not HCS: this runs kiln's code, it proves nothing
+# about Windows hosts.
+set -euo pipefail
+src=${KILN_SOURCE_DIR:?}
+win=${KILN_WINDOWS_BUILD:-$src/build-windows}
+wine=""
+for w in "$(command -v wine)" /usr/lib/wine/wine64; do
+  if [[ -n $w && -x $w ]]; then wine=$w; break; fi
+done
+if [[ -z $wine ]]; then echo "kiln-skip: wine is not installed (scripts/setup.sh test)"; exit 77; fi
+if ! command -v x86_64-w64-mingw32-g++-posix >/dev/null; then
+  echo "kiln-skip: mingw-w64 is not installed (scripts/setup.sh test)"; exit 77
+fi
+selftest=$win/kiln-hcs-selftest.exe
+kiln_exe=$win/kiln.exe
+linux_kiln=${1:-}
+if [[ ! -f $selftest && ! -f $kiln_exe ]]; then
+  echo "kiln-skip: neither $selftest (make windows-check) nor $kiln_exe (make windows) exists"; exit 77
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-hcssim.XXXXXX")
+prefix=$work/prefix
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+cleanup() {
+  WINEPREFIX=$prefix wineserver -k 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+sim=$src/tests/support/windows/hcs_sim
+dlls=$win/hcs_sim
+"$sim/build.sh" "$dlls"
+"$sim/prefix.sh" "$prefix" "$dlls" 20348
+wineserver -p >/dev/null 2>&1 || true  # one wineserver for every call (stopped by cleanup)
+state=$prefix/drive_c/hcssim
+temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
+scratch_root=$temp/kiln-selftest
+store=$prefix/drive_c/store  # kiln.exe --root C:\store
+
+# The synthetic Nano Server base (samples/bases): its Files tree as a plain folder, written as
+# the base layer folder by kiln's base-layer writer (BackupWrite per entry, ProcessBaseImage).
+python3 - "$src/samples/bases/nanoserver" ltsc2022 "$prefix/drive_c/basesrc" <<'PY'
+import gzip, io, json, os, sys, tarfile
+root, tag, dest = sys.argv[1:4]
+def blob(d): return open(os.path.join(root, "blobs", *d.split(":")), "rb").read()
+index = json.load(open(os.path.join(root, "index.json")))
+entry = [m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == tag][0]
+manifest = json.loads(blob(json.loads(blob(entry["digest"]))["manifests"][0]["digest"]))
+with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob(manifest["layers"][0]["digest"])))) as t:
+    for e in t.getmembers():
+        if not e.name.startswith("Files/"): continue
+        p = os.path.join(dest, *e.name.split("/")[1:])
+        if e.isdir(): os.makedirs(p, exist_ok=True)
+        elif e.isfile():
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            open(p, "wb").write(t.extractfile(e).read())
+        os.utime(p, (e.mtime, e.mtime))
+PY
+# and one hard link (kiln-hcs-selftest base: NAME.hardlink holds the target's entry name).
+echo 'Files/Windows/System32/cmd.exe' >"$prefix/drive_c/basesrc/Windows/System32/command.exe.hardlink"
+
+# Runs the self-test; output in $work/out, $work/err (CRs dropped), exit status in $rc.
+selftest() {
+  rc=0
+  "$wine" "$selftest" "$@" >"$work/out.raw" 2>"$work/err.raw" || rc=$?
+  tr -d '\r' <"$work/out.raw" >"$work/out"
+  tr -d '\r' <"$work/err.raw" >"$work/err"
+}
+show() { echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"; }
+
+# Nothing of a step may outlive it: scratch and transport folders, activated volumes (the
+# simulation records them), the container drive, processes started in the container.
+check_clean() {
+  local what=$1 left
+  left=$(find "$scratch_root/scratch" "$scratch_root/tmp" "$store/windowsfilter/scratch" \
+    "$store/windowsfilter/tmp" "$state/volumes" -mindepth 1 2>/dev/null || true)
+  [[ -z $left ]] || fail "$what: left behind: $left"
+  [[ ! -e $state/drive ]] || fail "$what: the container drive is still mounted"
+  # Processes of this prefix (wine keeps WINEPREFIX in their environment), wine's own aside.
+  local dir cmd
+  for dir in /proc/[0-9]*; do
+    { tr '\0' '\n' <"$dir/environ" | grep -qx "WINEPREFIX=$prefix"; } 2>/dev/null || continue
+    cmd=$({ tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null || true)
+    [[ -z $cmd || $cmd =~ wineserver || $cmd =~ \\system32\\(services|explorer|winedevice|plugplay|svchost|rpcss|conhost)\.exe ]] && continue
+    fail "$what: process ${dir#/proc/} ($cmd) still runs in the prefix"
+  done
+}
+
+selftest_suite() {
+base='C:\layers\base' l1='C:\layers\l1' l2='C:\layers\l2'
+
+mkdir -p "$prefix/drive_c/layers"
+selftest base 'C:\basesrc' "$base"
+[[ $rc == 0 ]] || { show; fail "writing the base layer"; }
+layer=$prefix/drive_c/layers/base/Files
+cmp -s "$layer/License.txt" "$prefix/drive_c/basesrc/License.txt" || fail "base layer content differs"
+[[ $(stat -c %Y "$layer/License.txt") == 1704067200 ]] || fail "base layer file time not kept"
+[[ $(stat -c %i "$layer/Windows/System32/cmd.exe") == $(stat -c %i "$layer/Windows/System32/command.exe") ]] ||
+  fail "command.exe is not a hard link of cmd.exe"
+grep -q "^vmcompute ProcessBaseImage 0x00000000" "$state/log.txt" || fail "no ProcessBaseImage"
+echo "ok: base layer written through BackupWrite (wine: the simulation's), hard link, ProcessBaseImage"
+
+# --- pre-flight: the host build wine reports, and the process-isolation rule -----------------
+selftest preflight 10.0.20348.2966
+[[ $rc == 0 ]] && grep -q "preflight: ok (HCS process isolation)" "$work/out" || { show; fail "preflight on a 20348 host"; }
+"$sim/prefix.sh" "$prefix" "$dlls" 17763
+selftest preflight 10.0.20348.2966
+grep -q "this host runs Windows Server 2019 (ltsc2019/1809, build 17763) (10.0.17763.2340) but the image is for Windows Server 2022 (ltsc2022, build 20348) (10.0.20348.2966): kiln runs RUN steps with process isolation" "$work/err" ||
+  { show; fail "no mismatch sentence for a 17763 host and a 20348 image"; }
+[[ $rc == 1 ]] || fail "preflight mismatch exited $rc"
+"$sim/prefix.sh" "$prefix" "$dlls" 20348
+echo "ok: pre-flight reads the host build (RtlGetVersion + UBR) and applies the rule"
+
+# --- WORKDIR C:\app, shell form, committed; the next steps see it --------------------------
+selftest run --commit "$l1" "$base" -- cmd /S /C '"mkdir C:\app"'
+[[ $rc == 0 ]] || { show; fail "mkdir C:\\app step"; }
+check_clean "mkdir step"
+selftest run --workdir 'C:\app' --commit "$l2" "$l1" "$base" -- cmd /S /C '"echo hi> out.txt"'
+[[ $rc == 0 ]] && grep -q "exit code 0" "$work/out" || { show; fail "shell-form RUN in C:\\app"; }
+grep -qE '^  0 00000020 +4 Files/app/out.txt$' "$work/out" || { show; fail "the diff lacks Files/app/out.txt"; }
+[[ $(<"$prefix/drive_c/layers/l2/Files/app/out.txt") == $'hi\r' ]] || fail "out.txt in the committed layer is not \"hi\\r\\n\""
+check_clean "shell-form step"
+echo "ok: shell-form RUN in WORKDIR C:\\app wrote out.txt, exported and imported as a layer"
+
+# --- exec form, on the committed chain --------------------------------------------------------
+selftest run --exec "$l2" "$l1" "$base" -- cmd /C type 'C:\app\out.txt'
+[[ $rc == 0 ]] && grep -q "^hi" "$work/out" || { show; fail "exec-form RUN did not read out.txt"; }
+check_clean "exec-form step"
+echo "ok: exec-form RUN reads the file the previous step wrote"
+
+# --- a failing command: its exit code and output --------------------------------------------
+selftest run "$l2" "$l1" "$base" -- cmd /S /C '"echo first line& echo last line 1>&2& exit 7"'
+grep -q "exit code 7" "$work/out" && grep -q "first line" "$work/out" && grep -q "last line" "$work/err" ||
+  { show; fail "failing RUN"; }
+check_clean "failing step"
+echo "ok: a failing RUN reports exit code 7 and its stdout/stderr lines"
+
+# --- the step timeout ------------------------------------------------------------------------
+start=$SECONDS
+selftest run --timeout 2 "$base" -- cmd /S /C '"echo started& ping -n 60 127.0.0.1 >nul& echo not reached"'
+grep -q "(timed out)" "$work/out" && grep -q started "$work/out" && ! grep -q "not reached" "$work/out" ||
+  { show; fail "timeout"; }
+((SECONDS - start < 40)) || fail "the timed-out step took $((SECONDS - start)) s"
+check_clean "timed-out step"
+echo "ok: --timeout 2 stops the step (and the ping it started) in $((SECONDS - start)) s"
+
+# --- HCS refuses the image (HCS_E_IMAGE_MISMATCH in the operation's ResultError) --------------
+HCSSIM_IMAGE_MISMATCH=1 selftest run "$base" -- cmd /S /C '"echo hi"'
+[[ $rc == 1 ]] && grep -q "creating container kiln-selftest" "$work/err" &&
+  grep -qi "0xC0370101" "$work/err" && grep -q "The container operating system does not match the host operating system" "$work/err" ||
+  { show; fail "image mismatch from HCS"; }
+check_clean "image mismatch"
+echo "ok: HCS_E_IMAGE_MISMATCH from HcsCreateComputeSystem is reported and cleaned up"
+
+# --- faults injected into the simulated HCS: every failure is reported and leaves nothing ------
+# (HCSSIM_FAIL, hcssim.h). "@sync": the call itself fails; else its operation does.
+for fault in 'HcsCreateComputeSystem@sync' 'HcsStartComputeSystem' 'HcsCreateProcess=0x80070002' \
+             'ActivateLayer=0x80070522' 'ExportLayer'; do
+  HCSSIM_FAIL=$fault selftest run "$l2" "$l1" "$base" -- cmd /S /C '"echo hi> C:\x.txt"'
+  [[ $rc == 1 ]] && grep -q "kiln-hcs-selftest: .*(0x8" "$work/err" || { show; fail "fault $fault was not reported"; }
+  check_clean "fault $fault"
+done
+# An operation HCS never completes: kiln's wait runs out (1 s here), it cancels the operation
+# (HcsCancelOperation) and tears the container down.
+HCSSIM_HANG=HcsStartComputeSystem selftest run --hcs-timeout 1000 "$base" -- cmd /S /C '"echo hi"'
+[[ $rc == 1 ]] && grep -q "starting container kiln-selftest: no answer from HCS within 1 s" "$work/err" &&
+  grep -q "^computecore HcsCancelOperation 0x800704C7" "$state/log.txt" || { show; fail "hung start"; }
+check_clean "hung start"
+# Transient ERROR_NOT_READY from ActivateLayer twice: retried, the step runs.
+HCSSIM_FAIL='ActivateLayer=0x80070015*2' selftest run "$base" -- cmd /S /C '"echo retried"'
+[[ $rc == 0 ]] && grep -q retried "$work/out" || { show; fail "ActivateLayer retry"; }
+# HcsShutDownComputeSystem failing: kiln falls back to HcsTerminateComputeSystem.
+: >"$state/log.txt"
+HCSSIM_FAIL=HcsShutDownComputeSystem selftest run "$base" -- cmd /S /C '"echo stopped"'
+[[ $rc == 0 ]] && grep -q "^computecore HcsTerminateComputeSystem 0x00000000" "$state/log.txt" ||
+  { show; cat "$state/log.txt"; fail "shutdown -> terminate fallback"; }
+check_clean "shutdown fault"
+echo "ok: injected HCS and layer faults are reported and leave nothing behind; retry and terminate fallback work"
+
+# --- Windows Server 2019 computecore.dll: no HcsWaitForProcessExit, the ProcessExited callback --
+"$sim/prefix.sh" "$prefix" "$dlls" 20348 ws2019
+: >"$state/log.txt"
+selftest run "$l2" "$l1" "$base" -- cmd /S /C '"type C:\app\out.txt& exit 3"'
+grep -q "exit code 3" "$work/out" && grep -q "^hi" "$work/out" || { show; fail "ws2019 flavour"; }
+grep -q "^computecore HcsSetProcessCallback 0x00000000" "$state/log.txt" &&
+  grep -q "^computecore (ProcessExited event)" "$state/log.txt" &&
+  ! grep -q "HcsWaitForProcessExit" "$state/log.txt" || { cat "$state/log.txt"; fail "ws2019 flavour did not use the callback"; }
+check_clean "ws2019 step"
+echo "ok: without HcsWaitForProcessExit the exit comes through HcsSetProcessCallback"
+
+}
+
+# --- kiln.exe build (make windows) ------------------------------------------------------------
+# Runs kiln.exe under wine in $src (relative paths work: wine maps the unix cwd to Z:);
+# output in $work/out, $work/err (CRs dropped), status in $rc.
+kiln_exe_run() {
+  rc=0
+  (cd "$src" && "$wine" "$kiln_exe" --root 'C:\store' --progress plain "$@") \
+    >"$work/out.raw" 2>"$work/err.raw" || rc=$?
+  tr -d '\r' <"$work/out.raw" >"$work/out"
+  tr -d '\r' <"$work/err.raw" >"$work/err"
+}
+winpath() { local p=$1; echo "Z:${p//\//\\}"; }
+
+kiln_suite() {
+  local ctx=$work/ctx base_ctx=mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://samples/bases/nanoserver:ltsc2022
+  mkdir -p "$ctx"
+  "$sim/prefix.sh" "$prefix" "$dlls" 20348
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+# escape=`
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+WORKDIR C:\app
+RUN cmd /S /C "echo hi> out.txt"
+RUN ["cmd", "/S", "/C", "type out.txt && echo exec-form> exec.txt"]
+DOCKERFILE
+  kiln_exe_run build -t hcssim:ok --build-context "$base_ctx" \
+    -o "type=oci,dest=$(winpath "$work/oci")" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] || { show; fail "kiln.exe build with two RUN steps"; }
+  grep -qw "hi" "$work/out" "$work/err" || { show; fail "the exec-form RUN did not print out.txt"; }
+  check_clean "kiln.exe build"
+  # Every layer above the base: a valid Windows layer (the Linux kiln checks it), holding what
+  # the steps wrote.
+  python3 - "$work/oci" >"$work/layers" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+def blob(d): return os.path.join(root, "blobs", *d.split(":"))
+doc = json.load(open(os.path.join(root, "index.json")))
+while "manifests" in doc:
+    doc = json.load(open(blob(doc["manifests"][0]["digest"])))
+for layer in doc["layers"][1:]:
+    print(blob(layer["digest"]))
+PY
+  [[ $(wc -l <"$work/layers") -ge 2 ]] || fail "the image has fewer than two layers above the base"
+  local blob n=0
+  while read -r blob; do
+    n=$((n + 1))
+    if [[ -n $linux_kiln ]]; then
+      "$linux_kiln" layer check "$blob" >"$work/check" 2>&1 || { cat "$work/check"; fail "layer $n fails kiln layer check"; }
+    fi
+    tar -tzf "$blob" >>"$work/names"
+  done <"$work/layers"
+  grep -qx "Files/app/out.txt" "$work/names" && grep -qx "Files/app/exec.txt" "$work/names" ||
+    { cat "$work/names"; fail "the RUN layers lack Files/app/out.txt or exec.txt"; }
+  echo "ok: kiln.exe build: WORKDIR C:\\app, shell- and exec-form RUN; $n layers pass kiln layer check"
+
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+# escape=`
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+RUN cmd /S /C "echo first words& echo last words& exit 3"
+DOCKERFILE
+  kiln_exe_run build -t hcssim:fail --build-context "$base_ctx" "$(winpath "$ctx")"
+  [[ $rc == 1 ]] && grep -q "Dockerfile:3" "$work/err" && grep -q "3" "$work/err" &&
+    grep -q "last words" "$work/out" "$work/err" || { show; fail "failing RUN under kiln.exe"; }
+  check_clean "kiln.exe failing RUN"
+  echo "ok: kiln.exe build: a failing RUN reports its exit code, location and last lines"
+
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+RUN ping -n 60 127.0.0.1
+DOCKERFILE
+  local start=$SECONDS
+  kiln_exe_run build --timeout 2 -t hcssim:slow --build-context "$base_ctx" "$(winpath "$ctx")"
+  [[ $rc == 1 ]] && grep -qi "time" "$work/err" || { show; fail "--timeout under kiln.exe"; }
+  ((SECONDS - start < 60)) || fail "the timed-out build took $((SECONDS - start)) s"
+  check_clean "kiln.exe --timeout"
+  echo "ok: kiln.exe build --timeout 2 stops the step in $((SECONDS - start)) s"
+}
+
+[[ -f $selftest ]] && selftest_suite
+[[ -f $kiln_exe ]] && kiln_suite
+# kiln never calls into computestorage.dll (it uses vmcompute's layer functions).
+! grep -q "^computestorage" "$state/log.txt" || fail "unexpected computestorage call"
+echo "ok: windows_hcs_sim ($( [[ -f $selftest ]] && echo "kiln-hcs-selftest" ) $( [[ -f $kiln_exe ]] && echo "kiln.exe" ) under wine, simulated HCS; not Windows)"
