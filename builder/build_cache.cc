@@ -1,5 +1,7 @@
 #include "builder/build_cache.h"
 
+#include <sys/stat.h>
+
 #include "layers/fs_util.h"
 
 namespace kiln::builder {
@@ -38,6 +40,25 @@ core::Status BuildCache::Record(const core::Digest& key, const CachedLayer& laye
   j["diff_id"] = layer.diff_id.ToString();
   j["tar_size"] = layer.tar_size;
   return layers::WriteFileAtomic(Path(key), j.dump());
+}
+
+std::string BuildCache::PrefixPath(const core::Digest& prefix) const {
+  return dir_ + "/prefixes/" + prefix.hex();
+}
+
+bool BuildCache::MayHit(const core::Digest& prefix) const {
+  if (!enabled_) return false;
+  struct stat st;
+  return stat(PrefixPath(prefix).c_str(), &st) == 0;
+}
+
+core::Status BuildCache::RecordPrefix(const core::Digest& prefix) const {
+  struct stat st;
+  if (stat(PrefixPath(prefix).c_str(), &st) == 0) return {};
+  KILN_TRY(layers::MakeDirs(dir_ + "/prefixes"));
+  // Empty: a prefix is not a blob digest, so prune's "every sha256:<hex> under cache/ is a
+  // root" rule must not see one.
+  return layers::WriteFileAtomic(PrefixPath(prefix), "");
 }
 
 }  // namespace kiln::builder

@@ -44,8 +44,19 @@ class BuildCache {
   // Records (atomically) that `key` produced `layer`.
   core::Status Record(const core::Digest& key, const CachedLayer& layer) const;
 
+  // Steps whose key needs their sources' content (COPY/ADD from the context) also have a
+  // `prefix`: the chain of everything in the key except that content. A key can only hit when
+  // some earlier build recorded a step with the same prefix, so MayHit(prefix) false proves a
+  // miss before any file is hashed, and the builder then hashes files while writing the layer
+  // (one read each) instead of first. Any future lookup source besides steps/ (an imported
+  // cache) must make MayHit answer true for what it could serve.
+  bool MayHit(const core::Digest& prefix) const;
+  core::Status RecordPrefix(const core::Digest& prefix) const;
+  bool enabled() const { return enabled_; }
+
  private:
   std::string Path(const core::Digest& key) const;
+  std::string PrefixPath(const core::Digest& prefix) const;
   std::string dir_;
   bool enabled_;
 };

@@ -6,13 +6,16 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/digest.h"
@@ -77,6 +80,11 @@ class BuildContext {
 
   // sha256 of a regular file's bytes; memoised. Thread-safe.
   core::Result<core::Digest> FileDigest(const ContextEntry& file) const;
+  // The memoised digest when the file is unchanged since it was hashed (same size, mtime,
+  // ctime, inode); reads nothing.
+  std::optional<core::Digest> KnownDigest(const ContextEntry& file) const;
+  // Memoises a digest computed elsewhere (while the file was written into a layer).
+  void RememberDigest(const ContextEntry& file, const core::Digest& digest) const;
 
   // sha256 over the files this build read from the context (FileDigest calls), one line
   // "<path>\0<sha256>\n" each, sorted by path: the context's digest in provenance. Empty
@@ -104,14 +112,15 @@ class BuildContext {
   std::string root_;
   IgnoreRules ignore_;
   std::string memo_path_;
+  // One memo entry: 64 bytes plus the path (the key); the digest kept as its 32 bytes.
   struct Memo {
     uint64_t size;
     int64_t mtime_ns, ctime_ns;
     uint64_t ino;
-    std::string digest;
+    std::array<unsigned char, 32> sha256;
   };
   mutable std::mutex mu_;
-  mutable std::map<std::string, Memo> memo_;
+  mutable std::unordered_map<std::string, Memo> memo_;
   mutable bool memo_dirty_ = false;
   mutable std::map<std::string, std::string> read_;  // resolved path -> digest, this build
 };

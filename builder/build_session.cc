@@ -53,6 +53,11 @@ std::optional<BuildSession::CacheHit> BuildSession::LookupCache(const core::Dige
   return CacheHit{hit->layer, hit->origin};
 }
 
+bool BuildSession::MayHitCache(const core::Digest& prefix) const {
+  if (options_.no_cache) return false;
+  return !imports_.empty() || cache_.MayHit(prefix);
+}
+
 void BuildSession::NoteStep(const CacheStepRecord& step) {
   std::lock_guard lock(mu_);
   all_steps_.push_back(step);

@@ -48,6 +48,9 @@ class BuildSession {
     LayerOrigin origin;
   };
   std::optional<CacheHit> LookupCache(const core::Digest& key, const core::Platform& platform);
+  // False only when no lookup of a key with this prefix can hit (BuildCache::MayHit, and no
+  // --cache-from source, which may hold any key).
+  bool MayHitCache(const core::Digest& prefix) const;
   // Every layer step of the build, hit or built, for --cache-to mode=max.
   void NoteStep(const CacheStepRecord& step);
   std::vector<CacheStepRecord> AllSteps();

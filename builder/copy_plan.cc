@@ -89,29 +89,81 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
   return plan;
 }
 
-core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows) {
-  std::string out;
-  for (const auto& item : plan.items) {
-    KILN_TRY(core::CheckCancelled());
-    const ContextEntry& e = item.source;
-    out += item.dest;
-    switch (e.type) {
-      case ContextEntry::Type::kDir: out += " dir"; break;
-      case ContextEntry::Type::kSymlink: out += " link " + e.link_target; break;
-      case ContextEntry::Type::kFile: {
-        out += " file " + std::to_string(item.from_data ? item.data.size() : e.size) + " ";
-        if (item.from_data) {
-          out += core::Digest::Sha256Of(item.data).ToString();
-        } else {
-          KILN_ASSIGN(core::Digest d, ctx.FileDigest(e));
-          out += d.ToString();
-        }
-      }
+PlanDigests KnownDigests(const BuildContext& ctx, const CopyPlan& plan) {
+  PlanDigests d;
+  d.of.resize(plan.items.size());
+  for (size_t i = 0; i < plan.items.size(); ++i) {
+    const CopyItem& item = plan.items[i];
+    if (item.source.type != ContextEntry::Type::kFile) continue;
+    if (item.from_data) {
+      d.of[i] = core::Digest::Sha256Of(item.data);
+    } else if (auto known = ctx.KnownDigest(item.source)) {
+      d.of[i] = std::move(*known);
+    } else {
+      ++d.unknown_files;
     }
-    if (!windows) out += " " + std::to_string(e.mode);
-    out += "\n";
   }
+  return d;
+}
+
+core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDigests& d) {
+  for (size_t i = 0; i < plan.items.size() && d.unknown_files > 0; ++i) {
+    const CopyItem& item = plan.items[i];
+    if (item.source.type != ContextEntry::Type::kFile || !d.of[i].empty()) continue;
+    KILN_TRY(core::CheckCancelled());
+    KILN_ASSIGN(d.of[i], ctx.FileDigest(item.source));
+    --d.unknown_files;
+  }
+  return {};
+}
+
+namespace {
+
+// One line of the material: destination, type, size and digest or link target, mode (Linux).
+void MaterialLine(const CopyItem& item, const core::Digest& digest, bool windows,
+                  std::string& out) {
+  const ContextEntry& e = item.source;
+  out += item.dest;
+  switch (e.type) {
+    case ContextEntry::Type::kDir: out += " dir"; break;
+    case ContextEntry::Type::kSymlink: out += " link " + e.link_target; break;
+    case ContextEntry::Type::kFile:
+      out += " file " + std::to_string(item.from_data ? item.data.size() : e.size) + " ";
+      out += digest.ToString();
+  }
+  if (!windows) out += " " + std::to_string(e.mode);
+  out += "\n";
+}
+
+}  // namespace
+
+// The items the digests were gathered for (items appended later, heredocs, are keyed apart).
+std::string PlanMaterial(const CopyPlan& plan, const PlanDigests& digests, bool windows) {
+  std::string out;
+  for (size_t i = 0; i < digests.of.size(); ++i) MaterialLine(plan.items[i], digests.of[i], windows, out);
   return out;
+}
+
+core::Digest ChainPlan(const core::Digest& parent, std::string_view key_text, const CopyPlan& plan,
+                       const PlanDigests& digests, bool windows) {
+  // The bytes BuildCache::Chain hashes: parent, '\n', material.
+  core::Hasher h;
+  h.Update(parent.ToString());
+  h.Update("\n", 1);
+  h.Update(key_text);
+  std::string line;
+  for (size_t i = 0; i < digests.of.size(); ++i) {
+    line.clear();
+    MaterialLine(plan.items[i], digests.of[i], windows, line);
+    h.Update(line);
+  }
+  return h.Finish();
+}
+
+core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows) {
+  PlanDigests digests = KnownDigests(ctx, plan);
+  KILN_TRY(HashUnknown(ctx, plan, digests));
+  return PlanMaterial(plan, digests, windows);
 }
 
 core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::LayerTree& tree) {

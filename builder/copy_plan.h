@@ -59,6 +59,25 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
 // content digest (files) or link target (symlinks). Hashes files (memoised by the context).
 core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& plan, bool windows);
 
+// The content digests of a plan's files, gathered in steps: the memo's, those hashed while the
+// layer is written, then the rest read. `of[i]` is item i's (empty: not known yet or not a
+// file).
+struct PlanDigests {
+  std::vector<core::Digest> of;
+  uint64_t unknown_files = 0;
+};
+// Heredoc digests and what the context's memo knows; reads nothing.
+PlanDigests KnownDigests(const BuildContext& ctx, const CopyPlan& plan);
+// Reads and hashes every file still unknown (memoised by the context).
+core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDigests& digests);
+// PlanMaterial over digests already gathered (all of them known), for the first
+// `digests.of.size()` items.
+std::string PlanMaterial(const CopyPlan& plan, const PlanDigests& digests, bool windows);
+// BuildCache::Chain(parent, key_text + PlanMaterial(plan, digests, windows)), hashed line by line
+// instead of built as one string (~130 bytes per file).
+core::Digest ChainPlan(const core::Digest& parent, std::string_view key_text, const CopyPlan& plan,
+                       const PlanDigests& digests, bool windows);
+
 // Adds the plan's items to `tree`, under the flavour's layer names.
 core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& options, layers::LayerTree& tree);
 

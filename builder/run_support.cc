@@ -36,14 +36,14 @@ core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
                                         : MakeHostExecutor(session.store().root());
   auto preflight = executor->Preflight(platform);
   if (!preflight) {
-    std::string what = "RUN in " + stage->Label() + " (" + platform.ToString() + ")";
-    // On a Windows host the HCS pre-flight says itself what the host lacks or which hosts can
-    // build the image.
+    // One line that says each thing once: which RUN, then what this host lacks. The executors'
+    // messages name the image's platform or build themselves where it matters.
     const bool hcs = executor->Name() == windows::HcsExecutor::kName;
+    core::Error e = preflight.error().Wrap("RUN in " + stage->Label());
     if (platform.is_windows() && !hcs)
-      what += " needs a Windows host: Windows RUN steps execute in process-isolated Windows "
-              "containers; COPY/ADD-only Windows stages build on any host";
-    core::Error e = preflight.error().Wrap(what);
+      e.message = "RUN in " + stage->Label() + " (" + platform.ToString() +
+                  ") needs a Windows host: Windows RUN steps execute in process-isolated Windows "
+                  "containers; COPY/ADD-only Windows stages build on any host";
     e.location = first->range;
     return std::unexpected(e);
   }

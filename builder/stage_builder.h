@@ -95,6 +95,12 @@ class StageBuilder {
   // Writes `plan` as the step's layer, records it in the cache under `key`, appends it.
   core::Status CommitPlan(const parser::InstructionBase& i, const CopyPlan& plan,
                           const CopyOptions& options, const core::Digest& key);
+  // A context COPY whose key no record can match (BuildCache::MayHit false): writes the layer
+  // first, hashing each file as the writer reads it (one read per file), then derives the key
+  // from `key_text` (what the key covers before the content material) and records it.
+  core::Status CommitPlanHashing(const parser::InstructionBase& i, const BuildContext& ctx,
+                                 const CopyPlan& plan, const CopyOptions& options,
+                                 PlanDigests digests, const std::string& key_text);
   void RememberDirs(const TargetPath& dest, const CopyPlan* plan);
   core::Result<std::string> ScratchFor(std::string_view purpose);
   // The step's mounts, sources resolved inside their trees; appends to `material` what the

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <unordered_map>
 
 #include "builder/copy_plan.h"
 #include "builder/stage_builder.h"
@@ -170,6 +171,50 @@ core::Status StageBuilder::CommitPlan(const parser::InstructionBase& i, const Co
   return {};
 }
 
+core::Status StageBuilder::CommitPlanHashing(const parser::InstructionBase& i,
+                                             const BuildContext& ctx, const CopyPlan& plan,
+                                             const CopyOptions& options, PlanDigests digests,
+                                             const std::string& key_text) {
+  bool windows = options.windows;
+  // Files the memo does not know, by host path (views into `plan`, which outlives the write).
+  std::unordered_map<std::string_view, size_t> unknown;
+  for (size_t n = 0; n < digests.of.size(); ++n) {
+    const CopyItem& item = plan.items[n];
+    if (item.source.type == ContextEntry::Type::kFile && digests.of[n].empty())
+      unknown.try_emplace(item.source.host_path, n);
+  }
+  layers::LayerTree tree(windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux);
+  KILN_TRY(AddPlanToTree(plan, options, tree));
+  auto on_file = [&](const std::string& host_path, const core::Digest& d) {
+    if (auto it = unknown.find(host_path); it != unknown.end()) digests.of[it->second] = d;
+  };
+  KILN_ASSIGN(auto layer,
+              CommitLayer(tree, LayerOptionsFor(windows), session_.store(), on_file));
+  // Memoise what was hashed; the same file named twice shares its digest; what the writer did
+  // not read (hard-link repeats) is read now.
+  digests.unknown_files = 0;
+  for (size_t n = 0; n < digests.of.size(); ++n) {
+    const CopyItem& item = plan.items[n];
+    if (item.source.type != ContextEntry::Type::kFile || item.from_data) continue;
+    auto it = unknown.find(item.source.host_path);
+    if (it == unknown.end()) continue;  // known from the memo
+    if (digests.of[n].empty()) digests.of[n] = digests.of[it->second];
+    if (digests.of[n].empty())
+      ++digests.unknown_files;
+    else if (it->second == n)
+      ctx.RememberDigest(item.source, digests.of[n]);
+  }
+  KILN_TRY(HashUnknown(ctx, plan, digests));
+  core::Digest key = ChainPlan(state_.key, key_text, plan, digests, windows);
+  // The key may still have a record (when MayHit could not know of it): the recorded layer
+  // wins, as it would have on the hashing-first path.
+  if (UseCached(i, key)) return {};
+  KILN_TRY(session_.cache().Record(key, {layer.blob, layer.diff_id, layer.tar_size}));
+  AppendLayer({layer.blob, layer.diff_id, layer.tar_size}, i.original, key);
+  End(false);
+  return {};
+}
+
 core::Status StageBuilder::CopyFiles(const parser::InstructionBase& i, const std::string& from,
                                      const parser::SourcesAndDest& files, const std::string& chown,
                                      const std::string& chmod, bool parents,
@@ -224,13 +269,25 @@ core::Status StageBuilder::CopyFiles(const parser::InstructionBase& i, const std
   } else {
     plan.emplace();
   }
+  // Context sources: digests the memo knows are free; the others are read either before the
+  // key (a record may match: hash first, so a hit writes nothing) or, when no earlier build
+  // recorded this step's prefix (so no record can match), while the layer is written.
+  std::optional<PlanDigests> hash_while_writing;
   if (!source_state) {
-    KILN_ASSIGN(std::string content, PlanMaterial(*ctx, *plan, windows));
-    key = BuildCache::Chain(state_.key, flags + "\n" + heredocs + content);
-    if (UseCached(i, key)) {
-      RememberDirs(dest, &*plan);
-      return {};
+    std::string key_text = flags + "\n" + heredocs;
+    core::Digest prefix = BuildCache::Chain(state_.key, key_text);
+    PlanDigests digests = KnownDigests(*ctx, *plan);
+    if (digests.unknown_files > 0 && !session_.MayHitCache(prefix)) {
+      hash_while_writing = std::move(digests);
+    } else {
+      KILN_TRY(HashUnknown(*ctx, *plan, digests));
+      key = ChainPlan(state_.key, key_text, *plan, digests, windows);
+      if (UseCached(i, key)) {
+        RememberDirs(dest, &*plan);
+        return {};
+      }
     }
+    KILN_TRY(session_.cache().RecordPrefix(prefix));
   }
   for (const auto& c : files.source_contents) {
     CopyItem item;
@@ -240,6 +297,12 @@ core::Status StageBuilder::CopyFiles(const parser::InstructionBase& i, const std
     item.data = c.data;
     item.from_data = true;
     plan->items.push_back(std::move(item));
+  }
+  if (hash_while_writing) {
+    KILN_TRY(CommitPlanHashing(i, *ctx, *plan, options, std::move(*hash_while_writing),
+                               flags + "\n" + heredocs));
+    RememberDirs(dest, &*plan);
+    return {};
   }
   KILN_TRY(CommitPlan(i, *plan, options, key));
   RememberDirs(dest, &*plan);

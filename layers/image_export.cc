@@ -140,8 +140,11 @@ core::Result<SaveReport> SaveImages(Store& store, const std::vector<std::string>
   for (const auto& [digest, size] : blobs) {
     KILN_ASSIGN(core::Digest d, core::Digest::Parse(digest));
     KILN_ASSIGN(uint64_t actual, store.Size(d));
-    KILN_ASSIGN(auto reader, store.Open(d));
-    KILN_TRY(sink->AddBlob(BlobPath(digest), d, actual, *reader));
+    KILN_ASSIGN(bool linked, sink->LinkBlob(BlobPath(digest), actual, store.BlobPath(d)));
+    if (!linked) {
+      KILN_ASSIGN(auto reader, store.Open(d));
+      KILN_TRY(sink->AddBlob(BlobPath(digest), d, actual, *reader));
+    }
     ++report.blobs;
     report.bytes += actual;
   }

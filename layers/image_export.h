@@ -30,7 +30,9 @@ struct SaveReport {
   uint64_t bytes = 0;
 };
 
-// Writes the named images with every blob they need, verifying each blob as it is copied.
+// Writes the named images with every blob they need. Into a directory, blobs are reflinked or
+// hard-linked from the store where the file system allows (not re-hashed: the store verified
+// them when written), else copied and verified as they are copied.
 // Fails with kNotFound, before writing anything, when a blob is known but not local (a base
 // layer never downloaded), naming it and where it can be fetched from. The tar is written
 // temp + rename: a failure leaves no partial archive.

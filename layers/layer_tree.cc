@@ -19,12 +19,13 @@ std::unexpected<core::Error> Bad(std::string message) {
 // comes right after it and before its longer-named siblings.
 bool PathLess(std::string_view a, std::string_view b) {
   size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    unsigned ca = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]) + 1;
-    unsigned cb = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]) + 1;
-    if (ca != cb) return ca < cb;
-  }
-  return a.size() < b.size();
+  // Only the first differing byte decides (sorted names share long prefixes).
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  if (i == n) return a.size() < b.size();
+  unsigned ca = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]) + 1;
+  unsigned cb = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]) + 1;
+  return ca < cb;
 }
 
 
@@ -254,11 +255,11 @@ std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
 }
 
 core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
-                                      BlobStore& store) {
+                                      BlobStore& store, const LayerTree::FileDigestFn& on_file) {
   if (options.flavor != tree.flavor())
     return core::Fail(core::ErrorCode::kInternal, "layer tree and writer flavours differ");
   KILN_ASSIGN(auto writer, LayerWriter::Create(options, store));
-  KILN_TRY(tree.WriteTo(*writer));
+  KILN_TRY(tree.WriteTo(*writer, on_file));
   return writer->Finish();
 }
 

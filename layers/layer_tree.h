@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,9 +93,14 @@ class LayerTree {
   size_t size() const { return nodes_.size(); }
   LayerFlavor flavor() const { return flavor_; }
 
+  // Called once per host file whose bytes go into the layer, with the sha256 of exactly those
+  // bytes (hashed as they are written, so a file is read once). A host file written as a hard
+  // link to an earlier entry is not read and not reported.
+  using FileDigestFn = std::function<void(const std::string& host_path, const core::Digest&)>;
+
   // Writes every entry into `writer` in the deterministic order. Host files that fail to open
   // or change size while read fail with kIo naming the host path.
-  core::Status WriteTo(LayerWriter& writer) const;
+  core::Status WriteTo(LayerWriter& writer, const FileDigestFn& on_file = nullptr) const;
 
  private:
   // In-memory content: rare next to host files, so kept out of line.
@@ -134,6 +140,7 @@ class LayerTree {
 
 // Writes `tree` as a layer into `store` (LayerWriter::Create + WriteTo + Finish).
 core::Result<LayerResult> CommitLayer(const LayerTree& tree, const LayerOptions& options,
-                                      BlobStore& store);
+                                      BlobStore& store,
+                                      const LayerTree::FileDigestFn& on_file = nullptr);
 
 }  // namespace kiln::layers

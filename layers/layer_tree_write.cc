@@ -25,9 +25,25 @@ uint32_t DefaultMode(EntryType t) {
   }
 }
 
+// Hashes what passes through: the bytes the layer writer takes from a host file.
+class HashingReader : public core::Reader {
+ public:
+  explicit HashingReader(core::Reader& in) : in_(in) {}
+  core::Result<size_t> Read(void* buffer, size_t size) override {
+    KILN_ASSIGN(size_t n, in_.Read(buffer, size));
+    hasher_.Update(buffer, n);
+    return n;
+  }
+  core::Digest Finish() { return hasher_.Finish(); }
+
+ private:
+  core::Reader& in_;
+  core::Hasher hasher_;
+};
+
 }  // namespace
 
-core::Status LayerTree::WriteTo(LayerWriter& writer) const {
+core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file) const {
   std::map<std::pair<dev_t, ino_t>, std::string> inodes;
   TarTime default_time{writer.options().source_date_epoch.value_or(0), 0};
   static const EntryMeta kNoMeta;
@@ -95,7 +111,10 @@ core::Status LayerTree::WriteTo(LayerWriter& writer) const {
       e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
     core::StringReader data(n->extra ? std::string_view(n->extra->data) : std::string_view());
     core::Reader* content = file ? static_cast<core::Reader*>(&*file) : &data;
+    std::optional<HashingReader> hashing;
+    if (file && on_file) content = &hashing.emplace(*file);
     KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));
+    if (hashing) on_file(n->host_path, hashing->Finish());
     if (!n->extra) continue;
     for (const auto& [stream, bytes] : n->extra->streams) {
       TarEntry s;

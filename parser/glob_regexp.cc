@@ -12,6 +12,30 @@ bool IsWordChar(char32_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+// Whether every thread from `start` must pass a ^ (kBeginText) before it consumes a character
+// or matches: then no match can start after position 0.
+bool Anchored(const std::vector<RegexInst>& prog, int start) {
+  std::vector<int> stack{start};
+  std::vector<bool> seen(prog.size(), false);
+  while (!stack.empty()) {
+    int p = stack.back();
+    stack.pop_back();
+    if (p < 0 || seen[p]) continue;
+    seen[p] = true;
+    const RegexInst& in = prog[p];
+    switch (in.op) {
+      case RegexInst::kBeginText: break;
+      case RegexInst::kSplit: stack.push_back(in.y); [[fallthrough]];
+      case RegexInst::kJmp:
+      case RegexInst::kEndText:
+      case RegexInst::kWordB:
+      case RegexInst::kNotWordB: stack.push_back(in.x); break;
+      default: return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 core::Result<GlobRegexp> GlobRegexp::Compile(std::string_view expr) {
@@ -28,6 +52,9 @@ bool GlobRegexp::Match(std::string_view text) const {
   std::vector<int> clist, nlist, stack;
   std::vector<size_t> mark(prog.size(), 0);
   size_t gen = 1;  // one generation per text position: mark[pc] == gen means "listed"
+  // .dockerignore patterns are anchored: once no thread is alive, none can start later (this
+  // ends most non-matching paths after a few characters instead of at their end).
+  const bool anchored = Anchored(prog, start_);
   char32_t prev = 0;
   bool has_prev = false;
   // Adds pc, following jumps, splits and assertions that hold between `prev` and `next`.
@@ -88,6 +115,7 @@ bool GlobRegexp::Match(std::string_view text) const {
     }
     std::swap(clist, nlist);
     pos = after;
+    if (anchored && clist.empty()) return false;
   }
 }
 

@@ -116,20 +116,20 @@ core::Status RuncExecutor::Preflight(const core::Platform& target) {
                           " host; this Linux host runs RUN steps of linux images only");
   if (!target.architecture.empty() && target.architecture != host.architecture)
     return core::Fail(core::ErrorCode::kUnsupported,
-                      "RUN steps for " + target.ToString() + " cannot run on this " +
-                          host.architecture + " host (kiln does not emulate other CPUs)");
+                      target.ToString() + " images cannot run on this " + host.architecture +
+                          " host (kiln does not emulate other CPUs)");
   if (::geteuid() != 0)
     return core::Fail(core::ErrorCode::kUnsupported,
-                      "RUN steps on Linux need root (runc containers, overlayfs mounts): run "
-                      "kiln as root, e.g. sudo kiln build ...");
+                      "runc containers and overlayfs mounts need root: run kiln as root, e.g. "
+                      "sudo kiln build ...");
   auto version = RunCaptured({options_.runc, "--version"}, std::chrono::seconds(10));
   if (!version || version->exit_code != 0)
     return core::Fail(core::ErrorCode::kUnsupported,
-                      "RUN steps on Linux need runc (" + options_.runc +
+                      "runc is needed (" + options_.runc +
                           " not found or not working): apt-get install runc");
   if (!layers::OverlaySupported())
     return core::Fail(core::ErrorCode::kUnsupported,
-                      "RUN steps on Linux need overlayfs in the kernel: modprobe overlay");
+                      "overlayfs is needed in the kernel: modprobe overlay");
   return SweepStale();
 }
 

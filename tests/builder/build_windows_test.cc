@@ -1,7 +1,11 @@
 // kiln build of COPY-only Windows images on this Linux host, from the synthetic nanoserver base.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/media_types.h"
+#include "core/platform.h"
 #include "layers/layer_check.h"
 #include "tests/builder/build_helpers.h"
 
@@ -9,6 +13,15 @@ using namespace kiln;
 using namespace kiln::testing;
 
 namespace {
+
+// Case-insensitive count of `what` in `text`.
+size_t Occurrences(std::string text, std::string what) {
+  for (auto* s : {&text, &what})
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 void WriteWindowsContext(const TempDir& dir) {
   WriteFile(dir / "Dockerfile",
@@ -146,6 +159,28 @@ TEST_CASE("a RUN in a Windows stage fails on Linux before any work, naming stage
   CHECK(r.err.find("Dockerfile:3:1: RUN in stage 0 (app) (windows/amd64:10.0.20348.2966) needs a Windows host") == 0);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK(r.err.find("[app 1/2]") == std::string::npos);  // no step started
+  // Issue 19: the line says each thing once (it said "needs a Windows host" twice, in two
+  // wordings, and named the platform twice).
+  INFO(r.err);
+  CHECK(Occurrences(r.err, "windows host") == 1);
+  CHECK(Occurrences(r.err, "windows/amd64") == 1);
+}
+
+TEST_CASE("a RUN for another CPU fails in pre-flight with one line that says each thing once",
+          "[integration]") {
+  TempDir store, ctx;
+  std::string other = core::Platform::HostLinux().architecture == "arm64" ? "amd64" : "arm64";
+  WriteFile(ctx / "Dockerfile", "FROM scratch\nCOPY x.txt /x.txt\nRUN [\"/x\"]\n");
+  WriteFile(ctx / "x.txt", "x");
+  auto r = Kiln({"--root", store.path().string(), "--progress", "plain", "build", "--platform",
+                 "linux/" + other, ctx.path().string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("Dockerfile:3:1: RUN in stage 0") == 0);
+  CHECK(r.err.find("does not emulate other CPUs") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(Occurrences(r.err, "linux/" + other) == 1);
+  CHECK(Occurrences(r.err, "run steps") == 0);  // "RUN in ...", not "RUN steps for" again
 }
 
 TEST_CASE("bad build input gives one located line and exit code 2", "[integration]") {

@@ -38,7 +38,7 @@ TEST_CASE("preflight names what is missing: a Windows host, another CPU, runc", 
   RuncExecutor no_runc(RuncExecutorOptions{(f.tmp / "s").string(), "/nonexistent/runc"});
   auto missing = no_runc.Preflight(Platform::HostLinux());
   REQUIRE_FALSE(missing);
-  CHECK_THAT(missing.error().message, Catch::Contains("need runc"));
+  CHECK_THAT(missing.error().message, Catch::Contains("runc is needed"));
   CHECK_THAT(missing.error().message, Catch::Contains("apt-get install runc"));
 }
 

@@ -10,6 +10,15 @@ cp -r "$src/samples/hello-nanoserver" "$t/ctx"
 image="$reg/kiln/inline"
 layer_steps='\] (WORKDIR|COPY) .*: cached$'
 
+# --- flag spellings: what buildx accepts and kiln cannot do is refused with exit code 2 ------------
+for bad in "--cache-to type=gha" "--cache-to type=registry,ref=$reg/x:1,mode=all" "--cache-to type=registry" \
+           "--cache-to type=inline,mode=max" "--cache-from type=inline" "--cache-to type=local" \
+           "--cache-to type=registry,ref=$reg/x:1,colour=blue"; do
+  rc=0; "$kiln_bin" --root "$t/store-flags" build $bad "$t/nowhere" > /dev/null 2> "$t/flag.err" || rc=$?
+  [ "$rc" = 2 ] || fail "$bad: exit code $rc, expected 2 ($(cat "$t/flag.err"))"
+  [ "$(wc -l < "$t/flag.err")" = 1 ] || fail "$bad: expected a one-line error: $(cat "$t/flag.err")"
+done
+
 # --- type=inline ---------------------------------------------------------------------------------
 runner a build -t "$image:1" --build-context "$nano" --cache-to type=inline --push \
   --metadata-file "$t/a.json" "$t/ctx"

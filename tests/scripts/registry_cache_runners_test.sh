@@ -19,6 +19,10 @@ runner a build -t "$image:1" --build-context "$nano" --cache-to "type=registry,r
 digest_a=$(json "$t/a.json" 'd["containerimage.digest"]')
 cache_config=$(json "$t/a.json" 'd["kiln.cache.exported"][0]["config"]')
 grep -q "exporting cache to $cache (mode=max, 3 steps): done" "$t/a.log" || { cat "$t/a.log"; fail "A: no export progress line"; }
+# The export ran after the push: the layers were mounted from the image's repository, only the
+# cache document went up.
+[ "$(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]')" = "{'present': 0, 'mounted': 3, 'uploaded': 1, 'uploaded_bytes': $(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]["uploaded_bytes"]'), 'total_bytes': $(json "$t/a.json" 'd["kiln.cache.exported"][0]["blobs"]["total_bytes"]')}" ] ||
+  fail "A's export did not mount the pushed layers: $(json "$t/a.json" 'd["kiln.cache.exported"][0]')"
 
 # --- runner B: empty store, --cache-from, push ---------------------------------------------------
 mark=$(log_mark)
@@ -42,6 +46,7 @@ ups=$(blob_uploads <<< "$reqs_b")
 for l in $(manifest_of "kiln/hello:1" | python3 -c 'import json,sys; print(" ".join(l["digest"] for l in json.load(sys.stdin)["layers"][1:]))'); do
   [ ! -e "$t/store-b/blobs/sha256/${l#sha256:}" ] || fail "B downloaded layer $l"
 done
+sed 's/^/  B: /' <<< "$reqs_b"
 echo "B: $(wc -l <<< "$reqs_b") requests, blob GETs: $gets; uploads: none; digest $digest_b"
 
 # --- one context file changes: only the steps after it rerun, only the new layer goes up ---------

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 during `kiln save` leaves FILE.tar.tmp-* beside the target, or partial blobs in a
-# directory export; rerunning the same save removes them (issue 12 item 10).
+# directory export (on another file system: on the store's, blobs are linked, not copied);
+# rerunning the same save removes them (issue 12 item 10).
 source "$(dirname "$0")/linux_run_lib.sh"
 
 mkdir -p "$t/big"
@@ -26,6 +27,10 @@ save_killed() {  # save_killed TARGET TEMP-GLOB
   ! compgen -G "$glob" > /dev/null || fail "temp files of the killed save left: $(compgen -G "$glob")"
 }
 save_killed "$t/out.tar" "$t/out.tar.tmp-*"
-save_killed "$t/outdir" "$t/outdir/blobs/sha256/*.tmp-*"
+# A directory export on the store's file system links the blobs (nothing to kill mid-copy); one
+# on another file system copies them: a tmpfs here (unmounted by the lib's cleanup).
+mkdir -p "$t/otherfs"
+mount -t tmpfs -o size=512m tmpfs "$t/otherfs" || fail "cannot mount a tmpfs for the directory export"
+save_killed "$t/otherfs/outdir" "$t/otherfs/outdir/blobs/sha256/*.tmp-*"
 
 echo ok

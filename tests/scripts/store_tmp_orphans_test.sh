@@ -21,7 +21,9 @@ for n in 1 2 3; do
   "$kiln_bin" --root "$store" --progress plain build -t localhost/big:1 --compression-level 9 "$t/big" > "$t/kill$n.log" 2>&1 &
   pid=$!
   kill_when "$t/kill$n.log" "COPY big.bin" "$pid"
-  sleep 0.5
+  # Kill once the layer's partial blob is in tmp/ (polling, not a fixed sleep: under load the
+  # build may take seconds to get there, and a kill before it proves nothing).
+  for _ in $(seq 1 600); do [ -n "$(ls -A "$store/tmp" 2> /dev/null)" ] && break; sleep 0.05; done
   kill -KILL "$pid"
   wait "$pid" 2> /dev/null || true
 done

@@ -1,0 +1,121 @@
+// COPY from the build context at the layer-writing bound (issue 16): a cold step reads each
+// file once (hashed while the layer is written), OCI-layout outputs link the store's blobs,
+// and the cache key covers exactly what it did (a changed file misses, whichever path hashed).
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <iostream>
+
+#include "tests/builder/build_helpers.h"
+
+using namespace kiln;
+using namespace kiln::testing;
+
+namespace {
+
+void WriteContext(const TempDir& ctx) {
+  WriteFile(ctx / "Dockerfile", "FROM scratch\nCOPY app /app\nCOPY one.txt /one.txt\n");
+  WriteFile(ctx / "app/a.txt", "alpha");
+  WriteFile(ctx / "app/sub/b.bin", std::string(70000, 'b'));
+  WriteFile(ctx / "one.txt", "one");
+}
+
+CommandResult Build(const TempDir& store, const TempDir& ctx, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--root", store.path().string(), "--progress", "plain", "build"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(ctx.path().string());
+  return Kiln(args);
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a cold COPY opens each context file once", "[integration]") {
+  if (Shell("command -v strace").exit_code != 0) {
+    std::cout << "kiln-skip: strace is not installed" << std::endl;
+    return;
+  }
+  TempDir store, ctx;
+  WriteContext(ctx);
+  auto r = Shell("strace -f -qq -e trace=open,openat -o " + (store / "trace").string() + " " +
+                 KilnBinary().string() + " --root " + store.path().string() +
+                 " --progress plain build -t t:1 " + ctx.path().string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string trace = ReadFile(store / "trace");
+  // Once to hash and write it, not once to hash and again to write.
+  CHECK(Count(trace, "/app/sub/b.bin\"") == 1);
+  CHECK(Count(trace, "/one.txt\"") == 1);
+}
+
+TEST_CASE("the cache key covers the same content whether files were hashed first or while written",
+          "[integration]") {
+  TempDir store, ctx;
+  WriteContext(ctx);
+  // --no-cache: hashed while the layer is written; the records must serve the next build.
+  auto first = Build(store, ctx, {"-t", "t:1", "--no-cache"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  auto again = Build(store, ctx, {"-t", "t:1"});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(Count(again.err, ": cached") == 2);
+  // Without the memo, every file is read again before the key (a record may match): hits.
+  fs::remove_all(store / "cache/context");
+  auto no_memo = Build(store, ctx, {"-t", "t:1"});
+  INFO(no_memo.err);
+  REQUIRE(no_memo.exit_code == 0);
+  CHECK(Count(no_memo.err, ": cached") == 2);
+  // A changed file misses, even with its size and mtime put back (the last step: the first
+  // stays cached).
+  Shell("touch -d '2024-01-01 00:00:00' " + (ctx / "one.txt").string());
+  REQUIRE(Count(Build(store, ctx, {"-t", "t:1"}).err, ": cached") == 2);  // memo refreshed
+  WriteFile(ctx / "one.txt", "ONE");
+  Shell("touch -d '2024-01-01 00:00:00' " + (ctx / "one.txt").string());
+  auto changed = Build(store, ctx, {"-t", "t:1"});
+  INFO(changed.err);
+  REQUIRE(changed.exit_code == 0);
+  CHECK(Count(changed.err, ": cached") == 1);  // COPY app only
+  CHECK(changed.err.find("COPY one.txt /one.txt: done") != std::string::npos);
+  // The same change seen by a cold step of a fresh store misses too (no record there at all),
+  // and its key is then the one a warm rebuild of the fresh store finds.
+  TempDir store2;
+  REQUIRE(Build(store2, ctx, {"-t", "t:1"}).exit_code == 0);
+  auto warm2 = Build(store2, ctx, {"-t", "t:1"});
+  CHECK(Count(warm2.err, ": cached") == 2);
+  auto layers1 = ReadStoredImage(store.path(), "t:1").manifest.layers;
+  auto layers2 = ReadStoredImage(store2.path(), "t:1").manifest.layers;
+  REQUIRE(layers1.size() == layers2.size());
+  for (size_t n = 0; n < layers1.size(); ++n) CHECK(layers1[n].digest == layers2[n].digest);
+}
+
+TEST_CASE("an OCI-layout output links the store's layer blobs instead of copying them",
+          "[integration]") {
+  TempDir store, ctx, out;
+  WriteContext(ctx);
+  auto r = Build(store, ctx, {"-t", "t:1", "-o", "type=oci,dest=" + (out / "layout").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  StoredImage img = ReadStoredImage(store.path(), "t:1");
+  REQUIRE(img.manifest.layers.size() == 2);
+  for (const auto& layer : img.manifest.layers) {
+    std::string rel = "blobs/sha256/" + layer.digest.hex();
+    struct stat in_store, in_out;
+    REQUIRE(stat((store / rel).c_str(), &in_store) == 0);
+    REQUIRE(stat((out / "layout" / rel).c_str(), &in_out) == 0);
+    // Same file system here: a hard link (ext4, tmpfs) or a reflink (btrfs, xfs: own inode).
+    bool linked = in_store.st_ino == in_out.st_ino;
+    bool cloned = Shell("stat -f -c %T " + out.path().string() + " | grep -qE 'btrfs|xfs'").exit_code == 0;
+    CHECK((linked || cloned));
+    CHECK(ReadFile(out / "layout" / rel) == ReadFile(store / rel));
+  }
+  // Writing the same layout again keeps it valid (existing blobs are left alone).
+  auto again = Build(store, ctx, {"-t", "t:1", "-o", "type=oci,dest=" + (out / "layout").string()});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+}
