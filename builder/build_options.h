@@ -95,6 +95,10 @@ struct BuildOptions {
   std::string compression = "gzip";          // gzip | zstd | none
   int compression_level = -1;
   int step_timeout_seconds = 0;              // 0 = none (RUN steps)
+  // Windows RUN steps: --isolation, and the utility VM of Hyper-V isolation (--hyperv-memory,
+  // --hyperv-cpus).
+  Isolation isolation = Isolation::kAuto;
+  UtilityVmSize utility_vm;
   // Descriptors of COPY/ADD files and directories in Windows layers (--windows-acl).
   layers::windows::Acl windows_acl = layers::windows::Acl::kUsers;
   std::string store_root;

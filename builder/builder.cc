@@ -152,6 +152,8 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
                             in.dockerfile.escape));
     KILN_ASSIGN(BuildGraph graph, BuildGraph::Make(in.dockerfile, global, options.target));
     KILN_TRY(PrepareRunSupport(session, graph, platform));
+    if (session.executor() && result.isolation.empty())
+      result.isolation = session.executor()->IsolationChosen();
     KILN_ASSIGN(ImageState state, BuildStages(session, graph, platform, global));
     built.emplace_back(platform, std::move(state));
   }

@@ -34,6 +34,7 @@ struct BuildResult {
   std::vector<std::string> warnings;
   uint64_t compressed_size = 0;     // sum of distinct blobs of the result
   std::string minimize_report;      // --minimize: what each shrink pass saved
+  std::string isolation;            // Windows RUN steps: "process" or "hyperv" (pre-flight's)
   std::vector<core::Json> cache_exports;  // --cache-to results (for --metadata-file)
   core::Json cache_imports = core::Json::array();  // --cache-from sources used
 };

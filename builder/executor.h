@@ -15,6 +15,36 @@
 
 namespace kiln::builder {
 
+// How Windows RUN steps are isolated (`kiln build --isolation`): kAuto picks process isolation
+// where the host's build can run the image's, else Hyper-V isolation where the host has the
+// Hyper-V role (builder/windows/preflight.h). Linux steps ignore it.
+enum class Isolation { kAuto, kProcess, kHyperV };
+inline std::string_view IsolationName(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::kProcess: return "process";
+    case Isolation::kHyperV: return "hyperv";
+    case Isolation::kAuto: break;
+  }
+  return "auto";
+}
+// Parses what `--isolation` accepts: auto, process, hyperv (also docker's spelling "default" for
+// auto); kInvalidInput otherwise.
+inline core::Result<Isolation> ParseIsolation(std::string_view text) {
+  if (text == "auto" || text == "default") return Isolation::kAuto;
+  if (text == "process") return Isolation::kProcess;
+  if (text == "hyperv") return Isolation::kHyperV;
+  return core::Fail(core::ErrorCode::kInvalidInput,
+                    "--isolation \"" + std::string(text) + "\": use auto, process or hyperv");
+}
+
+// Sizing of the utility VM of a Hyper-V isolated step (`--hyperv-memory`, `--hyperv-cpus`); the
+// defaults are hcsshim's (internal/uvm/create.go:231-243 newDefaultOptions: 1024 MB, 2
+// processors).
+struct UtilityVmSize {
+  uint64_t memory_mb = 1024;
+  uint32_t processors = 2;
+};
+
 struct RunMount {
   enum class Type { kBind, kCache, kTmpfs, kSecret };
   Type type = Type::kBind;
@@ -38,6 +68,7 @@ struct RunSpec {
   core::Platform platform;                 // target platform of the stage
   std::string rootfs;                      // Snapshot::rootfs
   std::vector<std::string> layer_folders;  // Snapshot::layer_folders (Windows)
+  std::string scratch_folder;              // Snapshot::scratch (Windows: the scratch layer)
   std::vector<std::string> argv;           // Linux: exec argv (SHELL + command for shell form)
   std::string command_line;                // Windows: the full command line (SHELL or cmd /S /C)
   std::vector<std::string> env;            // "K=V"
@@ -67,6 +98,9 @@ class Executor {
   // Runs the step; a non-zero exit is an ExitStatus, not an Error. Errors are for failures to
   // start or supervise the container; the container is gone when Run returns either way.
   virtual core::Result<ExitStatus> Run(const RunSpec& spec) = 0;
+  // The isolation the last successful Preflight chose ("process", "hyperv"); "" where the
+  // executor has no such choice (runc).
+  virtual std::string IsolationChosen() const { return {}; }
   // Stops and deletes containers (and their bundles and mounts) of kiln processes that died,
   // leaving those of live ones alone. Cheap when there is nothing to sweep; called whenever a
   // command opens the store (builder/store_open.h). Default: nothing to sweep.

@@ -83,6 +83,8 @@ core::Status WriteFiles(const BuildOptions& o, const BuildResult& r) {
   std::string names;
   for (const auto& n : r.names) names += (names.empty() ? "" : ",") + n;
   if (!names.empty()) j["image.name"] = names;
+  // How Windows RUN steps were isolated (kiln's own key; buildx has none).
+  if (!r.isolation.empty()) j["kiln.windows.isolation"] = r.isolation;
   if (!r.cache_exports.empty()) j["kiln.cache.exported"] = r.cache_exports;
   if (!r.cache_imports.empty()) j["kiln.cache.imported"] = r.cache_imports;
   return layers::WriteFileAtomic(o.metadata_file, j.dump(2) + "\n");

@@ -32,13 +32,26 @@ core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
   if (!first) return {};
   if (session.executor()) return {};
   const BuildOptions& options = session.options();
+  if (options.isolation != Isolation::kAuto && !platform.is_windows()) {
+    core::Error e{core::ErrorCode::kInvalidInput,
+                  "--isolation " + std::string(IsolationName(options.isolation)) +
+                      " applies to Windows RUN steps; RUN in " + stage->Label() + " (" +
+                      platform.ToString() + ") runs in a Linux container",
+                  std::nullopt};
+    e.location = first->range;
+    return std::unexpected(e);
+  }
+  HostExecutorOptions host_options;
+  host_options.isolation = options.isolation;
+  host_options.utility_vm = options.utility_vm;
   auto executor = options.make_executor ? options.make_executor()
-                                        : MakeHostExecutor(session.store().root());
+                                        : MakeHostExecutor(session.store().root(), host_options);
   auto preflight = executor->Preflight(platform);
   if (!preflight) {
     // One line that says each thing once: which RUN, then what this host lacks. The executors'
     // messages name the image's platform or build themselves where it matters.
-    const bool hcs = executor->Name() == windows::HcsExecutor::kName;
+    const bool hcs = executor->Name() == windows::HcsExecutor::kName ||
+                     executor->Name() == windows::HcsExecutor::kHyperVName;
     core::Error e = preflight.error().Wrap("RUN in " + stage->Label());
     if (platform.is_windows() && !hcs)
       e.message = "RUN in " + stage->Label() + " (" + platform.ToString() +
@@ -46,6 +59,13 @@ core::Status PrepareRunSupport(BuildSession& session, const BuildGraph& graph,
                   "containers; COPY/ADD-only Windows stages build on any host";
     e.location = first->range;
     return std::unexpected(e);
+  }
+  if (std::string isolation = executor->IsolationChosen(); !isolation.empty()) {
+    std::string label = "RUN steps of " + platform.ToString() + ": " +
+                        (isolation == "hyperv" ? "Hyper-V isolation (a utility VM per step)"
+                                               : "process isolation");
+    session.progress().Emit({core::ProgressKind::kStart, "isolation", label, 0, 0, "", 0});
+    session.progress().Emit({core::ProgressKind::kDone, "isolation", label, 0, 0, "", 0});
   }
   session.SetRunSupport(std::move(executor),
                         options.make_snapshotter

@@ -113,6 +113,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
   } cleanup{snapshotter, snap};
   spec.rootfs = snap.rootfs;
   spec.layer_folders = snap.layer_folders;
+  spec.scratch_folder = snap.scratch;
 
   OutputTail tail(20);
   std::mutex tail_mu;

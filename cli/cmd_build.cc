@@ -29,6 +29,9 @@ struct BuildFlags {
   std::string windows_acl = "users";
   std::string provenance, sbom;  // --provenance / --sbom values ("" = not given)
   std::vector<std::string> attest;  // --attest type=provenance|sbom,...
+  std::string isolation = "auto";
+  uint64_t hyperv_memory = 1024;
+  uint32_t hyperv_cpus = 2;
   bool no_cache = false, pull = false, push = false, print_graph = false, minimize = false;
   int level = -1, timeout = 0;
 };
@@ -232,6 +235,9 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   o.compression_level = f.level;
   o.step_timeout_seconds = f.timeout;
   KILN_ASSIGN(o.windows_acl, layers::windows::ParseAcl(f.windows_acl));
+  KILN_ASSIGN(o.isolation, builder::ParseIsolation(f.isolation));
+  o.utility_vm.memory_mb = f.hyperv_memory;
+  o.utility_vm.processors = f.hyperv_cpus;
   o.store_root = StoreRoot(g);
   o.registry = ClientOptionsFor(g);
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
@@ -336,6 +342,17 @@ void AddBuildCommand(CLI::App& app, Globals& g) {
                   "and SYSTEM full control, Users read and execute)")
       ->check(CLI::IsMember({"users", "builtin"}));
   cmd->add_option("--timeout", f->timeout, "Time limit in seconds for each RUN step (0 = none)");
+  cmd->add_option("--isolation", f->isolation,
+                  "Windows RUN steps: process, hyperv (a utility VM per step, for images of an "
+                  "older Windows build than the host), or auto (default: process where the "
+                  "host's build allows it, else hyperv)")
+      ->check(CLI::IsMember({"auto", "process", "hyperv", "default"}));
+  cmd->add_option("--hyperv-memory", f->hyperv_memory,
+                  "Memory of the utility VM of a Hyper-V isolated RUN step, in MB (default 1024)")
+      ->check(CLI::Range(uint64_t{256}, uint64_t{1} << 20));
+  cmd->add_option("--hyperv-cpus", f->hyperv_cpus,
+                  "Processors of the utility VM of a Hyper-V isolated RUN step (default 2)")
+      ->check(CLI::Range(1u, 1024u));
   cmd->callback([f, &g] { g.status = RunBuild(*f, g); });
 }
 

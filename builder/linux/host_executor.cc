@@ -5,7 +5,8 @@
 
 namespace kiln::builder {
 
-std::unique_ptr<Executor> MakeHostExecutor(const std::string& store_root) {
+std::unique_ptr<Executor> MakeHostExecutor(const std::string& store_root,
+                                           const HostExecutorOptions& /*options*/) {
   return std::make_unique<RuncExecutor>(RuncExecutorOptions{store_root + "/runc"});
 }
 

@@ -1,5 +1,5 @@
 // Thin layer (1), compute side: the computecore.dll functions kiln calls to run one process in a
-// process-isolated container (hcs-api.md 1.3), plus reading the stdio pipes HCS hands back. One
+// process-isolated or Hyper-V isolated container (hcs-api.md 1.3), plus reading the stdio pipes HCS hands back. One
 // virtual per export, no logic. The real implementation (computecore_api_win.cc) resolves every
 // export at run time (optional ones, like HcsWaitForProcessExit, may be missing on Windows Server
 // 2019); tests use a recording fake. Strings are UTF-8; handles are opaque numbers.
@@ -64,6 +64,10 @@ class ComputeApi {
   virtual HResult CreateComputeSystem(const std::string& id, const std::string& configuration,
                                       OperationHandle op, SystemHandle* system) = 0;
   virtual HResult StartComputeSystem(SystemHandle system, OperationHandle op) = 0;
+  // HcsModifyComputeSystem(system, op, configuration, identity = NULL): a ModifySettingRequest
+  // document (Hyper-V isolation: guest requests to the utility VM).
+  virtual HResult ModifyComputeSystem(SystemHandle system, const std::string& configuration,
+                                      OperationHandle op) = 0;
   virtual HResult ShutDownComputeSystem(SystemHandle system, OperationHandle op) = 0;
   virtual HResult TerminateComputeSystem(SystemHandle system, OperationHandle op) = 0;
   virtual void CloseComputeSystem(SystemHandle system) = 0;
@@ -71,6 +75,9 @@ class ComputeApi {
   virtual HResult CreateSystemProcess(SystemHandle system, const std::string& parameters,
                                       OperationHandle op, ProcessHandle* process) = 0;
   virtual HResult GetProcessProperties(ProcessHandle process, OperationHandle op) = 0;
+  // HcsGetProcessInfo: the operation then gives HCS_PROCESS_INFORMATION through
+  // WaitForOperationResultAndProcessInfo.
+  virtual HResult GetProcessInfo(ProcessHandle process, OperationHandle op) = 0;
   virtual HResult SetProcessCallback(ProcessHandle process, EventSink* sink) = 0;
   // HcsWaitForProcessExit exists from Windows Server 2022 on.
   virtual bool HasWaitForProcessExit() = 0;

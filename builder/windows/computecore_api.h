@@ -28,12 +28,15 @@ class ComputecoreApi : public ComputeApi {
   HResult CreateComputeSystem(const std::string& id, const std::string& configuration,
                               OperationHandle op, SystemHandle* system) override;
   HResult StartComputeSystem(SystemHandle system, OperationHandle op) override;
+  HResult ModifyComputeSystem(SystemHandle system, const std::string& configuration,
+                              OperationHandle op) override;
   HResult ShutDownComputeSystem(SystemHandle system, OperationHandle op) override;
   HResult TerminateComputeSystem(SystemHandle system, OperationHandle op) override;
   void CloseComputeSystem(SystemHandle system) override;
   HResult CreateSystemProcess(SystemHandle system, const std::string& parameters,
                               OperationHandle op, ProcessHandle* process) override;
   HResult GetProcessProperties(ProcessHandle process, OperationHandle op) override;
+  HResult GetProcessInfo(ProcessHandle process, OperationHandle op) override;
   HResult SetProcessCallback(ProcessHandle process, EventSink* sink) override;
   bool HasWaitForProcessExit() override;
   OperationResult WaitForProcessExit(ProcessHandle process, uint32_t timeout_ms) override;

@@ -57,11 +57,13 @@ struct ComputecoreApi::Impl {
   KILN_HCS_FN(HcsCancelOperation);
   KILN_HCS_FN(HcsCreateComputeSystem);
   KILN_HCS_FN(HcsStartComputeSystem);
+  KILN_HCS_FN(HcsModifyComputeSystem);  // optional (Hyper-V isolation)
   KILN_HCS_FN(HcsShutDownComputeSystem);
   KILN_HCS_FN(HcsTerminateComputeSystem);
   KILN_HCS_FN(HcsCloseComputeSystem);
   KILN_HCS_FN(HcsCreateProcess);
   KILN_HCS_FN(HcsGetProcessProperties);
+  KILN_HCS_FN(HcsGetProcessInfo);  // optional (recovery after a failed create wait)
   KILN_HCS_FN(HcsSetProcessCallback);
   KILN_HCS_FN(HcsTerminateProcess);
   KILN_HCS_FN(HcsCloseProcess);
@@ -93,6 +95,11 @@ struct ComputecoreApi::Impl {
     KILN_GET(HcsCloseProcess);
 #undef KILN_GET
     HcsWaitForProcessExit = dll.Find<decltype(HcsWaitForProcessExit)>("HcsWaitForProcessExit");
+    // In computecore.dll since 1809, but only Hyper-V isolation and the HcsCreateProcess
+    // recovery need them: a missing one fails that call (ERROR_PROC_NOT_FOUND), not Load.
+    HcsModifyComputeSystem =
+        dll.Find<decltype(HcsModifyComputeSystem)>("HcsModifyComputeSystem");
+    HcsGetProcessInfo = dll.Find<decltype(HcsGetProcessInfo)>("HcsGetProcessInfo");
     if (!missing.empty())
       return core::Fail(core::ErrorCode::kUnsupported,
                         "computecore.dll lacks " + missing + " (unsupported Windows build?)");
@@ -170,6 +177,14 @@ HResult ComputecoreApi::StartComputeSystem(SystemHandle system, OperationHandle 
                                       As<HCS_OPERATION>(uintptr_t(op)), nullptr);
 }
 
+HResult ComputecoreApi::ModifyComputeSystem(SystemHandle system, const std::string& configuration,
+                                            OperationHandle op) {
+  if (!impl_->HcsModifyComputeSystem) return kNotLoaded;
+  return impl_->HcsModifyComputeSystem(As<HCS_SYSTEM>(uintptr_t(system)),
+                                       As<HCS_OPERATION>(uintptr_t(op)),
+                                       lw::Widen(configuration).c_str(), nullptr);
+}
+
 HResult ComputecoreApi::ShutDownComputeSystem(SystemHandle system, OperationHandle op) {
   if (!impl_->HcsShutDownComputeSystem) return kNotLoaded;
   return impl_->HcsShutDownComputeSystem(As<HCS_SYSTEM>(uintptr_t(system)),
@@ -201,6 +216,12 @@ HResult ComputecoreApi::GetProcessProperties(ProcessHandle process, OperationHan
   if (!impl_->HcsGetProcessProperties) return kNotLoaded;
   return impl_->HcsGetProcessProperties(As<HCS_PROCESS>(uintptr_t(process)),
                                         As<HCS_OPERATION>(uintptr_t(op)), nullptr);
+}
+
+HResult ComputecoreApi::GetProcessInfo(ProcessHandle process, OperationHandle op) {
+  if (!impl_->HcsGetProcessInfo) return kNotLoaded;
+  return impl_->HcsGetProcessInfo(As<HCS_PROCESS>(uintptr_t(process)),
+                                  As<HCS_OPERATION>(uintptr_t(op)));
 }
 
 HResult ComputecoreApi::SetProcessCallback(ProcessHandle process, EventSink* sink) {

@@ -59,6 +59,14 @@ core::Result<HcsProcess> HcsProcess::Create(ComputeApi& api, SystemHandle system
   HResult hr = api.CreateSystemProcess(system, parameters, op.get(), &handle);
   HcsProcess process(api, handle, timeouts);
   auto done = op.Finish(hr, timeouts.create_process, "starting the RUN command", &process.info_);
+  if (!done && handle != ProcessHandle::kNone) {
+    // hcsshim internal/hcs/v2/system.go:813-831: the wait can fail spuriously (seen on WS2022
+    // when HcsCreateProcess completed synchronously) although HCS handed back a live process.
+    // Ask HcsGetProcessInfo and carry on; if that fails too, report the original error.
+    process.info_ = ProcessInfo{};
+    auto recovered = process.FetchInfo();
+    if (recovered) done = std::move(recovered);
+  }
   if (!done) {
     process.exited_ = true;  // never started: nothing to terminate
     return core::Fail(done.error());
@@ -74,6 +82,12 @@ core::Result<HcsProcess> HcsProcess::Create(ComputeApi& api, SystemHandle system
     if (status.exit_code_valid()) process.early_exit_ = status;
   }
   return process;
+}
+
+core::Result<std::string> HcsProcess::FetchInfo() {
+  KILN_ASSIGN(HcsOperation op, HcsOperation::Create(*api_));
+  HResult hr = api_->GetProcessInfo(handle_, op.get());
+  return op.Finish(hr, timeouts_.query, "reading the RUN command's process information", &info_);
 }
 
 PipeHandle HcsProcess::TakeStdout() { return std::exchange(info_.std_output, PipeHandle::kNone); }

@@ -17,7 +17,8 @@ namespace kiln::builder::windows {
 
 class HcsProcess {
  public:
-  // HcsCreateProcess + HcsWaitForOperationResultAndProcessInfo; then, on hosts without
+  // HcsCreateProcess + HcsWaitForOperationResultAndProcessInfo (when that wait fails but HCS
+  // returned a process handle: HcsGetProcessInfo, as hcsshim does); then, on hosts without
   // HcsWaitForProcessExit, registers the exit callback.
   static core::Result<HcsProcess> Create(ComputeApi& api, SystemHandle system,
                                          const std::string& parameters,
@@ -45,6 +46,8 @@ class HcsProcess {
   class ExitWatcher;
   HcsProcess(ComputeApi& api, ProcessHandle handle, const HcsTimeouts& timeouts);
   core::Result<ProcessStatus> QueryStatus();
+  // HcsGetProcessInfo + wait: pid and stdio pipes into info_.
+  core::Result<std::string> FetchInfo();
 
   ComputeApi* api_;
   ProcessHandle handle_;

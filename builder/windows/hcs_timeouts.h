@@ -10,6 +10,7 @@ struct HcsTimeouts {
   std::chrono::milliseconds create{240'000};
   std::chrono::milliseconds start{240'000};
   std::chrono::milliseconds create_process{240'000};
+  std::chrono::milliseconds modify{240'000};  // HcsModifyComputeSystem (guest requests)
   std::chrono::milliseconds query{30'000};  // GetProcessProperties
   std::chrono::milliseconds shutdown{30'000};
   std::chrono::milliseconds terminate{30'000};

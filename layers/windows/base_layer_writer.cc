@@ -13,6 +13,17 @@ core::Status EntryError(const TarEntry& entry, const std::string& why) {
   return Fail(ErrorCode::kInvalidInput, "base layer entry \"" + entry.name + "\": " + why);
 }
 
+// Files the utility VM processing changes, and the names hcsshim keeps their import-time bytes
+// under (pkg/ociwclayer/import.go:26-31 mutatedFiles).
+constexpr std::pair<std::string_view, std::string_view> kBootStoreCopies[] = {
+    {"UtilityVM/Files/EFI/Microsoft/Boot/BCD", "bcd.bak"},
+    {"UtilityVM/Files/EFI/Microsoft/Boot/BCD.LOG", "bcd.log.bak"},
+    {"UtilityVM/Files/EFI/Microsoft/Boot/BCD.LOG1", "bcd.log1.bak"},
+    {"UtilityVM/Files/EFI/Microsoft/Boot/BCD.LOG2", "bcd.log2.bak"},
+};
+
+constexpr std::string_view kUtilityVmFiles = "UtilityVM/Files";
+
 std::string Parent(const std::string& name) {
   size_t slash = name.rfind('/');
   return slash == std::string::npos ? std::string() : name.substr(0, slash);
@@ -31,9 +42,31 @@ core::Status BaseLayerWriter::CloseCurrent() {
   current_.reset();
   current_writer_.reset();
   current_stream_.reset();
+  std::string name = std::move(current_name_);
   current_name_.clear();
   KILN_TRY(finished);
-  return closed;
+  KILN_TRY(closed);
+  return SaveBootStoreCopy(name);
+}
+
+// hcsshim tees the entry's backup stream into a plain file (BackupFileWriter without security),
+// which keeps the data; kiln copies the data of the file it just wrote.
+core::Status BaseLayerWriter::SaveBootStoreCopy(const std::string& name) {
+  for (const auto& [entry, copy] : kBootStoreCopies) {
+    if (name != entry) continue;
+    KILN_ASSIGN(auto source, fs_.Open(EntryPath(root_, name)));
+    KILN_ASSIGN(auto target, fs_.CreateNew(root_ / PathFromUtf8(copy), LayerFs::Kind::kFile));
+    std::string buffer(1 << 16, '\0');
+    for (uint64_t at = 0;;) {
+      KILN_ASSIGN(size_t n, source->ReadAt(at, buffer.data(), buffer.size()));
+      if (n == 0) break;
+      KILN_TRY(target->Write(buffer.data(), n));
+      at += n;
+    }
+    KILN_TRY(source->Close());
+    return target->Close();
+  }
+  return {};
 }
 
 core::Status BaseLayerWriter::Add(const TarEntry& entry, core::Reader* content) {
@@ -43,7 +76,10 @@ core::Status BaseLayerWriter::Add(const TarEntry& entry, core::Reader* content) 
     if (stream) return WriteAlternateStream(*stream, entry.size, content, *current_stream_);
   }
   KILN_TRY(CloseCurrent());
-  if (IsAtOrUnder(entry.name, kUtilityVm)) return Drain(content);
+  if (IsAtOrUnder(entry.name, kUtilityVm) && entry.name != kUtilityVm &&
+      !IsAtOrUnder(entry.name, kUtilityVmFiles))
+    return EntryError(entry, "under UtilityVM/ only Files/ belongs in a layer");
+  if (entry.name == kUtilityVmFiles) has_utility_vm_ = true;
   if (WhiteoutTarget(entry.name)) return EntryError(entry, "base layer cannot have tombstones");
   KILN_TRY(CheckEntryName(entry.name));
   if (entry.type == EntryType::kHardLink) return AddLink(entry);
@@ -60,8 +96,12 @@ core::Status BaseLayerWriter::CheckParent(const std::string& name) const {
 
 core::Status BaseLayerWriter::AddLink(const TarEntry& entry) {
   KILN_TRY(CheckEntryName(entry.linkname));
-  if (!IsUnder(entry.name, kFiles) || !IsUnder(entry.linkname, kFiles))
-    return EntryError(entry, "invalid hard link: both names must be under Files/");
+  const bool in_files = IsUnder(entry.name, kFiles) && IsUnder(entry.linkname, kFiles);
+  const bool in_uvm =
+      IsUnder(entry.name, kUtilityVmFiles) && IsUnder(entry.linkname, kUtilityVmFiles);
+  if (!in_files && !in_uvm)
+    return EntryError(entry,
+                      "invalid hard link: both names must be under Files/ (or UtilityVM/Files/)");
   if (!added_.contains(FoldCaseAscii(entry.linkname)) ||
       directories_.contains(FoldCaseAscii(entry.linkname)))
     return EntryError(entry,
@@ -72,7 +112,8 @@ core::Status BaseLayerWriter::AddLink(const TarEntry& entry) {
 }
 
 core::Status BaseLayerWriter::AddFileOrDirectory(const TarEntry& entry, core::Reader* content) {
-  if (!IsAtOrUnder(entry.name, kFiles) && !IsAtOrUnder(entry.name, kHives))
+  if (!IsAtOrUnder(entry.name, kFiles) && !IsAtOrUnder(entry.name, kHives) &&
+      !IsAtOrUnder(entry.name, kUtilityVm))
     return EntryError(entry, "Windows layers hold only Files/, Hives/ and UtilityVM/");
   if (entry.type != EntryType::kFile && entry.type != EntryType::kDirectory &&
       entry.type != EntryType::kSymlink)

@@ -24,6 +24,13 @@ class HostApi {
   // Ok when the Host Compute Service is installed (vmcompute service registered, computecore.dll
   // and vmcompute.dll load with every function kiln needs); the error names what is missing.
   virtual core::Status CheckContainersFeature() = 0;
+  // Ok when the host has the Hyper-V role that Hyper-V isolated containers need: the Hyper-V
+  // Virtual Machine Management service (vmms) is registered, found the way moby's
+  // daemon/daemon_windows.go ensureServicesInstalled finds vmcompute and hns (OpenService).
+  // Neither hcsshim nor moby checks this before creating a container; HCS then fails the create.
+  // The error names what is missing. A cloud VM without nested virtualisation may have the role
+  // and still fail at create (docs/windows.md "Isolation").
+  virtual core::Status CheckHyperV() = 0;
   // Enables a privilege on the process token; kUnsupported when the token does not hold it
   // (AdjustTokenPrivileges' ERROR_NOT_ALL_ASSIGNED).
   virtual core::Status EnablePrivilege(const std::string& name) = 0;

@@ -39,6 +39,14 @@ class LayerApi {
   virtual HResult ExportLayer(const std::string& layer, const std::string& export_folder,
                               const std::vector<LayerDescriptor>& parents) = 0;
   virtual HResult ProcessBaseImage(const std::string& layer) = 0;
+  // Prepares the utility VM image of a base layer (`path` = <layer>\UtilityVM); creates
+  // SystemTemplateBase.vhdx and SystemTemplate.vhdx there (hcsshim wclayer.go:25,
+  // processimage.go:29-42, legacy.go:42-43).
+  virtual HResult ProcessUtilityImage(const std::string& path) = 0;
+  // Lets the virtual machine `vm_id` (an HCS compute system id) open `path` (hcsshim
+  // grantvmaccess.go; called on every VHD a utility VM attaches, create_wcow.go:597,
+  // uvm/scsi/manager.go:153-156).
+  virtual HResult GrantVmAccess(const std::string& vm_id, const std::string& path) = 0;
   virtual HResult CreateSandboxLayer(const std::string& layer,
                                      const std::vector<LayerDescriptor>& parents) = 0;
   virtual HResult ExpandSandboxSize(const std::string& layer, uint64_t bytes) = 0;

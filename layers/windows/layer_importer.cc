@@ -45,7 +45,15 @@ core::Status LayerImporter::ImportBase(const std::filesystem::path& layer,
   BaseLayerWriter writer(fs_, layer);
   KILN_TRY(entries(writer));
   KILN_TRY(writer.Finish());
-  return Check(api_.ProcessBaseImage(PathToUtf8(layer)), "ProcessBaseImage");
+  KILN_TRY(Check(api_.ProcessBaseImage(PathToUtf8(layer)), "ProcessBaseImage"));
+  if (!writer.has_utility_vm()) return {};
+  // hcsshim baselayerwriter.go:171-179: UtilityVM must not be a reparse point, then
+  // ProcessUtilityImage(<layer>\UtilityVM).
+  std::filesystem::path uvm = layer / PathFromUtf8(kUtilityVm);
+  KILN_ASSIGN(auto attrs, fs_.Attributes(uvm));
+  if (!attrs || (*attrs & kAttrReparsePoint))
+    return Fail(ErrorCode::kInvalidInput, "the base layer's UtilityVM is not a directory");
+  return Check(api_.ProcessUtilityImage(PathToUtf8(uvm)), "ProcessUtilityImage");
 }
 
 core::Status LayerImporter::ImportOnParents(const std::filesystem::path& layer,

@@ -1,5 +1,6 @@
 // Imports one layer tar into a windowsfilter layer folder (hcs-api.md 3.5 A and B): a base layer
-// is written straight into the folder and processed with ProcessBaseImage; any other layer is
+// is written straight into the folder and processed with ProcessBaseImage (and its UtilityVM/
+// with ProcessUtilityImage, for Hyper-V isolation); any other layer is
 // staged as a transport folder, imported with vmcompute ImportLayer, then its deletions, hard
 // links and directory times are applied (hcsshim's legacy writer), never through a reparse
 // point of the layer.

@@ -23,6 +23,8 @@ class VmcomputeLayerApi : public LayerApi {
   HResult ExportLayer(const std::string& layer, const std::string& export_folder,
                       const std::vector<LayerDescriptor>& parents) override;
   HResult ProcessBaseImage(const std::string& layer) override;
+  HResult ProcessUtilityImage(const std::string& path) override;
+  HResult GrantVmAccess(const std::string& vm_id, const std::string& path) override;
   HResult CreateSandboxLayer(const std::string& layer,
                              const std::vector<LayerDescriptor>& parents) override;
   HResult ExpandSandboxSize(const std::string& layer, uint64_t bytes) override;

@@ -33,6 +33,7 @@ using ExpandFn = HRESULT(WINAPI*)(DriverInfo*, const wchar_t*, UINT64);
 using MountPathFn = HRESULT(WINAPI*)(DriverInfo*, const wchar_t*, SIZE_T*, wchar_t*);
 using NameToGuidFn = HRESULT(WINAPI*)(const wchar_t*, GUID*);
 using PathFn = HRESULT(WINAPI*)(const wchar_t*);
+using GrantVmAccessFn = HRESULT(WINAPI*)(const wchar_t*, const wchar_t*);
 
 constexpr HResult kNotLoaded = HResultFromWin32(ERROR_PROC_NOT_FOUND);
 
@@ -69,6 +70,9 @@ struct VmcomputeLayerApi::Impl {
   NameToGuidFn name_to_guid = nullptr;
   IdPathDescriptorsFn import_layer = nullptr, export_layer = nullptr;
   PathFn process_base_image = nullptr;
+  // Hyper-V isolation only: resolved, but their absence does not fail Load.
+  PathFn process_utility_image = nullptr;
+  GrantVmAccessFn grant_vm_access = nullptr;
   CreateSandboxFn create_sandbox_layer = nullptr;
   ExpandFn expand_sandbox_size = nullptr;
   IdFn activate_layer = nullptr, deactivate_layer = nullptr, unprepare_layer = nullptr,
@@ -95,6 +99,8 @@ struct VmcomputeLayerApi::Impl {
     get(unprepare_layer, "UnprepareLayer");
     get(get_layer_mount_path, "GetLayerMountPath");
     get(destroy_layer, "DestroyLayer");
+    process_utility_image = dll.Find<PathFn>("ProcessUtilityImage");
+    grant_vm_access = dll.Find<GrantVmAccessFn>("GrantVmAccess");
     if (!missing.empty())
       return core::Fail(core::ErrorCode::kUnsupported,
                         "vmcompute.dll lacks " + missing + " (unsupported Windows build?)");
@@ -140,6 +146,16 @@ HResult VmcomputeLayerApi::ExportLayer(const std::string& layer, const std::stri
 HResult VmcomputeLayerApi::ProcessBaseImage(const std::string& layer) {
   if (!impl_->process_base_image) return kNotLoaded;
   return impl_->process_base_image(Widen(layer).c_str());
+}
+
+HResult VmcomputeLayerApi::ProcessUtilityImage(const std::string& path) {
+  if (!impl_->process_utility_image) return kNotLoaded;
+  return impl_->process_utility_image(Widen(path).c_str());
+}
+
+HResult VmcomputeLayerApi::GrantVmAccess(const std::string& vm_id, const std::string& path) {
+  if (!impl_->grant_vm_access) return kNotLoaded;
+  return impl_->grant_vm_access(Widen(vm_id).c_str(), Widen(path).c_str());
 }
 
 HResult VmcomputeLayerApi::CreateSandboxLayer(const std::string& layer,

@@ -1,5 +1,5 @@
 // The real HostApi (win32_host_api_win.cc, Windows only): token elevation and privileges
-// (advapi32), the vmcompute service, RtlGetVersion (ntdll, not subject to manifest lies) and the
+// (advapi32), the vmcompute and vmms services, RtlGetVersion (ntdll, not subject to manifest lies) and the
 // UBR registry value.
 #pragma once
 
@@ -16,6 +16,7 @@ class Win32HostApi : public HostApi {
       : load_dlls_(std::move(load_dlls)) {}
   core::Result<bool> IsElevated() override;
   core::Status CheckContainersFeature() override;
+  core::Status CheckHyperV() override;
   core::Status EnablePrivilege(const std::string& name) override;
   core::Result<core::WindowsVersion> HostVersion() override;
 

@@ -41,6 +41,21 @@ core::Status Win32HostApi::CheckContainersFeature() {
   return load_dlls_ ? load_dlls_() : core::Status();
 }
 
+core::Status Win32HostApi::CheckHyperV() {
+  Owned<SC_HANDLE, CloseServiceHandle> manager, service;
+  manager.h = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+  if (!manager.h) return core::Fail(Win32Error("OpenSCManager"));
+  service.h = OpenServiceW(manager.h, L"vmms", SERVICE_QUERY_STATUS);
+  if (!service.h) {
+    DWORD code = GetLastError();
+    if (code == ERROR_SERVICE_DOES_NOT_EXIST)
+      return core::Fail(core::ErrorCode::kUnsupported,
+                        "the Hyper-V Virtual Machine Management service (vmms) is not installed");
+    return core::Fail(Win32Error("OpenService(vmms)", code));
+  }
+  return {};
+}
+
 core::Status Win32HostApi::EnablePrivilege(const std::string& name) {
   Owned<HANDLE, CloseHandle> token;
   if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &token.h))

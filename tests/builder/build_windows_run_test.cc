@@ -23,6 +23,7 @@ class BorrowedExecutor : public builder::Executor {
   explicit BorrowedExecutor(builder::Executor& e) : e_(e) {}
   std::string Name() const override { return e_.Name(); }
   core::Status Preflight(const core::Platform& target) override { return e_.Preflight(target); }
+  std::string IsolationChosen() const override { return e_.IsolationChosen(); }
   core::Result<builder::ExitStatus> Run(const builder::RunSpec& spec) override {
     return e_.Run(spec);
   }
@@ -225,4 +226,66 @@ TEST_CASE("a Windows RUN bind mount never shows a .dockerignore'd file", "[integ
   auto built = builder::Build(host.Options(store, ctx));
   INFO((built ? "" : built.error().ToString()));
   CHECK(built);
+}
+
+TEST_CASE("the isolation pre-flight chose is in the progress output and the metadata file",
+          "[unit]") {
+  struct Events : core::ProgressSink {
+    void Emit(const core::ProgressEvent& e) override {
+      std::lock_guard lock(mu);
+      if (e.id == "isolation") labels.push_back(e.label);
+    }
+    std::mutex mu;
+    std::vector<std::string> labels;
+  };
+  TempDir store, ctx;
+  WriteRunContext(ctx);
+  FakeWindowsHost host;
+  Events events;
+  auto options = host.Options(store, ctx);
+  options.progress = &events;
+  options.metadata_file = (ctx / "meta.json").string();
+  auto built = builder::Build(options);
+  INFO((built ? "" : built.error().ToString()));
+  REQUIRE(built);
+  CHECK(built->isolation == "process");
+  REQUIRE(events.labels.size() == 2);  // start and done
+  CHECK(events.labels[0].find("process isolation") != std::string::npos);
+  auto meta = nlohmann::json::parse(ReadFile(ctx / "meta.json"));
+  CHECK(meta["kiln.windows.isolation"] == "process");
+}
+
+TEST_CASE("isolation hyperv on a base image without a utility VM fails at the RUN, saying why",
+          "[unit]") {
+  TempDir store, ctx;
+  WriteRunContext(ctx);
+  FakeWindowsHost host;
+  builder::windows::HcsExecutorOptions exec;
+  exec.isolation = builder::Isolation::kHyperV;
+  exec.timeouts.poll = std::chrono::milliseconds(5);
+  host.rig.executor.emplace(host.rig.compute, host.rig.layer_api, host.rig.host, exec,
+                            &host.rig.fs);
+  auto built = builder::Build(host.Options(store, ctx));
+  REQUIRE_FALSE(built);
+  std::string text = built.error().ToString();
+  INFO(text);
+  CHECK(text.find("Dockerfile:3:1") == 0);
+  CHECK(text.find("UtilityVM") != std::string::npos);
+  for (const auto& line : host.rig.compute.log()) CHECK_FALSE(line.starts_with("Hcs"));
+  host.rig.CheckNothingLeft();
+}
+
+TEST_CASE("an isolation other than auto is refused for a Linux RUN", "[unit]") {
+  TempDir store, ctx;
+  WriteFile(ctx / "Dockerfile", "FROM scratch\nRUN true\n");
+  builder::BuildOptions o;
+  o.context_dir = ctx.path().string();
+  o.store_root = store.path().string();
+  o.isolation = builder::Isolation::kHyperV;
+  o.platforms = {*core::Platform::Parse("linux/amd64")};
+  auto built = builder::Build(o);
+  REQUIRE_FALSE(built);
+  std::string text = built.error().ToString();
+  INFO(text);
+  CHECK(text.find("Dockerfile:2:1: --isolation hyperv applies to Windows RUN steps") == 0);
 }

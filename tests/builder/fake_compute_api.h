@@ -22,6 +22,19 @@
 //    Starting twice, or creating a process in a system that is not running, fails the
 //    operation with HCS_E_INVALID_STATE; stopping a stopped system with
 //    HCS_E_SYSTEM_ALREADY_STOPPED (hcshresult).
+//  - Hyper-V isolation (hcsshim's documents, see docs/windows.md): a VirtualMachine document must
+//    boot by UEFI from a VmbFs path under a VSMB share named "os", size memory (even MB) and
+//    processors, and list SCSI attachments {Type VirtualDisk, Path}. Starting the VM opens its
+//    disks: a disk the host still has attached (ActivateLayer) fails the start with a sharing
+//    violation, a disk not granted to the VM (GrantVmAccess) with access denied. Guest requests
+//    (HcsModifyComputeSystem, VM running): MappedVirtualDisk mounts an attached LUN at a guest
+//    path; CombinedLayers needs a mounted ContainerRootPath and layers on the VM's shares. A
+//    HostedSystem document needs HostingSystemId naming a running VM, Storage.Path a combined
+//    root, layers on the VM's shares. A VM that stops takes its hosted containers with it.
+//    Commands run in a hosted container are recorded under the host path of its scratch disk.
+//  - HcsGetProcessInfo: its operation is waited for with ...AndProcessInfo (as HcsCreateProcess's,
+//    hcswaitforoperationresultandprocessinfo); for a process that never started it fails with
+//    HCS_E_INVALID_STATE (the fake's assumption; hcsshim then reports the create error).
 //  - HcsCreateProcess takes a ProcessParameters document (a JSON object with a CommandLine);
 //    anything else fails with HCS_E_INVALID_JSON. Terminating a process that has exited fails
 //    with HCS_E_PROCESS_ALREADY_STOPPED (hcsterminateprocess, hcshresult).
@@ -68,11 +81,28 @@ class FakeComputeApi : public bw::ComputeApi {
   bool exits_before_callback = false;      // callback path: the exit happened before registration
   bool pipes_stay_open = false;            // reads block after the output until cancelled
   std::function<void()> on_process_start;  // runs inside HcsCreateProcess
+  // HcsCreateProcess starts the process but its operation completes with this HRESULT (hcsshim
+  // internal/hcs/v2/system.go:777-783: seen on WS2022); 0 = no such failure.
+  lwin::HResult create_process_wait_fails = 0;
+  // Hyper-V: whether the host holds `vhd` attached (ActivateLayer), whether `vm_id` may open
+  // `path` (GrantVmAccess), whether a host path exists. Unset = yes, yes, yes.
+  std::function<bool(const std::string& vhd)> attached_on_host;
+  std::function<bool(const std::string& vm_id, const std::string& path)> may_open;
+  std::function<bool(const std::string& path)> exists;
   // The call returns `hr` synchronously.
   void FailCall(const std::string& call, lwin::HResult hr) { fail_call_[call] = hr; }
   // The call is accepted; its operation completes with `hr` and `document`.
   void FailOperation(const std::string& call, lwin::HResult hr, std::string document = "") {
     fail_op_[call] = {hr, std::move(document)};
+  }
+
+  // The `nth` call named `call` (0 = the first) is accepted; its operation completes with `hr`.
+  void FailOperationAt(const std::string& call, int nth, lwin::HResult hr, std::string document = "") {
+    fail_nth_[{call, nth}] = {hr, std::move(document)};
+  }
+  // The `nth` call named `call` returns `hr` synchronously.
+  void FailCallAt(const std::string& call, int nth, lwin::HResult hr) {
+    fail_nth_call_[{call, nth}] = hr;
   }
 
   // --- observations ---
@@ -81,6 +111,7 @@ class FakeComputeApi : public bw::ComputeApi {
     return log_;
   }
   std::string system_document, process_parameters;  // the last ones received, as sent
+  std::vector<std::string> system_documents, modify_requests;  // all, in order
   // Command lines of the processes that ran in the last container created on a scratch volume
   // (the document's Container.Storage.Path without a trailing backslash), in order.
   std::vector<std::string> CommandsOn(std::string volume) {
@@ -150,7 +181,8 @@ class FakeComputeApi : public bw::ComputeApi {
     {
       std::lock_guard lock(mu_);
       auto it = ops_.find(uintptr_t(op));
-      if (it != ops_.end() && it->second.submitted && it->second.call != "HcsCreateProcess")
+      if (it != ops_.end() && it->second.submitted && it->second.call != "HcsCreateProcess" &&
+          it->second.call != "HcsGetProcessInfo")
         return {kInvalidArg, ""};
     }
     auto r = WaitForOperationResult(op, ms);
@@ -175,29 +207,65 @@ class FakeComputeApi : public bw::ComputeApi {
                                     bw::OperationHandle op, bw::SystemHandle* system) override {
     std::lock_guard lock(mu_);
     system_document = configuration;
+    system_documents.push_back(configuration);
     lwin::HResult hr = Submit("HcsCreateComputeSystem", op, " " + id);
     if (lwin::Failed(hr)) return hr;
-    std::string volume;
-    std::string invalid = CheckSystemDocument(configuration, &volume);
+    System parsed;
+    std::string invalid = CheckSystemDocument(configuration, &parsed);
     bool taken = std::any_of(systems_.begin(), systems_.end(),
                              [&](const auto& s) { return s.second.id == id; });
     *system = bw::SystemHandle(next_++);
     System& s = systems_[uintptr_t(*system)];
+    s = std::move(parsed);
     s.id = id;
-    s.volume = volume;
+    s.state = SystemState::kNotCreated;
     if (!invalid.empty())
       Complete(op, lwin::kHcsInvalidJson, invalid);
     else if (taken)
       Complete(op, lwin::kHcsSystemAlreadyExists, "a compute system " + id + " exists");
     else if (!OpFailed(op))
       s.state = SystemState::kCreated;
-    if (s.state == SystemState::kCreated) commands_by_volume_[volume].clear();  // a new container
+    if (s.state == SystemState::kCreated && s.kind != Kind::kVm)
+      commands_by_volume_[s.volume].clear();  // a new container
     return 0;
   }
   lwin::HResult StartComputeSystem(bw::SystemHandle system, bw::OperationHandle op) override {
     std::lock_guard lock(mu_);
+    auto it = systems_.find(uintptr_t(system));
+    if (it != systems_.end() && it->second.state == SystemState::kCreated) {
+      std::string why;
+      lwin::HResult refused = StartRefusal(it->second, &why);
+      if (lwin::Failed(refused)) {
+        lwin::HResult hr = Submit("HcsStartComputeSystem", op);
+        if (lwin::Failed(hr) || OpFailed(op)) return hr;
+        Complete(op, refused, why);
+        return 0;
+      }
+    }
     return Transition("HcsStartComputeSystem", system, op, {SystemState::kCreated},
                       lwin::kHcsInvalidState, SystemState::kRunning);
+  }
+  lwin::HResult ModifyComputeSystem(bw::SystemHandle system, const std::string& configuration,
+                                    bw::OperationHandle op) override {
+    std::lock_guard lock(mu_);
+    modify_requests.push_back(configuration);
+    auto it = systems_.find(uintptr_t(system));
+    if (it == systems_.end()) return Refuse("HcsModifyComputeSystem");
+    auto j = nlohmann::json::parse(configuration, nullptr, false);
+    std::string type;
+    if (j.is_object() && j.contains("GuestRequest") && j["GuestRequest"].is_object() &&
+        j["GuestRequest"].value("ResourceType", "").size())
+      type = j["GuestRequest"]["ResourceType"].get<std::string>();
+    lwin::HResult hr = Submit("HcsModifyComputeSystem", op, type.empty() ? "" : " " + type);
+    if (lwin::Failed(hr) || OpFailed(op)) return hr;
+    System& vm = it->second;
+    if (vm.kind != Kind::kVm || vm.state != SystemState::kRunning) {
+      Complete(op, lwin::kHcsInvalidState, "guest requests need a running utility VM");
+      return 0;
+    }
+    std::string invalid = ApplyGuestRequest(vm, j);
+    if (!invalid.empty()) Complete(op, lwin::kHcsInvalidJson, invalid);
+    return 0;
   }
   lwin::HResult ShutDownComputeSystem(bw::SystemHandle system, bw::OperationHandle op) override {
     std::lock_guard lock(mu_);
@@ -240,6 +308,12 @@ class FakeComputeApi : public bw::ComputeApi {
       return 0;
     }
     commands_by_volume_[s.volume].push_back(command_line);
+    if (create_process_wait_fails) {  // started, but the operation says otherwise
+      auto& o = ops_.at(uintptr_t(op));
+      o.hr = create_process_wait_fails;
+      o.document = nlohmann::json{{"Error", o.hr}, {"ErrorMessage", "spurious"}}.dump();
+      log_.back() += " => " + lwin::HResultHex(o.hr) + " (process running)";
+    }
     return 0;
   }
   lwin::HResult GetProcessProperties(bw::ProcessHandle process, bw::OperationHandle op) override {
@@ -250,6 +324,15 @@ class FakeComputeApi : public bw::ComputeApi {
     auto& o = ops_.at(uintptr_t(op));
     if (o.hr == 0) o.document = StatusJson(exits_before_callback || terminated_);
     return hr;
+  }
+  lwin::HResult GetProcessInfo(bw::ProcessHandle process, bw::OperationHandle op) override {
+    std::lock_guard lock(mu_);
+    auto it = processes_.find(uintptr_t(process));
+    if (it == processes_.end()) return Refuse("HcsGetProcessInfo");
+    lwin::HResult hr = Submit("HcsGetProcessInfo", op);
+    if (lwin::Failed(hr) || OpFailed(op)) return hr;
+    if (it->second.exited) Complete(op, lwin::kHcsInvalidState, "the process never started");
+    return 0;
   }
   lwin::HResult SetProcessCallback(bw::ProcessHandle process, bw::EventSink* sink) override {
     std::lock_guard lock(mu_);
@@ -344,22 +427,36 @@ class FakeComputeApi : public bw::ComputeApi {
     lwin::HResult hr = 0;
     std::string document;
   };
+  enum class Kind { kContainer, kVm, kHosted };
   struct System {
     std::string id, volume;
     SystemState state = SystemState::kNotCreated;
+    Kind kind = Kind::kContainer;
+    std::string hosting;                      // hosted: the VM's id
+    std::map<std::string, std::string> shares;  // VM: name -> host path
+    std::map<int, std::string> disks;           // VM: SCSI LUN -> host path
+    std::map<std::string, int> mounts;          // VM: guest path -> LUN
+    std::set<std::string> combined;             // VM: guest roots with combined layers
   };
+
   struct Process {
     bool exited = false;
   };
 
-  // Why `doc` is not a ComputeSystem document for a process-isolated container ("" when it is);
-  // sets `volume` to its Container.Storage.Path without the trailing backslash.
-  static std::string CheckSystemDocument(const std::string& doc, std::string* volume) {
+  static constexpr std::string_view kShares =
+      "\\\\?\\VMSMB\\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\\";
+
+  // Why `doc` is not a ComputeSystem document kiln may send ("" when it is); fills `out`:
+  // Container.Storage.Path without the trailing backslash, or the VM's devices, or for a hosted
+  // container the host path of its scratch disk.
+  std::string CheckSystemDocument(const std::string& doc, System* out) {
     auto j = nlohmann::json::parse(doc, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return "the configuration is not a JSON object";
     int kinds = int(j.contains("Container")) + int(j.contains("VirtualMachine")) +
                 int(j.contains("HostedSystem"));
     if (kinds != 1) return "exactly one of Container, VirtualMachine, HostedSystem is expected";
+    if (j.contains("VirtualMachine")) return CheckVm(j["VirtualMachine"], out);
+    if (j.contains("HostedSystem")) return CheckHosted(j, out);
     const auto& c = j["Container"];
     if (!c.is_object() || !c.contains("Storage") || !c["Storage"].is_object())
       return "Container.Storage is missing";
@@ -367,15 +464,135 @@ class FakeComputeApi : public bw::ComputeApi {
     if (!storage.contains("Path") || !storage["Path"].is_string() ||
         !storage["Path"].get<std::string>().starts_with("\\\\?\\Volume{"))
       return "Container.Storage.Path is not a volume path";
-    if (!storage.contains("Layers") || !storage["Layers"].is_array())
-      return "Container.Storage.Layers is missing";
-    for (const auto& l : storage["Layers"])
+    if (std::string bad = CheckLayers(storage, nullptr); !bad.empty()) return bad;
+    out->volume = storage["Path"].get<std::string>();
+    if (out->volume.ends_with('\\')) out->volume.pop_back();
+    return "";
+  }
+
+  // Layers present, each with Id and Path; with `vm`, each Path on one of its shares.
+  static std::string CheckLayers(const nlohmann::json& storage, const System* vm) {
+    if (!storage.contains("Layers") || !storage["Layers"].is_array() || storage["Layers"].empty())
+      return "Storage.Layers is missing";
+    for (const auto& l : storage["Layers"]) {
       if (!l.is_object() || !l.contains("Id") || !l["Id"].is_string() || !l.contains("Path") ||
           !l["Path"].is_string())
         return "a layer without Id or Path";
-    *volume = storage["Path"].get<std::string>();
-    if (volume->ends_with('\\')) volume->pop_back();
+      if (vm && !OnShare(*vm, l["Path"].get<std::string>()))
+        return "layer " + l["Path"].get<std::string>() + " is not on a VSMB share of the VM";
+    }
     return "";
+  }
+
+  static bool OnShare(const System& vm, const std::string& guest_path) {
+    if (!guest_path.starts_with(kShares)) return false;
+    return vm.shares.contains(guest_path.substr(kShares.size()));
+  }
+
+  std::string CheckVm(const nlohmann::json& vm, System* out) {
+    out->kind = Kind::kVm;
+    if (!vm.is_object()) return "VirtualMachine is not an object";
+    auto shares = vm.value("/Devices/VirtualSmb/Shares"_json_pointer, nlohmann::json::array());
+    for (const auto& share : shares) {
+      if (!share.is_object() || !share.value("Name", "").size() || !share.value("Path", "").size())
+        return "a VSMB share without Name or Path";
+      std::string path = share["Path"];
+      if (exists && !exists(path)) return "VSMB share path " + path + " does not exist";
+      out->shares[share["Name"]] = path;
+    }
+    auto boot = vm.value("/Chipset/Uefi/BootThis"_json_pointer, nlohmann::json::object());
+    if (boot.value("DeviceType", "") != "VmbFs" || !out->shares.contains("os"))
+      return "the VM does not boot from VmbFs (an \"os\" share)";
+    std::string boot_file = out->shares["os"] + boot.value("DevicePath", "");
+    std::replace(boot_file.begin(), boot_file.end(), '\\', '/');
+    if (exists && !exists(boot_file)) return "the boot file " + boot_file + " does not exist";
+    auto memory = vm.value("/ComputeTopology/Memory/SizeInMB"_json_pointer, 0ull);
+    auto processors = vm.value("/ComputeTopology/Processor/Count"_json_pointer, 0u);
+    if (memory == 0 || memory % 2 || processors == 0) return "the VM has no memory or processors";
+    auto scsi = vm.value("/Devices/Scsi"_json_pointer, nlohmann::json::object());
+    for (const auto& [controller, c] : scsi.items()) {
+      const auto attachments = c.value("Attachments", nlohmann::json::object());
+      for (const auto& [lun, a] : attachments.items()) {
+        if (a.value("Type", "") != "VirtualDisk" || !a.value("Path", "").size())
+          return "SCSI attachment " + lun + " is not a virtual disk with a path";
+        out->disks[std::stoi(lun)] = a["Path"];
+      }
+    }
+    if (!out->disks.contains(0)) return "the VM has no scratch disk on SCSI LUN 0";
+    return "";
+  }
+
+  std::string CheckHosted(const nlohmann::json& j, System* out) {
+    out->kind = Kind::kHosted;
+    out->hosting = j.value("HostingSystemId", "");
+    auto vm = std::find_if(systems_.begin(), systems_.end(), [&](const auto& s) {
+      return s.second.kind == Kind::kVm && s.second.id == out->hosting;
+    });
+    if (vm == systems_.end() || vm->second.state != SystemState::kRunning)
+      return "HostingSystemId does not name a running utility VM";
+    const auto& c = j.value("/HostedSystem/Container"_json_pointer, nlohmann::json::object());
+    if (!c.contains("Storage")) return "HostedSystem.Container.Storage is missing";
+    const auto& storage = c["Storage"];
+    std::string root = storage.value("Path", "");
+    if (!vm->second.combined.contains(root))
+      return "Storage.Path " + root + " has no combined layers in the VM";
+    if (std::string bad = CheckLayers(storage, &vm->second); !bad.empty()) return bad;
+    const auto mapped = c.value("MappedDirectories", nlohmann::json::array());
+    for (const auto& m : mapped)
+      if (!OnShare(vm->second, m.value("HostPath", "")))
+        return "mapped directory " + m.value("HostPath", "") + " is not on a VSMB share";
+    out->volume = vm->second.disks.at(vm->second.mounts.at(root));
+    return "";
+  }
+
+  // Applies a MappedVirtualDisk or CombinedLayers guest request; "" or why it is refused.
+  static std::string ApplyGuestRequest(System& vm, const nlohmann::json& j) {
+    if (!j.is_object() || !j.contains("GuestRequest")) return "no GuestRequest";
+    const auto& g = j["GuestRequest"];
+    const auto& settings = g.value("Settings", nlohmann::json::object());
+    if (g.value("RequestType", "") != "Add") return "only Add requests are expected";
+    std::string type = g.value("ResourceType", "");
+    if (type == "MappedVirtualDisk") {
+      int lun = settings.value("Lun", 0);
+      std::string path = settings.value("ContainerPath", "");
+      if (!vm.disks.contains(lun) || lun == 0) return "no container disk at LUN " + std::to_string(lun);
+      if (path.empty() || vm.mounts.contains(path)) return "bad ContainerPath " + path;
+      vm.mounts[path] = lun;
+      return "";
+    }
+    if (type == "CombinedLayers") {
+      std::string root = settings.value("ContainerRootPath", "");
+      if (!vm.mounts.contains(root)) return "ContainerRootPath " + root + " is not mounted";
+      if (std::string bad = CheckLayers(settings, &vm); !bad.empty()) return bad;
+      vm.combined.insert(root);
+      return "";
+    }
+    return "unknown guest request " + type;
+  }
+
+  // Why starting this VM fails (its disks), or 0.
+  lwin::HResult StartRefusal(const System& s, std::string* why) {
+    if (s.kind == Kind::kHosted) {
+      auto vm = std::find_if(systems_.begin(), systems_.end(),
+                             [&](const auto& v) { return v.second.id == s.hosting; });
+      if (vm == systems_.end() || vm->second.state != SystemState::kRunning) {
+        *why = "the utility VM is not running";
+        return lwin::kHcsInvalidState;
+      }
+      return 0;
+    }
+    if (s.kind != Kind::kVm) return 0;
+    for (const auto& [lun, path] : s.disks) {
+      if (attached_on_host && attached_on_host(path)) {
+        *why = path + " is attached on the host";
+        return lwin::kWin32SharingViolation;
+      }
+      if (may_open && !may_open(s.id, path)) {
+        *why = "the VM may not open " + path;
+        return lwin::kWin32AccessDenied;
+      }
+    }
+    return 0;
   }
 
   // Why `doc` is not ProcessParameters with a command line ("" when it is).
@@ -425,6 +642,12 @@ class FakeComputeApi : public bw::ComputeApi {
         (!ops_.contains(uintptr_t(op)) || ops_.at(uintptr_t(op)).submitted))
       return Refuse(call);
     log_.push_back(call + detail);
+    const int nth = calls_[call]++;
+    if (auto it = fail_nth_call_.find({call, nth}); it != fail_nth_call_.end()) {
+      lwin::HResult hr = it->second;
+      log_.back() += " -> " + lwin::HResultHex(hr);
+      return hr;
+    }
     if (auto it = fail_call_.find(call); it != fail_call_.end()) {
       lwin::HResult hr = it->second;
       fail_call_.erase(it);
@@ -435,7 +658,11 @@ class FakeComputeApi : public bw::ComputeApi {
       auto& o = ops_.at(uintptr_t(op));
       o.call = call;
       o.submitted = true;
-      if (auto it = fail_op_.find(call); it != fail_op_.end()) {
+      if (auto it = fail_nth_.find({call, nth}); it != fail_nth_.end()) {
+        o.hr = it->second.first;
+        o.document = it->second.second;
+        log_.back() += " => " + lwin::HResultHex(o.hr);
+      } else if (auto it = fail_op_.find(call); it != fail_op_.end()) {
         o.hr = it->second.first;
         o.document = it->second.second;
         log_.back() += " => " + lwin::HResultHex(o.hr);
@@ -454,10 +681,14 @@ class FakeComputeApi : public bw::ComputeApi {
     if (it == systems_.end()) return Refuse(call);
     lwin::HResult hr = Submit(call, op);
     if (lwin::Failed(hr) || OpFailed(op)) return hr;
-    if (!from.contains(it->second.state))
+    if (!from.contains(it->second.state)) {
       Complete(op, wrong_state, call + " in the wrong state");
-    else
+    } else {
       it->second.state = to;
+      if (to == SystemState::kStopped && it->second.kind == Kind::kVm)
+        for (auto& [h, hosted] : systems_)
+          if (hosted.hosting == it->second.id) hosted.state = SystemState::kStopped;
+    }
     return 0;
   }
 
@@ -467,6 +698,9 @@ class FakeComputeApi : public bw::ComputeApi {
   std::vector<std::string>& log_;
   std::map<std::string, lwin::HResult> fail_call_;
   std::map<std::string, std::pair<lwin::HResult, std::string>> fail_op_;
+  std::map<std::pair<std::string, int>, std::pair<lwin::HResult, std::string>> fail_nth_;
+  std::map<std::pair<std::string, int>, lwin::HResult> fail_nth_call_;
+  std::map<std::string, int> calls_;
   std::map<uintptr_t, Op> ops_;
   std::map<uintptr_t, System> systems_;
   std::map<uintptr_t, Process> processes_;

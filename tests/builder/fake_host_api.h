@@ -13,6 +13,7 @@ namespace kiln::testing {
 struct FakeHostApi : layers::windows::HostApi {
   bool elevated = true;
   bool containers_feature = true;
+  bool hyperv = true;  // the Hyper-V role
   std::set<std::string> held_privileges = {"SeBackupPrivilege", "SeRestorePrivilege",
                                            "SeSecurityPrivilege", "SeManageVolumePrivilege"};
   std::set<std::string> enabled;
@@ -24,6 +25,13 @@ struct FakeHostApi : layers::windows::HostApi {
     return core::Fail(core::ErrorCode::kUnsupported,
                       "the Host Compute Service (vmcompute) is not installed");
   }
+  core::Status CheckHyperV() override {
+    ++hyperv_checks;
+    if (hyperv) return {};
+    return core::Fail(core::ErrorCode::kUnsupported,
+                      "the Hyper-V Virtual Machine Management service (vmms) is not installed");
+  }
+  int hyperv_checks = 0;
   core::Status EnablePrivilege(const std::string& name) override {
     if (!elevated || !held_privileges.contains(name))
       return core::Fail(core::ErrorCode::kUnsupported, "the process token does not hold " + name);

@@ -30,6 +30,22 @@ inline LayerEntries BaseLayerEntries() {
           {WinEntry("Files/Windows/System32/cmd.exe", EntryType::kFile, 0x20), "MZ"}};
 }
 
+// A base layer that also carries the utility VM image (Hyper-V isolation boots from it):
+// UtilityVM/Files with the UEFI boot manager and the boot store.
+inline LayerEntries BaseLayerWithUtilityVmEntries() {
+  using layers::EntryType;
+  LayerEntries entries = BaseLayerEntries();
+  for (const char* dir : {"UtilityVM", "UtilityVM/Files", "UtilityVM/Files/EFI",
+                          "UtilityVM/Files/EFI/Microsoft", "UtilityVM/Files/EFI/Microsoft/Boot"})
+    entries.push_back({WinEntry(dir, EntryType::kDirectory, 0x10), ""});
+  entries.push_back({WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/bootmgfw.efi",
+                              EntryType::kFile, 0x20),
+                     "MZ-bootmgr"});
+  entries.push_back(
+      {WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/BCD", EntryType::kFile, 0x20), "regf-bcd"});
+  return entries;
+}
+
 inline LayerEntries AppLayerEntries() {
   using layers::EntryType;
   return {{WinEntry("Files", EntryType::kDirectory, 0x10), ""},
@@ -101,7 +117,8 @@ inline StepEffect StepChanges(const std::vector<std::string>& command_lines) {
 
 class WindowsRig : public layers::LayerOpener {
  public:
-  WindowsRig() : layer_api(fs, &log), compute(&log) {
+  // `utility_vm`: the base layer carries UtilityVM/ (Hyper-V isolation needs it).
+  explicit WindowsRig(bool utility_vm = false) : layer_api(fs, &log), compute(&log) {
     layer_api.root_prefix = (dir.path() / "wf").string() + "/";
     layers::windows::WindowsfilterOptions options;
     options.root = dir.path() / "wf";
@@ -114,12 +131,25 @@ class WindowsRig : public layers::LayerOpener {
     builder::windows::HcsExecutorOptions exec_options;
     exec_options.timeouts.poll = std::chrono::milliseconds(5);
     exec_options.timeouts.drain_after_exit = std::chrono::milliseconds(50);
-    executor.emplace(compute, layer_api, host, exec_options);
-    AddParent(BaseLayerEntries(), 'b');
+    exec_options.host_processors = 8;
+    executor.emplace(compute, layer_api, host, exec_options, &fs);
+    AddParent(utility_vm ? BaseLayerWithUtilityVmEntries() : BaseLayerEntries(), 'b');
+    // What Windows enforces between the host and a utility VM (fake_compute_api.h "Rules").
+    compute.attached_on_host = [this](const std::string& vhd) {
+      return layer_api.activated().contains(std::filesystem::path(vhd).parent_path().string());
+    };
+    compute.may_open = [this](const std::string& vm, const std::string& path) {
+      return layer_api.GrantedTo(path).contains(vm);
+    };
+    compute.exists = [](const std::string& path) { return std::filesystem::exists(path); };
     AddParent(AppLayerEntries(), 'a');
     // ExportLayer writes what the commands that ran on the layer's volume changed.
     layer_api.export_content = [this](const std::string& layer, const std::string& folder) {
-      StepEffect effect = StepChanges(compute.CommandsOn(layer_api.MountPathOf(layer)));
+      // Process isolation ran on the layer's volume; Hyper-V isolation on its sandbox.vhdx.
+      auto commands = compute.CommandsOn(layer_api.MountPathOf(layer));
+      for (auto& c : compute.CommandsOn((std::filesystem::path(layer) / "sandbox.vhdx").string()))
+        commands.push_back(c);
+      StepEffect effect = StepChanges(commands);
       layers::windows::TransportWriter writer(fs, folder);
       if (!Feed(writer, effect.entries) || !writer.Finish()) return layers::windows::kHcsInvalidLayer;
       auto tombstones = layers::windows::FormatTombstones(effect.tombstones);
@@ -131,6 +161,14 @@ class WindowsRig : public layers::LayerOpener {
 
   core::Result<std::unique_ptr<core::Reader>> OpenLayer(const layers::SnapshotLayer&) override {
     return std::unique_ptr<core::Reader>(std::make_unique<core::StringReader>(""));
+  }
+
+  // A step of an ltsc2019 image: on the fake host (Windows Server 2022, with the Hyper-V role)
+  // --isolation auto picks Hyper-V isolation.
+  builder::RunSpec HyperVSpec() const {
+    builder::RunSpec spec = Spec();
+    spec.platform = *core::Platform::Parse("windows/amd64:10.0.17763.5458");
+    return spec;
   }
 
   builder::RunSpec Spec() const {
@@ -156,6 +194,7 @@ class WindowsRig : public layers::LayerOpener {
     }
     spec.rootfs = snap->rootfs;
     spec.layer_folders = snap->layer_folders;
+    spec.scratch_folder = snap->scratch;
     auto run = executor->Run(spec);
     if (!run) out.ran = core::Fail(run.error());
     if (run) out.exit = *run;

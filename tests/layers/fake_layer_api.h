@@ -34,6 +34,8 @@ class FakeLayerApi : public win::LayerApi {
   void FailNext(const std::string& call, win::HResult hr, int times = 1) {
     failures_[call] = {hr, times};
   }
+  // Makes the call named `call` after `skip` successful ones return `hr` (once).
+  void FailAfter(const std::string& call, int skip, win::HResult hr) { delayed_[call] = {skip, hr}; }
   std::vector<std::string>& log() { return log_; }
   std::set<std::string> activated() const { return activated_; }
   std::set<std::string> prepared() const { return prepared_; }
@@ -80,6 +82,28 @@ class FakeLayerApi : public win::LayerApi {
   win::HResult ProcessBaseImage(const std::string& layer) override {
     if (auto hr = Enter("ProcessBaseImage", layer)) return hr;
     return stdfs::is_directory(stdfs::path(layer) / "Files") ? 0 : win::kHcsInvalidLayer;
+  }
+  // Windows leaves the utility VM's base and scratch template disks in <layer>\UtilityVM
+  // (hcsshim legacy.go:42-43 SystemTemplateBase.vhdx, SystemTemplate.vhdx).
+  win::HResult ProcessUtilityImage(const std::string& path) override {
+    if (auto hr = Enter("ProcessUtilityImage", path)) return hr;
+    if (!stdfs::is_directory(stdfs::path(path) / "Files")) return win::kHcsInvalidLayer;
+    std::ofstream(stdfs::path(path) / "SystemTemplateBase.vhdx") << "uvm-base-vhdx";
+    std::ofstream(stdfs::path(path) / "SystemTemplate.vhdx") << "uvm-scratch-vhdx";
+    return 0;
+  }
+  win::HResult GrantVmAccess(const std::string& vm_id, const std::string& path) override {
+    std::string shown = path;
+    if (!root_prefix.empty() && shown.starts_with(root_prefix)) shown = shown.substr(root_prefix.size());
+    if (auto hr = Enter("GrantVmAccess", vm_id + " " + shown)) return hr;
+    if (!stdfs::is_regular_file(path)) return win::kWin32FileNotFound;
+    granted_[path].insert(vm_id);
+    return 0;
+  }
+  // VM ids GrantVmAccess let open `path`.
+  std::set<std::string> GrantedTo(const std::string& path) const {
+    auto it = granted_.find(path);
+    return it == granted_.end() ? std::set<std::string>{} : it->second;
   }
   win::HResult CreateSandboxLayer(const std::string& layer,
                                   const std::vector<win::LayerDescriptor>& parents) override {
@@ -148,6 +172,14 @@ class FakeLayerApi : public win::LayerApi {
     if (!root_prefix.empty() && shown.starts_with(root_prefix))
       shown = shown.substr(root_prefix.size());
     log_.push_back(call + " " + shown);
+    if (auto d = delayed_.find(call); d != delayed_.end()) {
+      if (d->second.first-- == 0) {
+        win::HResult hr = d->second.second;
+        delayed_.erase(d);
+        log_.back() += " -> " + win::HResultHex(hr);
+        return hr;
+      }
+    }
     auto it = failures_.find(call);
     if (it == failures_.end()) return 0;
     win::HResult hr = it->second.first;
@@ -160,7 +192,9 @@ class FakeLayerApi : public win::LayerApi {
   std::vector<std::string> own_log_;
   std::vector<std::string>& log_;
   std::map<std::string, std::pair<win::HResult, int>> failures_;
+  std::map<std::string, std::pair<int, win::HResult>> delayed_;
   std::set<std::string> activated_, prepared_;
+  std::map<std::string, std::set<std::string>> granted_;
 };
 
 }  // namespace kiln::testing

@@ -52,7 +52,11 @@ TEST_CASE("a base layer is written with BackupWrite and processed with ProcessBa
   stdfs::create_directory(layer);
   win::LayerImporter importer(api, fs);
   REQUIRE(importer.Import(layer, {}, dir.path() / "staging", From(BaseLayer())));
-  CHECK(api.log() == std::vector<std::string>{"ProcessBaseImage " + layer.string()});
+  // The utility VM image is kept and processed after the base image (hcsshim
+  // baselayerwriter.go:166-179).
+  CHECK(api.log() == std::vector<std::string>{"ProcessBaseImage " + layer.string(),
+                                              "ProcessUtilityImage " +
+                                                  (layer / "UtilityVM").string()});
   CHECK(ReadFile(layer / "Files/Windows/cmd.exe") == "MZ-cmd");
   const auto& cmd = fs.meta[(layer / "Files/Windows/cmd.exe").string()];
   CHECK(cmd.security_descriptor == kiln::testing::kUsersSecurityDescriptor);
@@ -63,11 +67,70 @@ TEST_CASE("a base layer is written with BackupWrite and processed with ProcessBa
   REQUIRE(users.reparse);
   CHECK(users.reparse->target == "C:\\Users");
   CHECK(users.reparse->is_mount_point);
-  CHECK_FALSE(stdfs::exists(layer / "UtilityVM"));
+  CHECK(stdfs::is_directory(layer / "UtilityVM/Files"));
+  CHECK(stdfs::exists(layer / "UtilityVM/SystemTemplate.vhdx"));
   // Directory times are set again after the children were written, children first.
   auto windows_info = fs.meta[(layer / "Files/Windows").string()].info;
   REQUIRE(windows_info);
   CHECK(win::FileTimeToTarTime(windows_info->last_write_time) == BaseLayer()[1].first.mtime);
+}
+
+TEST_CASE("a base layer keeps its utility VM and the boot store as imported", "[unit]") {
+  TempDir dir;
+  FakeLayerFs fs;
+  FakeLayerApi api(fs);
+  auto layer = dir.path() / "L0";
+  stdfs::create_directory(layer);
+  Entries entries = {{WinEntry("Files", EntryType::kDirectory, 0x10), ""}};
+  for (const char* d : {"UtilityVM", "UtilityVM/Files", "UtilityVM/Files/EFI",
+                        "UtilityVM/Files/EFI/Microsoft", "UtilityVM/Files/EFI/Microsoft/Boot"})
+    entries.push_back({WinEntry(d, EntryType::kDirectory, 0x10), ""});
+  entries.push_back(
+      {WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/BCD", EntryType::kFile, 0x20), "regf-bcd"});
+  entries.push_back({WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/BCD.LOG1", EntryType::kFile,
+                              0x20),
+                     "log1"});
+  entries.push_back({WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/bootmgfw.efi",
+                              EntryType::kFile, 0x20),
+                     "MZ"});
+  entries.push_back({WinEntry("UtilityVM/Files/EFI/Microsoft/Boot/boot2.efi", EntryType::kHardLink,
+                              0, true, "UtilityVM/Files/EFI/Microsoft/Boot/bootmgfw.efi"),
+                     ""});
+  win::LayerImporter importer(api, fs);
+  REQUIRE(importer.Import(layer, {}, dir.path() / "s", From(entries)));
+  CHECK(ReadFile(layer / "UtilityVM/Files/EFI/Microsoft/Boot/bootmgfw.efi") == "MZ");
+  CHECK(stdfs::equivalent(layer / "UtilityVM/Files/EFI/Microsoft/Boot/bootmgfw.efi",
+                          layer / "UtilityVM/Files/EFI/Microsoft/Boot/boot2.efi"));
+  // hcsshim pkg/ociwclayer/import.go:26-31: the boot store as it came, before processing.
+  CHECK(ReadFile(layer / "bcd.bak") == "regf-bcd");
+  CHECK(ReadFile(layer / "bcd.log1.bak") == "log1");
+  CHECK_FALSE(stdfs::exists(layer / "bcd.log.bak"));
+  CHECK(api.log().back() == "ProcessUtilityImage " + (layer / "UtilityVM").string());
+
+  // Only Files/ belongs under UtilityVM/, links do not cross from it to Files/.
+  for (auto bad : {WinEntry("UtilityVM/Other", EntryType::kDirectory, 0x10),
+                   WinEntry("Files/l", EntryType::kHardLink, 0, true,
+                            "UtilityVM/Files/EFI/Microsoft/Boot/BCD")}) {
+    TempDir d2;
+    FakeLayerFs fs2;
+    win::BaseLayerWriter writer(fs2, d2.path());
+    Entries with_bad = entries;
+    with_bad.push_back({bad, ""});
+    INFO(bad.name);
+    CHECK_FALSE(Feed(writer, with_bad));
+  }
+}
+
+TEST_CASE("a base layer without a utility VM is not given to ProcessUtilityImage", "[unit]") {
+  TempDir dir;
+  FakeLayerFs fs;
+  FakeLayerApi api(fs);
+  auto layer = dir.path() / "L0";
+  stdfs::create_directory(layer);
+  win::LayerImporter importer(api, fs);
+  REQUIRE(importer.Import(layer, {}, dir.path() / "s",
+                          From({{WinEntry("Files", EntryType::kDirectory, 0x10), ""}})));
+  CHECK(api.log() == std::vector<std::string>{"ProcessBaseImage " + layer.string()});
 }
 
 TEST_CASE("base layers refuse tombstones and links to names not written before", "[unit]") {

@@ -44,15 +44,20 @@ for tool in skopeo docker-registry openssl python3; do
 done
 
 t=$(mktemp -d /tmp/kiln-wine.XXXXXX)
-bg_pids=()
 cleanup() {
   local p
-  for p in "${bg_pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  for p in "${bg_pids[@]}"; do wait "$p" 2> /dev/null || true; done
+  stop_bg
   wine_cleanup
   rm -rf "$t"
 }
 trap cleanup EXIT
+stop_bg() {
+  local p
+  [[ -f $t/bg.pids ]] || return 0
+  while read -r p; do kill "$p" 2> /dev/null || true; done < "$t/bg.pids"
+  while read -r p; do while kill -0 "$p" 2> /dev/null; do sleep 0.05; done; done < "$t/bg.pids"
+  rm -f "$t/bg.pids"
+}
 wine_start "$t" || { echo "FAIL: wineboot"; exit 1; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -275,7 +280,7 @@ start_reg() {
     tport=$(free_port)
     python3 "$src/tests/support/token_server.py" "$tport" "$d/token.key" "$d/token.crt" kiln-test-issuer \
       kiln-test-registry "$d/users" "$d/tokens.log" > "$d/token.log" 2>&1 &
-    bg_pids+=($!)
+    echo $! >> "$t/bg.pids"
     wait_port "$tport" || fail "token server did not start"
     printf 'auth:\n  token: {realm: "http://127.0.0.1:%s/token", service: kiln-test-registry, issuer: kiln-test-issuer, rootcertbundle: %s}\n' \
       "$tport" "$d/token.crt" >> "$d/config.yml"
@@ -283,7 +288,7 @@ start_reg() {
     sk_insp+=(--creds=kiln-user:kiln-Secret-pw1)
   fi
   docker-registry serve "$d/config.yml" > "$d/registry.log" 2>&1 &
-  bg_pids+=($!)
+  echo $! >> "$t/bg.pids"
   wait_port "$port" || { cat "$d/registry.log" >&2; fail "docker-registry ($mode) did not start"; }
 }
 remote_digest() {  # REF (docker://...)
@@ -461,7 +466,9 @@ total_start=$SECONDS
 for name in $cases; do
   echo "== $name"
   start=$SECONDS
+  # The case's background servers (their PIDs in $t/bg.pids: the case runs in a subshell).
   (set -e; "case_$name")
+  stop_bg
   rc=$?
   if [[ $rc == 0 ]]; then echo "== $name: ok ($((SECONDS - start)) s)"; else echo "== $name: FAILED ($((SECONDS - start)) s)"; failed+=("$name"); fi
 done
