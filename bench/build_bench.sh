@@ -153,6 +153,8 @@ d = sys.argv[1]
 idx = json.load(open(os.path.join(d, "index.json")))
 m = idx["manifests"][-1]["digest"].split(":")[1]
 man = json.load(open(os.path.join(d, "blobs/sha256", m)))
+if "manifests" in man:  # an index (image first, then its attestation manifest)
+    man = json.load(open(os.path.join(d, "blobs/sha256", man["manifests"][0]["digest"].split(":")[1])))
 print(sum(l["size"] for l in man["layers"]))
 PY
 ) |"

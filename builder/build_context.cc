@@ -369,7 +369,10 @@ std::optional<core::Digest> BuildContext::KnownDigest(const ContextEntry& file) 
   int64_t mtime_ns = file.mtime_sec * 1000000000LL + file.mtime_nsec;
   if (it != memo_.end() && it->second.size == file.size && it->second.mtime_ns == mtime_ns &&
       it->second.ctime_ns == file.ctime_ns && it->second.ino == file.ino) {
-    if (auto d = core::Digest::Parse("sha256:" + ToHex(it->second.sha256))) return *d;
+    if (auto d = core::Digest::Parse("sha256:" + ToHex(it->second.sha256))) {
+      read_[file.resolved] = d->ToString();  // provenance: the files this build read
+      return *d;
+    }
   }
   return std::nullopt;
 }
@@ -381,6 +384,7 @@ void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& 
   std::lock_guard lock(mu_);
   memo_.insert_or_assign(file.resolved, m);
   memo_dirty_ = true;
+  read_[file.resolved] = digest.ToString();
 }
 
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
@@ -401,6 +405,19 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
   core::Digest digest = hasher.Finish();
   RememberDigest(file, digest);
   return digest;
+}
+
+core::Digest BuildContext::ReadFilesDigest() const {
+  std::lock_guard lock(mu_);
+  if (read_.empty()) return {};
+  core::Hasher h;
+  for (const auto& [path, digest] : read_) {
+    h.Update(path);
+    h.Update(std::string_view("\0", 1));
+    h.Update(digest);
+    h.Update("\n");
+  }
+  return h.Finish();
 }
 
 core::Status BuildContext::SaveMemo() const {

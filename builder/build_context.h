@@ -86,6 +86,11 @@ class BuildContext {
   // Memoises a digest computed elsewhere (while the file was written into a layer).
   void RememberDigest(const ContextEntry& file, const core::Digest& digest) const;
 
+  // sha256 over the files this build read from the context (FileDigest calls), one line
+  // "<path>\0<sha256>\n" each, sorted by path: the context's digest in provenance. Empty
+  // digest when no file was read.
+  core::Digest ReadFilesDigest() const;
+
   // Writes the memo back (atomically) when it changed.
   core::Status SaveMemo() const;
 
@@ -117,6 +122,7 @@ class BuildContext {
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, Memo> memo_;
   mutable bool memo_dirty_ = false;
+  mutable std::map<std::string, std::string> read_;  // resolved path -> digest, this build
 };
 
 // Go filepath.Match-style match of one path component (no '/'), with '\\' escapes.

@@ -61,6 +61,16 @@ struct SecretSpec {
   std::string env;  // or an environment variable of kiln's process
 };
 
+// --provenance / --sbom (builder/attestation.h).
+enum class ProvenanceMode { kOff, kMin, kMax };
+struct AttestationOptions {
+  // Unset: min when the build pushes or writes an OCI layout (buildx's default), else none.
+  std::optional<ProvenanceMode> provenance;
+  std::string slsa_version = "v1";  // "v1" or "v0.2" (--provenance version=v0.2)
+  bool sbom = false;
+  std::string tool_version;  // the builder's version, named in provenance
+};
+
 struct BuildOptions {
   std::string context_dir = ".";
   std::string dockerfile;  // path; empty = <context>/Dockerfile
@@ -78,6 +88,7 @@ struct BuildOptions {
   std::vector<ContextOverride> contexts;
   std::vector<SecretSpec> secrets;
   std::map<std::string, std::string> labels;  // --label
+  AttestationOptions attest;
   std::string iidfile;
   std::string metadata_file;
   std::optional<int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH

@@ -22,7 +22,8 @@ BuildSession::BuildSession(const BuildOptions& options, layers::Store& store,
       images_(images),
       args_(args),
       cache_(store.cache_dir(), !options.no_cache),
-      progress_(options.progress ? options.progress : &core::NullProgress()) {
+      progress_(options.progress ? options.progress : &core::NullProgress()),
+      layer_files_(store) {
   created_time_ = options.source_date_epoch
                       ? *options.source_date_epoch
                       : std::chrono::duration_cast<std::chrono::seconds>(

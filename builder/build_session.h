@@ -15,6 +15,7 @@
 #include "builder/executor.h"
 #include "builder/image_source.h"
 #include "builder/image_state.h"
+#include "builder/layer_files_log.h"
 #include "builder/remote_cache.h"
 #include "builder/stage_vars.h"
 #include "core/progress.h"
@@ -59,6 +60,8 @@ class BuildSession {
   void NotePushed(const core::Reference& ref);
   std::vector<core::Reference> Pushed();
   core::ProgressSink& progress() { return *progress_; }
+  // File lists of the layers this build writes, for --sbom (builder/sbom.h).
+  LayerFilesLog& layer_files() { return layer_files_; }
 
   // RUN support; null when this host has none for the target (checked before any work).
   Executor* executor() { return executor_.get(); }
@@ -92,6 +95,7 @@ class BuildSession {
   std::vector<CacheImageRecord> images_done_;
   std::vector<core::Reference> pushed_;
   core::ProgressSink* progress_;
+  LayerFilesLog layer_files_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<layers::Snapshotter> snapshotter_;
   int64_t created_time_ = 0;

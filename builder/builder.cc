@@ -24,6 +24,7 @@ using core::ErrorCode;
 struct Inputs {
   std::string dockerfile_path;
   std::string display_name;
+  core::Digest dockerfile_digest;
   parser::Dockerfile dockerfile;
   IgnoreRules ignore;
 };
@@ -33,6 +34,7 @@ core::Result<Inputs> ReadInputs(const BuildOptions& o) {
   in.dockerfile_path = o.dockerfile.empty() ? o.context_dir + "/Dockerfile" : o.dockerfile;
   in.display_name = o.dockerfile.empty() ? "Dockerfile" : o.dockerfile;
   KILN_ASSIGN(std::string text, parser::ReadDockerfile(in.dockerfile_path));
+  in.dockerfile_digest = core::Digest::Sha256Of(text);
   KILN_ASSIGN(in.dockerfile, parser::ParseDockerfile(text, in.display_name));
   std::vector<parser::IgnoreCandidate> candidates;
   for (const auto& path : parser::DockerignoreCandidates(in.dockerfile_path, o.context_dir)) {
@@ -158,7 +160,7 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
   KILN_TRY(context->SaveMemo());
   for (const auto& name : args.Unconsumed())
     result.warnings.push_back("build argument " + name + " was not consumed by any ARG");
-  KILN_TRY(WriteOutputs(session, built, result));
+  KILN_TRY(WriteOutputs(session, built, result, AttestationInputs{in.display_name, in.dockerfile_digest}));
   return result;
 }
 

@@ -103,7 +103,7 @@ std::string OciLayerMediaType(std::string_view t) {
 
 core::Status WriteOutputs(BuildSession& session,
                           const std::vector<std::pair<core::Platform, ImageState>>& built,
-                          BuildResult& result) {
+                          BuildResult& result, const AttestationInputs& inputs) {
   layers::Store& store = session.store();
   const BuildOptions& o = session.options();
   std::vector<core::Descriptor> manifests;
@@ -111,7 +111,11 @@ core::Status WriteOutputs(BuildSession& session,
     KILN_ASSIGN(core::Descriptor m, WriteImage(session, state, result));
     manifests.push_back(std::move(m));
   }
-  if (manifests.size() == 1) {
+  if (EffectiveProvenance(o) != ProvenanceMode::kOff || o.attest.sbom) {
+    // As buildx: an index over the image(s) and their attestation manifests, even for one
+    // platform.
+    KILN_ASSIGN(result.top, AttachAttestations(session, built, result, inputs));
+  } else if (manifests.size() == 1) {
     result.top = manifests[0];
     result.top.platform.reset();
   } else {

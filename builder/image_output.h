@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "builder/attestation.h"
 #include "builder/build_session.h"
 #include "builder/builder.h"
 #include "builder/image_state.h"
@@ -15,7 +16,7 @@ namespace kiln::builder {
 
 core::Status WriteOutputs(BuildSession& session,
                           const std::vector<std::pair<core::Platform, ImageState>>& built,
-                          BuildResult& result);
+                          BuildResult& result, const AttestationInputs& inputs = {});
 
 // The OCI media type for a layer media type (Docker types map to their OCI equivalents, foreign
 // and non-distributable ones to the distributable type; the bytes and digest are unchanged).

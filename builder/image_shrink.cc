@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+
+#include "builder/attestation.h"
 
 #include "core/media_types.h"
 #include "layers/local_image.h"
@@ -194,12 +197,29 @@ core::Result<std::pair<core::Descriptor, std::vector<ShrinkReport>>> ShrinkImage
   }
   KILN_ASSIGN(core::Index index, layers::LoadIndex(store, top));
   std::vector<core::Descriptor> manifests;
+  std::map<core::Digest, core::Digest> shrunk;  // image manifest before -> after
   for (const auto& m : index.manifests) {
+    if (IsAttestationManifest(m)) continue;
     KILN_ASSIGN(auto r, ShrinkManifest(store, m, request, ensure));
     core::Descriptor d = r.after;
     if (m.platform) d.platform = m.platform;
+    shrunk[m.digest] = d.digest;
     manifests.push_back(d);
     reports.push_back(std::move(r));
+  }
+  // Attestations stay, after the images, and name the shrunk manifest as their subject.
+  for (const auto& m : index.manifests) {
+    if (!IsAttestationManifest(m)) continue;
+    auto ref = m.annotations.find(std::string(kReferenceDigestAnnotation));
+    auto it = shrunk.end();
+    if (ref != m.annotations.end())
+      if (auto subject = core::Digest::Parse(ref->second)) it = shrunk.find(*subject);
+    if (it == shrunk.end()) {
+      manifests.push_back(m);
+      continue;
+    }
+    KILN_ASSIGN(core::Descriptor moved, ResubjectAttestation(store, m, it->second));
+    manifests.push_back(std::move(moved));
   }
   KILN_ASSIGN(core::Descriptor out,
               layers::PutIndex(store, manifests, index.media_type == media::kDockerManifestList));

@@ -111,6 +111,13 @@ core::Result<ResolvedBase> ImageSource::Resolve(std::string_view name,
   return base;
 }
 
+std::vector<ResolvedBase> ImageSource::Resolved() {
+  std::lock_guard lock(mu_);
+  std::vector<ResolvedBase> out;
+  for (const auto& [k, v] : memo_) out.push_back(v);
+  return out;
+}
+
 core::Result<ResolvedBase> ImageSource::ResolveUncached(std::string_view name,
                                                         const std::optional<core::Platform>& platform) {
   if (const ContextOverride* o = FindOverride(name)) {

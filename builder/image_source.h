@@ -46,6 +46,9 @@ class ImageSource {
 
   registry::Client& client();
 
+  // Every image resolved so far (FROM and COPY --from=<image>), in resolution order.
+  std::vector<ResolvedBase> Resolved();
+
  private:
   core::Result<ResolvedBase> ResolveUncached(std::string_view name,
                                              const std::optional<core::Platform>& platform);

@@ -126,6 +126,8 @@ layers::LayerOptions StageBuilder::LayerOptionsFor(bool windows) const {
   o.compression.level = session_.options().compression_level;
   o.source_date_epoch = session_.options().source_date_epoch;
   o.windows_acl = session_.options().windows_acl;
+  // --sbom: the file list and sha256 of every layer, recorded as it is written.
+  if (session_.options().attest.sbom) o.file_hook = session_.layer_files().Hook();
   return o;
 }
 

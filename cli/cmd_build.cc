@@ -8,6 +8,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "builder/attestation.h"
 #include "builder/builder.h"
 #include "cli/command.h"
 #include "cli/progress_renderer.h"
@@ -26,6 +27,8 @@ struct BuildFlags {
   std::vector<std::string> cache_from, cache_to;
   std::string file, target, iidfile, metadata_file, compression = "gzip", context = ".";
   std::string windows_acl = "users";
+  std::string provenance, sbom;  // --provenance / --sbom values ("" = not given)
+  std::vector<std::string> attest;  // --attest type=provenance|sbom,...
   std::string isolation = "auto";
   uint64_t hyperv_memory = 1024;
   uint32_t hyperv_cpus = 2;
@@ -246,6 +249,25 @@ core::Result<builder::BuildOptions> MakeOptions(const BuildFlags& f, const Globa
   }
   for (const auto& [k, v] : o.build_args)
     if (k == "SOURCE_DATE_EPOCH" && !o.source_date_epoch) o.source_date_epoch = std::stoll(v);
+  o.attest.tool_version = KILN_VERSION;
+  if (!f.provenance.empty()) KILN_TRY(builder::ParseProvenanceFlag(f.provenance, o.attest));
+  if (!f.sbom.empty()) KILN_TRY(builder::ParseSbomFlag(f.sbom, o.attest));
+  for (const auto& a : f.attest) {
+    // buildx's --attest type=provenance,... / type=sbom,...: the rest is the same as the flag.
+    std::string rest;
+    std::string type;
+    for (size_t start = 0; start <= a.size();) {
+      size_t comma = a.find(',', start);
+      std::string part = a.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (part.starts_with("type=")) type = part.substr(5);
+      else rest += (rest.empty() ? "" : ",") + part;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (type == "provenance") KILN_TRY(builder::ParseProvenanceFlag(rest.empty() ? "true" : rest, o.attest));
+    else if (type == "sbom") KILN_TRY(builder::ParseSbomFlag(rest.empty() ? "true" : rest, o.attest));
+    else return core::Fail(ErrorCode::kInvalidInput, "--attest " + a + ": type=provenance or type=sbom");
+  }
   if (o.push && o.tags.empty())
     return core::Fail(ErrorCode::kInvalidInput, "--push needs a name: add -t REGISTRY/REPO:TAG");
   return o;
@@ -303,6 +325,11 @@ void AddBuildCommand(CLI::App& app, Globals& g) {
                   "NAME=oci-layout://PATH[:TAG] | NAME=docker-image://REF | NAME=DIR")->allow_extra_args(false);
   cmd->add_option("--secret", f->secrets, "id=ID,src=FILE or id=ID,env=VAR: a secret for RUN --mount=type=secret")->allow_extra_args(false);
   cmd->add_option("--label", f->labels, "Add a label KEY=VALUE to the image")->allow_extra_args(false);
+  cmd->add_option("--provenance", f->provenance,
+                  "SLSA provenance attestation: true|false|min|max or mode=min|max,version=v1|v0.2 "
+                  "(default min when pushing or writing an OCI layout)");
+  cmd->add_option("--sbom", f->sbom, "SPDX SBOM attestation of the files the build adds: true|false");
+  cmd->add_option("--attest", f->attest, "type=provenance,... or type=sbom,... (as buildx)")->allow_extra_args(false);
   cmd->add_option("--iidfile", f->iidfile, "Write the image digest to this file");
   cmd->add_option("--metadata-file", f->metadata_file, "Write build result metadata (JSON, as buildx)");
   cmd->add_flag("--print-graph", f->print_graph, "Print the build graph and exit");

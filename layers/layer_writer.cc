@@ -44,6 +44,7 @@ class LayerWriter::Impl {
   LayerRules rules;
   std::vector<Violation> found;
   bool finished = false;
+  std::unique_ptr<LayerFileHook> hook;  // LayerOptions::file_hook
 };
 
 std::string LayerMediaType(const LayerOptions& o) {
@@ -62,6 +63,7 @@ core::Result<std::unique_ptr<LayerWriter>> LayerWriter::Create(const LayerOption
   KILN_ASSIGN(auto pipeline, LayerPipeline::Start(options.compression, std::move(out)));
   auto w = std::unique_ptr<LayerWriter>(new LayerWriter(options));
   w->impl_ = std::make_unique<Impl>(options, std::move(pipeline));
+  if (options.file_hook) w->impl_->hook = options.file_hook();
   return w;
 }
 
@@ -122,6 +124,8 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
       return core::Fail(core::ErrorCode::kInvalidInput, v.ToString());
   KILN_TRY(impl_->tar.WriteHeader(e));
   TarWriter& tar = impl_->tar;
+  LayerFileHook* hook = impl_->hook.get();
+  if (hook) hook->Begin(e);
   if (tar.remaining() > 0 && !content)
     return core::Fail(core::ErrorCode::kInternal, "no content given for file " + e.name);
   while (tar.remaining() > 0) {
@@ -133,11 +137,13 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
       return core::Fail(core::ErrorCode::kIo, "\"" + e.name + "\" ended " +
                                                   std::to_string(tar.remaining()) +
                                                   " bytes short (did the file change while read?)");
+    if (hook) hook->Data(space.data(), n);
     KILN_TRY(impl_->pipeline->Commit(n));
     KILN_TRY(tar.AccountData(n));
     if (meter_) meter_->Add(0, n);
   }
   if (meter_ && e.type == EntryType::kFile) meter_->Add(1, 0);
+  if (hook) hook->End();
   return {};
 }
 
@@ -180,6 +186,7 @@ core::Result<LayerResult> LayerWriter::Finish() {
       return core::Fail(core::ErrorCode::kInvalidInput, v.ToString());
   KILN_TRY(impl_->tar.Finish());
   KILN_ASSIGN(auto r, impl_->pipeline->Finish(LayerMediaType(options_)));
+  if (impl_->hook) impl_->hook->Finish(r.diff_id);
   return LayerResult{r.blob, r.diff_id, r.tar_size, impl_->rules.entries()};
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "core/progress.h"
 #include "layers/blob_store.h"
 #include "layers/compression.h"
+#include "layers/layer_file_hook.h"
 #include "layers/layer_flavor.h"
 #include "layers/layer_rules.h"
 #include "layers/snapshotter.h"
@@ -39,6 +41,9 @@ struct LayerOptions {
   // one (windows::Acl). With kBuiltin, EntryMeta::windows_owner is ignored (BuildKit's owner is
   // always BUILTIN\Administrators).
   windows::Acl windows_acl = windows::Acl::kUsers;
+  // Makes an observer of every entry and file byte written (layers/layer_file_hook.h); one per
+  // writer. Unset = none (no cost).
+  std::function<std::unique_ptr<LayerFileHook>()> file_hook;
 };
 
 struct LayerResult {

@@ -61,8 +61,12 @@ core::Result<std::vector<core::Descriptor>> ManifestsOf(BlobStore& store,
   if (!core::media::IsIndex(d.media_type)) return std::vector<core::Descriptor>{d};
   KILN_ASSIGN(core::Index index, LoadIndex(store, d));
   std::vector<core::Descriptor> out;
-  for (const auto& m : index.manifests)
+  for (const auto& m : index.manifests) {
+    // Attestation manifests (buildx's storage: vnd.docker.reference.type) are no images.
+    auto type = m.annotations.find("vnd.docker.reference.type");
+    if (type != m.annotations.end() && type->second == "attestation-manifest") continue;
     if (core::media::IsManifest(m.media_type)) out.push_back(m);
+  }
   return out;
 }
 

@@ -34,8 +34,8 @@ core::Result<core::Descriptor> PutIndex(BlobStore& store,
 core::Result<LocalImage> LoadImage(BlobStore& store, const core::Descriptor& descriptor);
 core::Result<core::Index> LoadIndex(BlobStore& store, const core::Descriptor& descriptor);
 
-// Every manifest under `descriptor` (itself, or the entries of an index, with their
-// platforms), in index order.
+// Every image manifest under `descriptor` (itself, or the entries of an index, with their
+// platforms), in index order; attestation manifests are left out.
 core::Result<std::vector<core::Descriptor>> ManifestsOf(BlobStore& store,
                                                         const core::Descriptor& descriptor);
 

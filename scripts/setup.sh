@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(cmake ninja-build g++ pkg-config make
   libarchive-dev libzstd-dev libssl-dev zlib1g-dev libisal-dev
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev catch2)
-test_pkgs=(python3 docker-registry skopeo umoci runc busybox-static apache2-utils openssl
+test_pkgs=(python3 python3-jsonschema docker-registry skopeo umoci runc busybox-static apache2-utils openssl
   libarchive-tools tar zstd isal xxd curl util-linux iproute2 docker.io tmux
   chromium  # analyze_html_test.sh renders the --html report headless
   clang-19 libclang-rt-19-dev g++-mingw-w64-x86-64

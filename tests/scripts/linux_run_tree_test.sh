@@ -8,7 +8,9 @@ source "$(dirname "$0")/linux_run_lib.sh"
 golden=$src/tests/scripts/golden/linux_run_tree.txt
 
 make_context "$t/ctx" < "$src/samples/linux-busybox/Dockerfile"
-kiln build -t localhost/linux-busybox:1 -o "type=oci,dest=$t/out.oci" "$t/ctx" > "$t/log" 2>&1 ||
+# --provenance=false: umoci 0.4.7 refuses an index with an attestation manifest ("tag is
+# ambiguous"), and an OCI layout gets min provenance by default (as buildx's).
+kiln build --provenance=false -t localhost/linux-busybox:1 -o "type=oci,dest=$t/out.oci" "$t/ctx" > "$t/log" 2>&1 ||
   { cat "$t/log"; fail "build failed"; }
 check_nothing_left "after the build"
 

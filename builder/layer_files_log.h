@@ -1,0 +1,39 @@
+// The file lists of the layers a build writes (layers/layer_files.h), for the SBOM: recorded by
+// a LayerFileHook while each layer is written, kept for this build and saved beside the store
+// (<cache>/layer-files/<diff_id hex>.json) so a later build that reuses the layer from the
+// cache need not read it again. A layer with no record is read once from its blob.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+#include "layers/layer_files.h"
+#include "layers/store.h"
+
+namespace kiln::builder {
+
+class LayerFilesLog {
+ public:
+  explicit LayerFilesLog(layers::Store& store) : store_(store) {}
+
+  // A LayerOptions::file_hook factory that records into this log. Thread-safe.
+  std::function<std::unique_ptr<layers::LayerFileHook>()> Hook();
+
+  // The record of the layer with `diff_id` whose blob is `blob`: from this build, the sidecar,
+  // or (last) by reading the blob from the store.
+  core::Result<layers::LayerFiles> Get(const core::Digest& diff_id, const core::Digest& blob);
+
+ private:
+  void Add(layers::LayerFiles&& files);
+  std::string SidecarPath(const core::Digest& diff_id) const;
+
+  layers::Store& store_;
+  std::mutex mu_;
+  std::map<core::Digest, std::shared_ptr<const layers::LayerFiles>> files_;
+};
+
+}  // namespace kiln::builder

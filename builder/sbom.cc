@@ -1,0 +1,209 @@
+#include "builder/sbom.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "layers/layer_catalog.h"
+#include "layers/layer_rules.h"
+#include "layers/windows_layer.h"
+
+namespace kiln::builder {
+namespace {
+
+using core::Json;
+
+struct Node {
+  std::string path;
+  std::string sha256;
+  size_t layer = 0;
+};
+
+class Flat {
+ public:
+  explicit Flat(bool windows)
+      : flavor_(windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux) {}
+
+  std::string Key(std::string_view path) const { return layers::PathKey(path, flavor_); }
+
+  // Removes `key` and everything under it that lower layers (not layer `layer`) wrote.
+  void Erase(const std::string& key, size_t layer, bool self) {
+    if (self) {
+      auto it = nodes_.find(key);
+      if (it != nodes_.end() && it->second.layer != layer) nodes_.erase(it);
+    }
+    std::string prefix = key.empty() ? "" : key + "/";
+    for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix);) {
+      if (it->second.layer != layer) it = nodes_.erase(it);
+      else ++it;
+    }
+  }
+  void EraseAll(const std::string& key) {
+    nodes_.erase(key);
+    std::string prefix = key + "/";
+    for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix);)
+      it = nodes_.erase(it);
+  }
+  void Set(const std::string& key, Node node) { nodes_[key] = std::move(node); }
+  const Node* Find(const std::string& key) const {
+    auto it = nodes_.find(key);
+    return it == nodes_.end() ? nullptr : &it->second;
+  }
+  const std::map<std::string, Node>& nodes() const { return nodes_; }
+
+ private:
+  layers::LayerFlavor flavor_;
+  std::map<std::string, Node> nodes_;
+};
+
+// The container path of a layer entry name, or nullopt for what a container does not see.
+std::optional<std::string> ContainerPath(std::string_view name, bool windows) {
+  if (!windows) return std::string(name);
+  constexpr std::string_view kFiles = "Files/";
+  if (name.size() <= kFiles.size() || !name.starts_with(kFiles)) return std::nullopt;
+  return std::string(name.substr(kFiles.size()));
+}
+
+std::string_view Base(std::string_view p) {
+  auto s = p.rfind('/');
+  return s == std::string_view::npos ? p : p.substr(s + 1);
+}
+std::string Parent(std::string_view p) {
+  auto s = p.rfind('/');
+  return s == std::string_view::npos ? std::string() : std::string(p.substr(0, s));
+}
+
+std::string ImageRepository(std::string name) {
+  if (auto at = name.find('@'); at != std::string::npos) name.resize(at);
+  auto slash = name.rfind('/');
+  auto colon = name.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) name.resize(colon);
+  return name;
+}
+
+Json Purl(const std::string& locator) {
+  return Json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
+                       {"referenceType", "purl"},
+                       {"referenceLocator", locator}}});
+}
+
+}  // namespace
+
+std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added, bool windows) {
+  Flat flat(windows);
+  for (size_t li = 0; li < added.size(); ++li) {
+    for (const auto& e : added[li].entries) {
+      auto path = ContainerPath(e.name, windows);
+      if (!path) continue;
+      std::string_view base = Base(*path);
+      if (base == layers::kOpaqueWhiteout) {
+        flat.Erase(flat.Key(Parent(*path)), li, false);
+        continue;
+      }
+      if (base.starts_with(layers::windows::kWhiteoutPrefix)) {
+        std::string parent = Parent(*path);
+        std::string target = (parent.empty() ? "" : parent + "/") +
+                             std::string(base.substr(layers::windows::kWhiteoutPrefix.size()));
+        flat.Erase(flat.Key(target), li, true);
+        continue;
+      }
+      std::string key = flat.Key(*path);
+      if (e.type == layers::EntryType::kDirectory) {
+        if (const Node* n = flat.Find(key); n) flat.EraseAll(key);  // a directory replaces a file
+        continue;
+      }
+      // A non-directory replaces whatever was at its path, with everything under it.
+      std::string sha = e.sha256;
+      if (e.type == layers::EntryType::kHardLink) {
+        auto target = ContainerPath(e.link, windows);
+        const Node* t = target ? flat.Find(flat.Key(*target)) : nullptr;
+        sha = t ? t->sha256 : std::string();
+      }
+      flat.EraseAll(key);
+      if ((e.type == layers::EntryType::kFile || e.type == layers::EntryType::kHardLink) && !sha.empty())
+        flat.Set(key, Node{*path, sha, li});
+    }
+  }
+  std::vector<SbomFile> out;
+  for (const auto& [key, n] : flat.nodes()) out.push_back({n.path, n.sha256});
+  std::sort(out.begin(), out.end(), [](const SbomFile& a, const SbomFile& b) { return a.path < b.path; });
+  return out;
+}
+
+core::Json Sbom(const SbomInputs& in) {
+  std::vector<SbomFile> files = FlattenAdded(in.added, in.windows);
+  // Packages whose manifest file is still there in the flattened view, from its last writer.
+  std::set<std::string> present;
+  for (const auto& f : files) present.insert(f.path);
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  std::vector<layers::FoundPackage> packages;
+  for (const auto& layer : in.added)
+    for (const auto& p : layer.packages) {
+      auto path = ContainerPath(p.source, in.windows);
+      if (!path || !present.count(*path)) continue;
+      if (seen.insert({p.ecosystem, p.name, p.version}).second) packages.push_back(p);
+    }
+  std::sort(packages.begin(), packages.end());
+
+  Json doc = Json::object();
+  doc["spdxVersion"] = "SPDX-2.3";
+  doc["dataLicense"] = "CC0-1.0";
+  doc["SPDXID"] = "SPDXRef-DOCUMENT";
+  doc["name"] = in.image_name;
+  doc["documentNamespace"] = "https://spdx.org/spdxdocs/kiln-" + in.manifest.digest.hex();
+  doc["creationInfo"] = {{"created", in.created}, {"creators", Json::array({"Tool: kiln-" + in.tool_version})}};
+  doc["documentDescribes"] = Json::array({"SPDXRef-Image"});
+
+  Json pkgs = Json::array();
+  pkgs.push_back({{"SPDXID", "SPDXRef-Image"},
+                  {"name", in.image_name},
+                  {"downloadLocation", "NOASSERTION"},
+                  {"filesAnalyzed", false},
+                  {"primaryPackagePurpose", "CONTAINER"},
+                  {"checksums", Json::array({{{"algorithm", "SHA256"}, {"checksumValue", in.manifest.digest.hex()}}})},
+                  {"comment", "the files below are those this build added above its base image"}});
+  Json rels = Json::array();
+  rels.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"}, {"relationshipType", "DESCRIBES"},
+                  {"relatedSpdxElement", "SPDXRef-Image"}});
+  if (!in.base_name.empty() && !in.base_manifest.digest.empty()) {
+    std::string repo = ImageRepository(in.base_name);
+    pkgs.push_back({{"SPDXID", "SPDXRef-Base"},
+                    {"name", repo},
+                    {"versionInfo", in.base_manifest.digest.ToString()},
+                    {"downloadLocation", "NOASSERTION"},
+                    {"filesAnalyzed", false},
+                    {"primaryPackagePurpose", "CONTAINER"},
+                    {"checksums", Json::array({{{"algorithm", "SHA256"}, {"checksumValue", in.base_manifest.digest.hex()}}})},
+                    {"externalRefs", Purl("pkg:docker/" + repo + "@sha256%3A" + in.base_manifest.digest.hex())},
+                    {"comment", "base image as named in the Dockerfile: " + in.base_name}});
+    rels.push_back({{"spdxElementId", "SPDXRef-Image"}, {"relationshipType", "DESCENDANT_OF"},
+                    {"relatedSpdxElement", "SPDXRef-Base"}});
+  }
+  for (size_t i = 0; i < packages.size(); ++i) {
+    const auto& p = packages[i];
+    std::string id = "SPDXRef-Package-" + p.ecosystem + "-" + std::to_string(i + 1);
+    auto source = ContainerPath(p.source, in.windows);
+    pkgs.push_back({{"SPDXID", id},
+                    {"name", p.name},
+                    {"versionInfo", p.version},
+                    {"downloadLocation", "NOASSERTION"},
+                    {"filesAnalyzed", false},
+                    {"primaryPackagePurpose", "LIBRARY"},
+                    {"sourceInfo", "listed in ./" + source.value_or(p.source)},
+                    {"externalRefs", Purl(p.Purl())}});
+    rels.push_back({{"spdxElementId", "SPDXRef-Image"}, {"relationshipType", "CONTAINS"},
+                    {"relatedSpdxElement", id}});
+  }
+  doc["packages"] = std::move(pkgs);
+  Json jf = Json::array();
+  for (size_t i = 0; i < files.size(); ++i)
+    jf.push_back({{"SPDXID", "SPDXRef-File-" + std::to_string(i + 1)},
+                  {"fileName", "./" + files[i].path},
+                  {"checksums", Json::array({{{"algorithm", "SHA256"}, {"checksumValue", files[i].sha256}}})}});
+  doc["files"] = std::move(jf);
+  doc["relationships"] = std::move(rels);
+  return doc;
+}
+
+}  // namespace kiln::builder
