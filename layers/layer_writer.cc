@@ -129,6 +129,8 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
   if (tar.remaining() > 0 && !content)
     return core::Fail(core::ErrorCode::kInternal, "no content given for file " + e.name);
   while (tar.remaining() > 0) {
+    // One large file can take seconds: Ctrl-C is honoured per chunk, not only between entries.
+    KILN_TRY(core::CheckCancelled());
     // Zero copy: the content lands straight in the pipeline's chunk.
     KILN_ASSIGN(std::span<char> space, impl_->pipeline->Space());
     size_t want = std::min<uint64_t>(space.size(), tar.remaining());
@@ -178,6 +180,7 @@ core::Status LayerWriter::Add(const TarEntry& entry, core::Reader* content) {
 core::Result<LayerResult> LayerWriter::Finish() {
   if (impl_->finished) return core::Fail(core::ErrorCode::kInternal, "layer already finished");
   impl_->finished = true;
+  KILN_TRY(core::CheckCancelled());
   if (!roots_written_) KILN_TRY(WriteRoots());
   impl_->found.clear();
   impl_->rules.Finish(impl_->found);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ctrl-C during a COPY-only Windows build (a gzip -9 layer of 256 MiB of random bytes, interrupted as soon as the step starts):
+# Ctrl-C during a COPY-only Windows build (a gzip -9 layer of 256 MiB of random bytes, interrupted half a second into the step, while the file is written):
 # kiln exits 130, leaves no partial blob in tmp/, no name for the unfinished image, every blob in
 # the store matches its digest, and the next build of the same context succeeds.
 # Usage: build_interrupt_test.sh KILN   (env KILN_SOURCE_DIR)
@@ -21,6 +21,9 @@ build=("$kiln_bin" --root "$t/store" --progress plain build -t big:1 --compressi
 "${build[@]}" > "$t/build.err" 2>&1 &
 pid=$!
 for _ in $(seq 1 1500); do grep -q "COPY big.bin" "$t/build.err" && break; sleep 0.02; done
+# Half a second into the step: the one 256 MiB file is being written (gzip -9 takes seconds), so
+# the Ctrl-C lands inside one entry's data, which must be honoured there, not after the file.
+sleep 0.5
 kill -INT "$pid" 2> /dev/null || fail "kiln finished before Ctrl-C: $(cat "$t/build.err")"
 rc=0
 wait "$pid" || rc=$?

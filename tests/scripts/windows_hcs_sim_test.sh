@@ -122,7 +122,7 @@ selftest preflight 10.0.20348.2966
 [[ $rc == 0 ]] && grep -q "preflight: ok (HCS process isolation)" "$work/out" || { show; fail "preflight on a 20348 host"; }
 "$sim/prefix.sh" "$prefix" "$dlls" 17763
 selftest preflight 10.0.20348.2966
-grep -q "this host runs Windows Server 2019 (ltsc2019/1809, build 17763) (10.0.17763.2340) but the image is for Windows Server 2022 (ltsc2022, build 20348) (10.0.20348.2966): kiln runs RUN steps with process isolation" "$work/err" ||
+grep -q "this host runs Windows Server 2019 (ltsc2019/1809, build 17763) (10.0.17763.2340) but the image is for Windows Server 2022 (ltsc2022, build 20348) (10.0.20348.2966): process isolation needs a host of" "$work/err" ||
   { show; fail "no mismatch sentence for a 17763 host and a 20348 image"; }
 [[ $rc == 1 ]] || fail "preflight mismatch exited $rc"
 "$sim/prefix.sh" "$prefix" "$dlls" 20348
