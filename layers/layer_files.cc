@@ -1,5 +1,6 @@
 #include "layers/layer_files.h"
 
+#include <optional>
 #include <stdexcept>
 
 #include "core/image.h"
@@ -63,20 +64,16 @@ void LayerFilesRecorder::Begin(const TarEntry& entry) {
   f.size = entry.is_file() ? entry.size : 0;
   f.link = entry.linkname;
   files_.entries.push_back(std::move(f));
-  hashing_ = entry.is_file();
-  if (hashing_) hasher_ = core::Hasher();
   capture_ = entry.is_file() && entry.size <= kMaxManifestBytes && IsPackageManifest(entry.name);
   captured_.clear();
 }
 
 void LayerFilesRecorder::Data(const char* data, size_t size) {
-  if (hashing_) hasher_.Update(data, size);
   if (capture_) captured_.append(data, size);
 }
 
-void LayerFilesRecorder::End() {
-  if (hashing_) files_.entries.back().sha256 = hasher_.Finish().hex();
-  hashing_ = false;
+void LayerFilesRecorder::End(const core::Digest* sha256) {
+  if (sha256) files_.entries.back().sha256 = sha256->hex();
   if (capture_) {
     auto found = ParsePackages(files_.entries.back().name, captured_);
     files_.packages.insert(files_.packages.end(), found.begin(), found.end());
@@ -116,14 +113,18 @@ core::Result<LayerFiles> RecordLayerBlob(core::Reader& blob) {
     KILN_ASSIGN(const TarEntry* e, tar.Next());
     if (!e) break;
     recorder.Begin(*e);
+    std::optional<core::Digest> sha256;
     if (e->is_file()) {
+      core::Hasher content;
       for (;;) {
         KILN_ASSIGN(size_t n, tar.content().Read(buf.data(), buf.size()));
         if (n == 0) break;
+        content.Update(buf.data(), n);
         recorder.Data(buf.data(), n);
       }
+      sha256 = content.Finish();
     }
-    recorder.End();
+    recorder.End(sha256 ? &*sha256 : nullptr);
   }
   // The rest of the stream (end-of-archive blocks) belongs to the diff_id too.
   for (;;) {

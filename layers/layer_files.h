@@ -41,14 +41,12 @@ class LayerFilesRecorder : public LayerFileHook {
   explicit LayerFilesRecorder(std::function<void(LayerFiles&&)> done) : done_(std::move(done)) {}
   void Begin(const TarEntry& entry) override;
   void Data(const char* data, size_t size) override;
-  void End() override;
+  void End(const core::Digest* sha256) override;
   void Finish(const core::Digest& diff_id) override;
 
  private:
   std::function<void(LayerFiles&&)> done_;
   LayerFiles files_;
-  core::Hasher hasher_;
-  bool hashing_ = false;
   bool capture_ = false;  // a package manifest: its bytes are kept for ParsePackages
   std::string captured_;
 };

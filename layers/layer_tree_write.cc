@@ -25,22 +25,6 @@ uint32_t DefaultMode(EntryType t) {
   }
 }
 
-// Hashes what passes through: the bytes the layer writer takes from a host file.
-class HashingReader : public core::Reader {
- public:
-  explicit HashingReader(core::Reader& in) : in_(in) {}
-  core::Result<size_t> Read(void* buffer, size_t size) override {
-    KILN_ASSIGN(size_t n, in_.Read(buffer, size));
-    hasher_.Update(buffer, n);
-    return n;
-  }
-  core::Digest Finish() { return hasher_.Finish(); }
-
- private:
-  core::Reader& in_;
-  core::Hasher hasher_;
-};
-
 }  // namespace
 
 core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file) const {
@@ -111,10 +95,13 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
       e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
     core::StringReader data(n->extra ? std::string_view(n->extra->data) : std::string_view());
     core::Reader* content = file ? static_cast<core::Reader*>(&*file) : &data;
-    std::optional<HashingReader> hashing;
-    if (file && on_file) content = &hashing.emplace(*file);
-    KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));
-    if (hashing) on_file(n->host_path, hashing->Finish());
+    if (file && on_file && e.is_file()) {
+      core::Digest sha256;
+      KILN_TRY(writer.AddHashed(e, content, sha256));
+      on_file(n->host_path, sha256);
+    } else {
+      KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));
+    }
     if (!n->extra) continue;
     for (const auto& [stream, bytes] : n->extra->streams) {
       TarEntry s;

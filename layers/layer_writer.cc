@@ -1,5 +1,7 @@
 #include "layers/layer_writer.h"
 
+#include <optional>
+
 #include "core/cancel.h"
 #include "core/media_types.h"
 #include "layers/layer_pipeline.h"
@@ -116,7 +118,7 @@ TarEntry LayerWriter::Prepare(const TarEntry& in) const {
   return e;
 }
 
-core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
+core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content, core::Digest* sha256) {
   impl_->found.clear();
   impl_->rules.Check(e, impl_->found);
   for (const auto& v : impl_->found)
@@ -126,6 +128,9 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
   TarWriter& tar = impl_->tar;
   LayerFileHook* hook = impl_->hook.get();
   if (hook) hook->Begin(e);
+  // One hash of the content serves the caller (cache keys) and the hook (SBOM) alike.
+  std::optional<core::Hasher> hasher;
+  if (e.is_file() && (sha256 || hook)) hasher.emplace();
   if (tar.remaining() > 0 && !content)
     return core::Fail(core::ErrorCode::kInternal, "no content given for file " + e.name);
   while (tar.remaining() > 0) {
@@ -139,13 +144,17 @@ core::Status LayerWriter::Write(const TarEntry& e, core::Reader* content) {
       return core::Fail(core::ErrorCode::kIo, "\"" + e.name + "\" ended " +
                                                   std::to_string(tar.remaining()) +
                                                   " bytes short (did the file change while read?)");
+    if (hasher) hasher->Update(space.data(), n);
     if (hook) hook->Data(space.data(), n);
     KILN_TRY(impl_->pipeline->Commit(n));
     KILN_TRY(tar.AccountData(n));
     if (meter_) meter_->Add(0, n);
   }
   if (meter_ && e.type == EntryType::kFile) meter_->Add(1, 0);
-  if (hook) hook->End();
+  std::optional<core::Digest> digest;
+  if (hasher) digest = hasher->Finish();
+  if (sha256 && digest) *sha256 = *digest;
+  if (hook) hook->End(digest ? &*digest : nullptr);
   return {};
 }
 
@@ -159,12 +168,22 @@ core::Status LayerWriter::WriteRoots() {
   for (std::string_view name : {windows::kFiles, windows::kHives}) {
     if (name == windows::kHives && options_.windows_base_layer) continue;
     root.name = std::string(name);
-    KILN_TRY(Write(Prepare(root), nullptr));
+    KILN_TRY(Write(Prepare(root), nullptr, nullptr));
   }
   return {};
 }
 
 core::Status LayerWriter::Add(const TarEntry& entry, core::Reader* content) {
+  return AddEntry(entry, content, nullptr);
+}
+
+core::Status LayerWriter::AddHashed(const TarEntry& entry, core::Reader* content,
+                                    core::Digest& sha256) {
+  return AddEntry(entry, content, &sha256);
+}
+
+core::Status LayerWriter::AddEntry(const TarEntry& entry, core::Reader* content,
+                                   core::Digest* sha256) {
   if (impl_->finished) return core::Fail(core::ErrorCode::kInternal, "layer already finished");
   KILN_TRY(core::CheckCancelled());
   if (!roots_written_) KILN_TRY(WriteRoots());
@@ -172,7 +191,7 @@ core::Status LayerWriter::Add(const TarEntry& entry, core::Reader* content) {
       (entry.name == windows::kFiles || entry.name == windows::kHives))
     return core::Fail(core::ErrorCode::kInvalidInput,
                       "\"" + entry.name + "\" is written by the layer writer itself");
-  auto s = Write(Prepare(entry), content);
+  auto s = Write(Prepare(entry), content, sha256);
   if (!s) return core::Fail(s.error().Wrap("writing layer entry \"" + entry.name + "\""));
   return {};
 }

@@ -73,6 +73,9 @@ class LayerWriter : public DiffSink {
   // with kInvalidInput naming the entry and the rule it breaks (nothing of it is written).
   // Regular files read entry.size bytes from `content`.
   core::Status Add(const TarEntry& entry, core::Reader* content) override;
+  // Add, and the sha256 of a regular file's content into `sha256` (read once: the same hash
+  // feeds the file hook).
+  core::Status AddHashed(const TarEntry& entry, core::Reader* content, core::Digest& sha256);
 
   // Ends the tar, waits for compression and commits the blob. The writer is spent afterwards.
   core::Result<LayerResult> Finish();
@@ -85,7 +88,8 @@ class LayerWriter : public DiffSink {
   class Impl;
   explicit LayerWriter(const LayerOptions& options);
   core::Status WriteRoots();
-  core::Status Write(const TarEntry& entry, core::Reader* content);
+  core::Status AddEntry(const TarEntry& entry, core::Reader* content, core::Digest* sha256);
+  core::Status Write(const TarEntry& entry, core::Reader* content, core::Digest* sha256);
   TarEntry Prepare(const TarEntry& in) const;
 
   LayerOptions options_;
