@@ -56,7 +56,7 @@ core::Result<std::string> SbomStatement(BuildSession& session, const ImageState&
   in.base_manifest = state.base_manifest;
   in.created = core::Rfc3339(session.created_time());
   in.tool_version = o.attest.tool_version;
-  return Statement(subject, image.manifest.digest, kSpdxDocument, Sbom(in));
+  return StatementText(subject, image.manifest.digest, kSpdxDocument, Sbom(in));
 }
 
 }  // namespace
@@ -135,26 +135,36 @@ bool IsAttestationManifest(const core::Descriptor& d) {
 
 std::string Statement(std::string_view subject_name, const core::Digest& subject,
                       std::string_view predicate_type, const core::Json& predicate) {
+  return StatementText(subject_name, subject, predicate_type, predicate.dump());
+}
+
+std::string StatementText(std::string_view subject_name, const core::Digest& subject,
+                          std::string_view predicate_type, std::string_view predicate_json) {
+  // The head as a JSON object (its key order is the statement's), the predicate appended as
+  // the last member: what dump() gives for the whole object.
   Json s = Json::object();
   s["_type"] = kInTotoStatementV1;
   s["subject"] = Json::array({{{"name", subject_name}, {"digest", {{subject.algorithm(), subject.hex()}}}}});
   s["predicateType"] = predicate_type;
-  s["predicate"] = predicate;
-  return s.dump();
+  std::string out = s.dump();
+  out.pop_back();  // the closing brace
+  out.reserve(out.size() + predicate_json.size() + 16);
+  out += ",\"predicate\":";
+  out += predicate_json;
+  out += '}';
+  return out;
 }
 
 core::Result<core::Descriptor> PutAttestationManifest(layers::BlobStore& store,
                                                       const core::Digest& subject,
-                                                      const std::vector<std::string>& statements) {
+                                                      const std::vector<StatementBlob>& statements) {
   core::Manifest m;
   m.media_type = std::string(core::media::kOciManifest);
   Json diff_ids = Json::array();
   for (const auto& s : statements) {
-    Json j = Json::parse(s, nullptr, false);
-    std::string type = j.is_object() && j.contains("predicateType") && j["predicateType"].is_string()
-                           ? j["predicateType"].get<std::string>() : "";
-    KILN_ASSIGN(core::Descriptor layer, layers::PutBlob(store, s, kInTotoMediaType));
-    if (!type.empty()) layer.annotations[std::string(kPredicateTypeAnnotation)] = type;
+    KILN_ASSIGN(core::Descriptor layer, layers::PutBlob(store, s.json, kInTotoMediaType));
+    if (!s.predicate_type.empty())
+      layer.annotations[std::string(kPredicateTypeAnnotation)] = s.predicate_type;
     diff_ids.push_back(layer.digest.ToString());
     m.layers.push_back(std::move(layer));
   }
@@ -189,13 +199,16 @@ core::Result<std::vector<std::string>> ReadStatements(layers::BlobStore& store,
 core::Result<core::Descriptor> ResubjectAttestation(layers::BlobStore& store,
                                                     const core::Descriptor& att,
                                                     const core::Digest& subject) {
-  KILN_ASSIGN(auto statements, ReadStatements(store, att));
-  for (auto& s : statements) {
-    Json j = Json::parse(s, nullptr, false);
+  KILN_ASSIGN(auto texts, ReadStatements(store, att));
+  std::vector<StatementBlob> statements;
+  for (auto& text : texts) {
+    Json j = Json::parse(text, nullptr, false);
     if (!j.is_object() || !j.contains("subject") || !j["subject"].is_array())
       return Fail(ErrorCode::kInvalidInput, "attestation " + att.digest.ToString() + " has a malformed statement");
     for (auto& sub : j["subject"]) sub["digest"] = {{subject.algorithm(), subject.hex()}};
-    s = j.dump();
+    std::string type = j.contains("predicateType") && j["predicateType"].is_string()
+                           ? j["predicateType"].get<std::string>() : "";
+    statements.push_back({std::move(type), j.dump()});
   }
   return PutAttestationManifest(store, subject, statements);
 }
@@ -225,14 +238,15 @@ core::Result<core::Descriptor> AttachAttestations(
     m.platform = image.platform;
     index.push_back(m);
     std::string subject = SubjectName(o, image.platform);
-    std::vector<std::string> statements;
+    std::vector<StatementBlob> statements;
     if (mode != ProvenanceMode::kOff) {
       std::string_view type = o.attest.slsa_version == "v0.2" ? kSlsaV02 : kSlsaV1;
-      statements.push_back(Statement(subject, image.manifest.digest, type, Provenance(prov, image.platform)));
+      statements.push_back({std::string(type), Statement(subject, image.manifest.digest, type,
+                                                         Provenance(prov, image.platform))});
     }
     if (o.attest.sbom) {
       KILN_ASSIGN(std::string sbom, SbomStatement(session, built[i].second, image, subject));
-      statements.push_back(std::move(sbom));
+      statements.push_back({std::string(kSpdxDocument), std::move(sbom)});
     }
     KILN_ASSIGN(core::Descriptor att,
                 PutAttestationManifest(session.store(), image.manifest.digest, statements));

@@ -56,12 +56,22 @@ bool IsAttestationManifest(const core::Descriptor& d);
 // An in-toto Statement v1 over `subject` (the image manifest) with `predicate`.
 std::string Statement(std::string_view subject_name, const core::Digest& subject,
                       std::string_view predicate_type, const core::Json& predicate);
+// The same statement around a predicate that is already JSON text (a large SBOM is written as
+// text once, never held as a JSON tree); byte-identical to Statement for the same predicate.
+std::string StatementText(std::string_view subject_name, const core::Digest& subject,
+                          std::string_view predicate_type, std::string_view predicate_json);
 
-// Stores an attestation manifest whose layers are `statements` (JSON bytes) and returns its
-// index descriptor (annotations and platform unknown/unknown set) for image `subject`.
+// One statement to store: its JSON bytes and its predicate type (the layer's annotation).
+struct StatementBlob {
+  std::string predicate_type;
+  std::string json;
+};
+
+// Stores an attestation manifest whose layers are `statements` and returns its index
+// descriptor (annotations and platform unknown/unknown set) for image `subject`.
 core::Result<core::Descriptor> PutAttestationManifest(layers::BlobStore& store,
                                                       const core::Digest& subject,
-                                                      const std::vector<std::string>& statements);
+                                                      const std::vector<StatementBlob>& statements);
 
 // The statements (JSON bytes) of an attestation manifest, in layer order.
 core::Result<std::vector<std::string>> ReadStatements(layers::BlobStore& store,

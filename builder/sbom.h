@@ -38,6 +38,7 @@ struct SbomFile {
 // files a container sees.
 std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added, bool windows);
 
-core::Json Sbom(const SbomInputs& in);
+// The SPDX 2.3 document, as JSON text.
+std::string Sbom(const SbomInputs& in);
 
 }  // namespace kiln::builder

@@ -407,4 +407,17 @@ std::string Rfc3339(int64_t unix_seconds) {
   return buf;
 }
 
+void AppendJsonString(std::string& out, std::string_view s) {
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Json(std::string(s)).dump();  // escapes, non-ASCII: nlohmann's own rules
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 }  // namespace kiln::core

@@ -21,6 +21,11 @@ namespace kiln::core {
 
 using Json = nlohmann::ordered_json;
 
+// Appends `s` as a JSON string literal: the bytes Json(s).dump() gives (so also its refusal of
+// invalid UTF-8), without building a Json value for the common printable-ASCII case. For
+// documents written as text entry by entry (SBOM files, layer file records).
+void AppendJsonString(std::string& out, std::string_view s);
+
 struct Descriptor {
   std::string media_type;
   Digest digest;

@@ -16,20 +16,35 @@ constexpr size_t kMaxManifestBytes = 32 << 20;
 }  // namespace
 
 std::string LayerFiles::Serialize() const {
-  core::Json j = core::Json::object();
-  j["diff_id"] = diff_id.ToString();
-  core::Json list = core::Json::array();
-  for (const auto& e : entries) {
+  // Written as text, entry by entry (the bytes nlohmann's dump() gives for the same tree, which
+  // Parse reads): a tree of 30,000 small arrays first would cost more than the layer's hashing.
+  auto str = [](std::string& out, std::string_view s) { core::AppendJsonString(out, s); };
+  std::string out = "{\"diff_id\":";
+  str(out, diff_id.ToString());
+  out += ",\"entries\":[";
+  out.reserve(out.size() + entries.size() * 128);
+  for (size_t i = 0; i < entries.size(); ++i) {
     // [name, type, size, sha256, link]: compact, 30,000 entries stay small.
-    list.push_back(core::Json::array({e.name, std::string(1, static_cast<char>(e.type)), e.size,
-                                      e.sha256, e.link}));
+    const auto& e = entries[i];
+    out += i ? ",[" : "[";
+    str(out, e.name);
+    out += ",\"";
+    out += static_cast<char>(e.type);  // a tar type flag: a printable ASCII character
+    out += "\",";
+    out += std::to_string(e.size);
+    out += ',';
+    str(out, e.sha256);
+    out += ',';
+    str(out, e.link);
+    out += ']';
   }
-  j["entries"] = std::move(list);
+  out += "],\"packages\":";
   core::Json packages = core::Json::array();
   for (const auto& p : this->packages)
     packages.push_back(core::Json::array({p.ecosystem, p.name, p.version, p.source}));
-  j["packages"] = std::move(packages);
-  return j.dump();
+  out += packages.dump();
+  out += '}';
+  return out;
 }
 
 core::Result<LayerFiles> LayerFiles::Parse(std::string_view json) {

@@ -95,3 +95,10 @@ TEST_CASE("a statement is an in-toto v1 statement over the image manifest digest
   CHECK(s["predicateType"] == "https://spdx.dev/Document");
   CHECK(s["predicate"]["spdxVersion"] == "SPDX-2.3");
 }
+
+TEST_CASE("a statement around predicate text is byte-identical to one around the JSON tree", "[unit]") {
+  auto d = core::Digest::Sha256Of("manifest");
+  core::Json predicate = {{"spdxVersion", "SPDX-2.3"}, {"files", core::Json::array({{{"fileName", "./a \"b\""}}})}};
+  CHECK(StatementText("pkg:docker/x?platform=windows%2Famd64", d, kSpdxDocument, predicate.dump()) ==
+        Statement("pkg:docker/x?platform=windows%2Famd64", d, kSpdxDocument, predicate));
+}

@@ -82,3 +82,16 @@ TEST_CASE("an os.version that is not a version is refused in configs and index e
   CHECK(ImageConfig::Parse(R"({"os":"linux"})"));
   CHECK_FALSE(ImageConfig::Parse(R"({"os":"linux","os.version":"5.15-rc1"})"));
 }
+
+TEST_CASE("AppendJsonString writes what Json::dump writes, and refuses what it refuses", "[unit]") {
+  for (std::string s : {std::string(""), std::string("plain/path.txt"), std::string("a\"b\\c"),
+                        std::string("tab\there\nnl\x01\x1f\x7f"), std::string("Ünïcödé ✓ 𝄞")}) {
+    std::string out = "[";
+    AppendJsonString(out, s);
+    CHECK(out == "[" + Json(s).dump());
+  }
+  std::string bad = "bad\xff utf8";
+  std::string out;
+  CHECK_THROWS(AppendJsonString(out, bad));
+  CHECK_THROWS(Json(bad).dump());
+}

@@ -99,3 +99,63 @@ TEST_CASE("NuGet lock files list resolved packages once across frameworks", "[un
   CHECK(IsPackageManifest("Files/app/My.App.deps.json"));
   CHECK_FALSE(IsPackageManifest("Files/app/package.json"));
 }
+
+TEST_CASE("AddHashed gives the caller the digest the file hook receives (one hash per file)", "[unit]") {
+  struct Digests : LayerFileHook {
+    std::vector<std::string>* seen;
+    explicit Digests(std::vector<std::string>* s) : seen(s) {}
+    void Begin(const TarEntry&) override {}
+    void Data(const char*, size_t) override {}
+    void End(const core::Digest* sha256) override { seen->push_back(sha256 ? sha256->hex() : "-"); }
+    void Finish(const core::Digest&) override {}
+  };
+  std::vector<std::string> seen;
+  LayerOptions o;
+  o.flavor = LayerFlavor::kLinux;
+  o.file_hook = [&seen] { return std::make_unique<Digests>(&seen); };
+  std::string blob;
+  auto writer = LayerWriter::Create(o, std::make_unique<MemoryBlob>(&blob));
+  REQUIRE(writer);
+  std::string content(3 << 20, 'z');  // several pipeline chunks
+  TarEntry f;
+  f.name = "app/f.bin";
+  f.mode = 0644;
+  f.size = content.size();
+  core::StringReader in(content);
+  core::Digest sha256;
+  REQUIRE((*writer)->AddHashed(f, &in, sha256));
+  TarEntry d;
+  d.name = "app";
+  d.type = EntryType::kDirectory;
+  d.mode = 0755;
+  REQUIRE((*writer)->Add(d, nullptr));
+  REQUIRE((*writer)->Finish());
+  CHECK(sha256 == core::Digest::Sha256Of(content));
+  CHECK(seen == std::vector<std::string>{sha256.hex(), "-"});  // a directory has no digest
+}
+
+TEST_CASE("a layer file record serialises to the bytes its JSON tree dumps, and back", "[unit]") {
+  LayerFiles f;
+  f.diff_id = core::Digest::Sha256Of("tar");
+  f.entries.push_back({"Files/app/plain.txt", EntryType::kFile, 5, std::string(64, 'a'), ""});
+  f.entries.push_back({"Files/app/\"quoted\" \\ and\ttab", EntryType::kFile, 0, std::string(64, 'b'), ""});
+  f.entries.push_back({"Files/app/Ünïcödé dir", EntryType::kDirectory, 0, "", ""});
+  f.entries.push_back({"Files/app/link", EntryType::kSymlink, 0, "", "../x\x01y"});
+  f.packages.push_back({"npm", "left-pad", "1.3.0", "Files/app/package-lock.json"});
+  core::Json tree = core::Json::object();
+  tree["diff_id"] = f.diff_id.ToString();
+  core::Json list = core::Json::array();
+  for (const auto& e : f.entries)
+    list.push_back(core::Json::array({e.name, std::string(1, static_cast<char>(e.type)), e.size, e.sha256, e.link}));
+  tree["entries"] = std::move(list);
+  tree["packages"] = core::Json::array({core::Json::array({"npm", "left-pad", "1.3.0", "Files/app/package-lock.json"})});
+  std::string text = f.Serialize();
+  CHECK(text == tree.dump());
+  auto back = LayerFiles::Parse(text);
+  REQUIRE(back);
+  REQUIRE(back->entries.size() == f.entries.size());
+  for (size_t i = 0; i < f.entries.size(); ++i) {
+    CHECK(back->entries[i].name == f.entries[i].name);
+    CHECK(back->entries[i].link == f.entries[i].link);
+  }
+}
