@@ -176,9 +176,18 @@ bool IsSelfRelativeSecurityDescriptor(std::string_view sd) {
 }
 
 std::string FoldCase(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (size_t i = 0; i < name.size();) {
+  // ASCII (nearly every name) in place; from the first non-ASCII byte on, code point by code
+  // point. One call per path in a layer's rules, tree and SBOM: 30,000 files, several each.
+  std::string out(name);
+  size_t i = 0;
+  for (; i < out.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(out[i]);
+    if (c >= 0x80) break;
+    if (c >= 'a' && c <= 'z') out[i] = static_cast<char>(c - 32);
+  }
+  if (i == out.size()) return out;
+  out.resize(i);
+  while (i < name.size()) {
     unsigned char c = static_cast<unsigned char>(name[i]);
     if (c < 0x80) {
       out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);

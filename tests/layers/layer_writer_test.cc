@@ -83,6 +83,11 @@ TEST_CASE("container paths map to Files/ names and escapes are refused", "[unit]
   CHECK(windows::SymlinkTargetFromPosix("../lib/x") == "..\\lib\\x");
   CHECK(windows::SymlinkTargetFromPosix("/app/bin") == "C:\\app\\bin");
   CHECK(windows::FoldCase("Files/ÄbC.txt") == windows::FoldCase("FILES/äBc.TXT"));
+  // The ASCII prefix is folded in place, the rest code point by code point.
+  CHECK(windows::FoldCase("files/app~1/x.y") == "FILES/APP~1/X.Y");
+  CHECK(windows::FoldCase("ab/äö/cd") == "AB/ÄÖ/CD");
+  CHECK(windows::FoldCase("") == "");
+  CHECK(windows::FoldCase("z\xff{") == "Z\xff{");  // not UTF-8: the byte is kept as is
 }
 
 TEST_CASE("a Windows layer round-trips attributes, descriptors, times and link targets",
