@@ -152,13 +152,21 @@ void ProgressRenderer::Tick() {
   const auto interval = mode_ == ProgressMode::kTty ? std::chrono::duration_cast<Clock::duration>(kTtyInterval)
                                                     : std::chrono::duration_cast<Clock::duration>(kTickPlain);
   while (!stop_) {
-    tick_cv_.wait_for(lock, interval, [this] { return stop_; });
+    tick_cv_.wait_for(lock, interval, [this] { return stop_ || dirty_; });
     if (stop_) break;
     auto now = Clock::now();
     if (mode_ == ProgressMode::kTty) {
-      bool any = false;
+      bool any = dirty_;
       for (const auto& id : order_) any |= tasks_[id].running();
-      if (any) Redraw(false);
+      std::string frame = any ? Frame(dirty_) : std::string();
+      dirty_ = false;
+      if (frame.empty()) continue;
+      // The terminal may be slow (a pty whose reader is busy): build threads that report
+      // progress meanwhile must not wait for it, so the lock is let go while writing.
+      lock.unlock();
+      std::fwrite(frame.data(), 1, frame.size(), out_);
+      std::fflush(out_);
+      lock.lock();
       continue;
     }
     for (const auto& id : order_) {
@@ -228,18 +236,27 @@ void ProgressRenderer::EmitPlain(const core::ProgressEvent& e, Task& t) {
 }
 
 void ProgressRenderer::EmitTty(const core::ProgressEvent& e, Task& t, bool is_new) {
+  std::string text;
   if (e.kind == ProgressKind::kLog || e.kind == ProgressKind::kWarning) {
-    // Print over the top of the live area, then draw the live area again below it.
-    std::string text = e.kind == ProgressKind::kWarning
-                           ? "warning: " + e.text
-                           : PrefixLines(t.label.empty() ? "" : t.label + " | ", e.text);
-    if (drawn_lines_ > 0) std::fprintf(out_, "\x1b[%zuA", drawn_lines_);
-    std::fprintf(out_, "\x1b[2K%s\n", text.c_str());
-    drawn_lines_ = 0;
-    Redraw(true);
+    // Printed over the top of the live area, which is then drawn again below it.
+    text = e.kind == ProgressKind::kWarning
+               ? "warning: " + e.text
+               : PrefixLines(t.label.empty() ? "" : t.label + " | ", e.text);
+    pending_lines_ += "\x1b[2K" + text + "\n";
+  }
+  if (ticker_.joinable() && !stop_) {
+    // The clock thread draws: counters at its next tick, anything else at once.
+    if (e.kind != ProgressKind::kProgress || is_new) {
+      dirty_ = true;
+      tick_cv_.notify_one();
+    }
     return;
   }
-  Redraw(is_new || e.kind != ProgressKind::kProgress);
+  // No clock (nothing started yet, or finished): draw here.
+  bool log = e.kind == ProgressKind::kLog || e.kind == ProgressKind::kWarning;
+  std::string frame = Frame(log || is_new || e.kind != ProgressKind::kProgress);
+  std::fwrite(frame.data(), 1, frame.size(), out_);
+  std::fflush(out_);
 }
 
 std::string ProgressRenderer::TaskLine(const Task& t, Clock::time_point now) const {
@@ -263,20 +280,32 @@ std::string ProgressRenderer::TaskLine(const Task& t, Clock::time_point now) con
   return label + " " + bar + " " + Numbers(t, now);
 }
 
-void ProgressRenderer::Redraw(bool force) {
+std::string ProgressRenderer::Frame(bool force) {
   auto now = Clock::now();
-  if (!force && now - last_draw_ < kTtyInterval) return;
+  std::string frame;
+  if (!pending_lines_.empty()) {
+    if (drawn_lines_ > 0) frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
+    drawn_lines_ = 0;
+    frame += pending_lines_;
+    pending_lines_.clear();
+    force = true;
+  }
+  if (!force && now - last_draw_ < kTtyInterval) return frame;
   last_draw_ = now;
   // Lines longer than the terminal would wrap and break the cursor-up arithmetic.
   size_t columns = 120;
   winsize ws{};
   if (ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
-  std::string frame;
   if (drawn_lines_ > 0) frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
   size_t first = order_.size() > kMaxTtyLines ? order_.size() - kMaxTtyLines : 0;
   for (size_t i = first; i < order_.size(); ++i)
     frame += "\x1b[2K" + FitColumns(TaskLine(tasks_[order_[i]], now), columns - 1) + "\n";
   drawn_lines_ = order_.size() - first;
+  return frame;
+}
+
+void ProgressRenderer::Redraw(bool force) {
+  std::string frame = Frame(force);
   std::fwrite(frame.data(), 1, frame.size(), out_);
   std::fflush(out_);
 }
@@ -291,7 +320,7 @@ void ProgressRenderer::Finish() {
   tick_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   std::lock_guard lock(mu_);
-  if (mode_ == ProgressMode::kTty && !order_.empty()) Redraw(true);
+  if (mode_ == ProgressMode::kTty && (!order_.empty() || !pending_lines_.empty())) Redraw(true);
   std::fflush(out_);
 }
 

@@ -58,6 +58,9 @@ class ProgressRenderer : public core::ProgressSink {
   void EmitJson(const core::ProgressEvent& e, Task& t, bool new_phase);
   void JsonLine(const char* kind, const std::string& id, const Task& t, const core::ProgressEvent* e);
   void Redraw(bool force);
+  // The bytes of one redraw of the live area ("" when `force` is false and the last one was
+  // under 100 ms ago); takes the log lines waiting above it first. Under mu_.
+  std::string Frame(bool force);
   std::string TaskLine(const Task& t, Clock::time_point now) const;
   // "hashing 1,234/5,000 files  12.3 MiB / 45.0 MiB  5.0 MiB/s  12.0s" for a running task.
   static std::string Numbers(const Task& t, Clock::time_point now);
@@ -71,6 +74,10 @@ class ProgressRenderer : public core::ProgressSink {
   std::map<std::string, Task> tasks_;
   std::vector<std::string> order_;  // task ids in order of appearance
   size_t drawn_lines_ = 0;
+  // Terminal mode, while the clock runs: only the clock thread writes to the terminal. Build
+  // threads update tasks_, queue log lines here and wake it; they never wait on a terminal.
+  std::string pending_lines_;
+  bool dirty_ = false;
   std::chrono::steady_clock::time_point last_draw_{};
   bool finished_ = false;
   std::condition_variable tick_cv_;
