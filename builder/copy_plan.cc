@@ -1,7 +1,5 @@
 #include "builder/copy_plan.h"
 
-#include <sys/stat.h>
-
 #include "core/cancel.h"
 
 namespace kiln::builder {
@@ -208,7 +206,7 @@ core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::L
           KILN_TRY(tree.AddData(name, item.data, meta));
         } else {
           layers::HostFileInfo info{e.mode, layers::TarTime{e.mtime_sec, e.mtime_nsec}, e.dev,
-                                    e.ino, e.nlink};
+                                    e.ino, e.nlink, std::nullopt};
           KILN_TRY(tree.AddFile(name, e.host_path, meta, info));
         }
         break;

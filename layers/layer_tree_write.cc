@@ -1,21 +1,14 @@
 // LayerTree::WriteTo: entries in sorted order, host files opened and re-stated as they are
 // written, repeated inodes written as hard links.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <map>
 
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 #include "layers/layer_rules.h"
 #include "layers/layer_tree.h"
 
 namespace kiln::layers {
 namespace {
-
-TarTime FromTimespec(const timespec& t) {
-  return {static_cast<int64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec)};
-}
 
 uint32_t DefaultMode(EntryType t) {
   switch (t) {
@@ -44,7 +37,7 @@ class HashingReader : public core::Reader {
 }  // namespace
 
 core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file) const {
-  std::map<std::pair<dev_t, ino_t>, std::string> inodes;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> inodes;
   TarTime default_time{writer.options().source_date_epoch.value_or(0), 0};
   static const EntryMeta kNoMeta;
   TarEntry e;
@@ -58,13 +51,17 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
     e.win_mountpoint = n->junction;
     e.mode = DefaultMode(e.type);
     e.mtime = default_time;
+    // A Windows layer carries no host permission bits (NTFS has none; a Linux host's exec bits
+    // would make the same tree give another layer than on Windows): the defaults, unless the
+    // entry's metadata sets a mode.
+    bool host_mode = flavor_ != LayerFlavor::kWindows;
     if (n->info) {
-      e.mode = n->info->mode & 07777;
+      if (host_mode) e.mode = n->info->mode & 07777;
       e.mtime = n->info->mtime;
     }
     std::optional<FdReader> file;
     if (!n->host_path.empty()) {
-      int fd = open(n->host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      int fd = sys::Open(n->host_path, sys::kRead | sys::kNoFollow | sys::kNonBlock);
       if (fd < 0) return ErrnoError("cannot open", n->host_path);
       file.emplace(fd, n->host_path);
       // What the caller's walk saw is used as is (one stat per file); a file that shrinks
@@ -73,17 +70,16 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
       if (n->info && n->info->size) {
         info = *n->info;
       } else {
-        struct stat st;
-        if (fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
-        if (!S_ISREG(st.st_mode))
+        sys::FileStat st;
+        if (sys::Fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
+        if (!st.IsRegular())
           return core::Fail(core::ErrorCode::kInvalidInput, n->host_path + " is not a regular file");
-        info = {st.st_mode, FromTimespec(st.st_mtim), st.st_dev, st.st_ino, st.st_nlink,
-                static_cast<uint64_t>(st.st_size)};
+        info = {st.mode, TarTime{st.mtime_sec, st.mtime_nsec}, st.dev, st.ino, st.nlink, st.size};
         if (n->info) {  // the caller's view, but without a size
           info = *n->info;
-          info.size = static_cast<uint64_t>(st.st_size);
+          info.size = st.size;
         }
-        e.mode = info.mode & 07777;
+        if (host_mode) e.mode = info.mode & 07777;
         e.mtime = info.mtime;
       }
       e.size = *info.size;
