@@ -69,10 +69,10 @@ std::string ToHex(const std::array<unsigned char, 32>& bytes) {
 
 // The memo file, {"<resolved path>": [size, mtime_ns, ctime_ns, inode, "sha256:<hex>"], ...},
 // read entry by entry.
-template <typename Map>
+template <typename Table>
 class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit MemoLoader(Map& out) : out_(out) {}
+  explicit MemoLoader(Table& out) : out_(out) {}
   bool failed = false;
 
   bool null() override { return Bad(); }
@@ -101,7 +101,7 @@ class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
   bool end_array() override {
     --depth_;
     if (field_ != 5) return Bad();
-    out_.insert_or_assign(std::move(key_), entry_);
+    out_.Set(key_, entry_);
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
@@ -123,8 +123,8 @@ class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
       default: return Bad();
     }
   }
-  Map& out_;
-  typename Map::mapped_type entry_{};
+  Table& out_;
+  typename Table::Value entry_{};
   std::string key_;
   int depth_ = 0;
   int field_ = 0;
@@ -155,7 +155,7 @@ core::Result<std::unique_ptr<BuildContext>> BuildContext::Open(const std::string
       // compact map. (Not the ordered core::Json either: its inserts are a linear search.)
       MemoLoader loader(ctx->memo_);  // NOLINT
       nlohmann::json::sax_parse(*text, &loader, nlohmann::json::input_format_t::json, false);
-      if (loader.failed) ctx->memo_.clear();  // a damaged memo is only a cold cache
+      if (loader.failed) ctx->memo_.Clear();  // a damaged memo is only a cold cache
     }
   }
   return ctx;
@@ -270,37 +270,60 @@ core::Result<ContextEntry> BuildContext::Resolve(std::string_view path) const {
 
 core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& dir) const {
   std::vector<ContextEntry> out;
-  // (name as seen from the source, resolved path): below a resolved directory no link is
-  // followed, so a child's resolved path is its parent's plus its name.
-  std::vector<std::pair<std::string, std::string>> stack{{dir.rel, dir.resolved}};
-  while (!stack.empty()) {
-    KILN_TRY(core::CheckCancelled());
-    auto [rel, resolved] = std::move(stack.back());
-    stack.pop_back();
-    std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
-    std::vector<std::string> names;
-    if (sys::ListDir(path, &names) != 0) return layers::ErrnoError("reading directory", path);
-    std::sort(names.begin(), names.end(), std::greater<>());  // popped in ascending order
-    std::vector<std::pair<std::string, std::string>> subdirs;
-    for (const auto& name : names) {
-      std::string child = Join(resolved, name);
-      bool excluded = Excluded(child);
-      sys::FileStat st;
-      std::string host = root_ + "/" + child;
-      if (sys::Lstat(host, &st) != 0) return layers::ErrnoError("reading", host);
-      auto e = FromStat(Join(rel, name), child, st);
-      if (!e) {
-        if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
-        return std::unexpected(e.error());
-      }
-      if (e->type == ContextEntry::Type::kDir && (!excluded || ignore_.has_exceptions))
-        subdirs.push_back({e->rel, child});
-      if (!excluded) out.push_back(std::move(*e));
-    }
-    for (auto& s : subdirs) stack.push_back(std::move(s));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.rel < b.rel; });
+  KILN_TRY(WalkEach(dir, [&](ContextEntry&& e) -> core::Status {
+    out.push_back(std::move(e));
+    return {};
+  }));
   return out;
+}
+
+core::Status BuildContext::WalkEach(const ContextEntry& dir,
+                                    const std::function<core::Status(ContextEntry&&)>& fn) const {
+  return WalkDir(dir.rel, dir.resolved, fn);
+}
+
+// Entries come sorted by `rel` (byte order of the whole path), depth first: a child's subtree
+// ("name/...") sorts by the key "name/", so it comes after siblings like "name.txt" and
+// "name-x" (bytes below '/') and before "name0". Below a resolved directory no link is
+// followed, so a child's resolved path is its parent's plus its name.
+core::Status BuildContext::WalkDir(const std::string& rel, const std::string& resolved,
+                                   const std::function<core::Status(ContextEntry&&)>& fn) const {
+  KILN_TRY(core::CheckCancelled());
+  std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
+  std::vector<sys::DirEntry> entries;
+  if (sys::ListDirKinds(path, &entries) != 0) return layers::ErrnoError("reading directory", path);
+  // (key, may be a directory): a directory's name is listed twice, as itself and as "name/".
+  std::vector<std::string> keys;
+  for (auto& de : entries) {
+    bool maybe_dir = de.kind == sys::Kind::kDirectory || de.kind == sys::Kind::kNone;
+    if (maybe_dir) keys.push_back(de.name + "/");
+    keys.push_back(std::move(de.name));
+  }
+  std::sort(keys.begin(), keys.end());
+  // The directories to descend into, in name order (as they were met).
+  std::vector<std::string> descend;
+  for (const auto& key : keys) {
+    if (key.ends_with('/')) {
+      std::string name = key.substr(0, key.size() - 1);
+      if (std::binary_search(descend.begin(), descend.end(), name))
+        KILN_TRY(WalkDir(Join(rel, name), Join(resolved, name), fn));
+      continue;
+    }
+    std::string child = Join(resolved, key);
+    bool excluded = Excluded(child);
+    sys::FileStat st;
+    std::string host = root_ + "/" + child;
+    if (sys::Lstat(host, &st) != 0) return layers::ErrnoError("reading", host);
+    auto e = FromStat(Join(rel, key), child, st);
+    if (!e) {
+      if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
+      return std::unexpected(e.error());
+    }
+    if (e->type == ContextEntry::Type::kDir && (!excluded || ignore_.has_exceptions))
+      descend.push_back(key);
+    if (!excluded) KILN_TRY(fn(std::move(*e)));
+  }
+  return {};
 }
 
 core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEntry& dir) const {
@@ -340,14 +363,42 @@ core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEn
   return hidden;
 }
 
+uint32_t BuildContext::MemoTable::Find(std::string_view path) const {
+  return index_.Find(core::IdIndex::Hash(path),
+                     [&](uint32_t i) { return paths_.Get(entries_[i].path) == path; });
+}
+
+uint32_t BuildContext::MemoTable::Set(std::string_view path, const Memo& memo) {
+  uint32_t hash = core::IdIndex::Hash(path);
+  uint32_t i = index_.Find(hash, [&](uint32_t i) { return paths_.Get(entries_[i].path) == path; });
+  if (i != core::IdIndex::kNone) {
+    entries_[i].memo = memo;
+    return i;
+  }
+  i = static_cast<uint32_t>(entries_.size());
+  entries_.push_back({paths_.Add(path), memo});
+  read_.push_back(false);
+  index_.Insert(hash, i);
+  return i;
+}
+
+std::vector<uint32_t> BuildContext::MemoTable::Sorted() const {
+  std::vector<uint32_t> out(entries_.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint32_t>(i);
+  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return PathOf(a) < PathOf(b); });
+  return out;
+}
+
 std::optional<core::Digest> BuildContext::KnownDigest(const ContextEntry& file) const {
   std::lock_guard lock(mu_);
-  auto it = memo_.find(file.resolved);
+  uint32_t i = memo_.Find(file.resolved);
+  if (i == core::IdIndex::kNone) return std::nullopt;
+  const Memo& m = memo_.MemoOf(i);
   int64_t mtime_ns = file.mtime_sec * 1000000000LL + file.mtime_nsec;
-  if (it != memo_.end() && it->second.size == file.size && it->second.mtime_ns == mtime_ns &&
-      it->second.ctime_ns == file.ctime_ns && it->second.ino == file.ino) {
-    if (auto d = core::Digest::Parse("sha256:" + ToHex(it->second.sha256))) {
-      read_[file.resolved] = d->ToString();  // provenance: the files this build read
+  if (m.size == file.size && m.mtime_ns == mtime_ns && m.ctime_ns == file.ctime_ns &&
+      m.ino == file.ino) {
+    if (auto d = core::Digest::Parse("sha256:" + ToHex(m.sha256))) {
+      memo_.MarkRead(i);  // provenance: the files this build read
       return *d;
     }
   }
@@ -359,9 +410,8 @@ void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& 
          static_cast<uint64_t>(file.ino), {}};
   if (digest.algorithm() != "sha256" || !FromHex(digest.hex(), m.sha256)) return;
   std::lock_guard lock(mu_);
-  memo_.insert_or_assign(file.resolved, m);
+  memo_.MarkRead(memo_.Set(file.resolved, m));
   memo_dirty_ = true;
-  read_[file.resolved] = digest.ToString();
 }
 
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
@@ -386,12 +436,15 @@ core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) co
 
 core::Digest BuildContext::ReadFilesDigest() const {
   std::lock_guard lock(mu_);
-  if (read_.empty()) return {};
+  std::vector<uint32_t> read;
+  for (uint32_t i : memo_.Sorted())
+    if (memo_.read(i)) read.push_back(i);
+  if (read.empty()) return {};
   core::Hasher h;
-  for (const auto& [path, digest] : read_) {
-    h.Update(path);
+  for (uint32_t i : read) {
+    h.Update(memo_.PathOf(i));
     h.Update(std::string_view("\0", 1));
-    h.Update(digest);
+    h.Update("sha256:" + ToHex(memo_.MemoOf(i).sha256));
     h.Update("\n");
   }
   return h.Finish();
@@ -402,18 +455,17 @@ core::Status BuildContext::SaveMemo() const {
   if (memo_path_.empty() || !memo_dirty_) return {};
   // Streamed in sorted order (same bytes for the same memo), through a 64 KiB buffer: the
   // whole text of 300,000 entries would be ~50 MB.
-  std::vector<const std::pair<const std::string, Memo>*> sorted;
-  sorted.reserve(memo_.size());
-  for (const auto& entry : memo_) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::vector<uint32_t> sorted = memo_.Sorted();
   auto slash = memo_path_.rfind('/');
   if (slash != std::string::npos) KILN_TRY(layers::MakeDirs(memo_path_.substr(0, slash)));
   KILN_ASSIGN(auto out, layers::NewFileBlobWriter(memo_path_));
   std::string text = "{";
-  for (const auto* entry : sorted) {
-    const Memo& m = entry->second;
-    if (text.size() > 1 || entry != sorted.front()) text += ',';
-    text += core::Json(entry->first).dump() + ":[" + std::to_string(m.size) + "," +
+  bool first = true;
+  for (uint32_t i : sorted) {
+    const Memo& m = memo_.MemoOf(i);
+    if (!first) text += ',';
+    first = false;
+    text += core::Json(std::string(memo_.PathOf(i))).dump() + ":[" + std::to_string(m.size) + "," +
             std::to_string(m.mtime_ns) + "," + std::to_string(m.ctime_ns) + "," +
             std::to_string(m.ino) + ",\"sha256:" + ToHex(m.sha256) + "\"]";
     if (text.size() >= (64 << 10)) {

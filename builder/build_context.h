@@ -15,9 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/sys_fs.h"
+#include "core/compact.h"
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/sys_fs.h"
 
 namespace kiln::builder {
 
@@ -70,6 +71,10 @@ class BuildContext {
   // Everything below directory `dir` (not included), sorted, .dockerignore applied; symlinks
   // are not followed. `rel` of each entry stays context-relative.
   core::Result<std::vector<ContextEntry>> Walk(const ContextEntry& dir) const;
+  // The same entries in the same order, handed to `fn` one at a time (a COPY of 300,000 files
+  // does not hold them all as ContextEntry values): at most one directory's names are held.
+  core::Status WalkEach(const ContextEntry& dir,
+                        const std::function<core::Status(ContextEntry&&)>& fn) const;
 
   // The paths below directory `dir` (relative to it, sorted) that .dockerignore hides: what a
   // view of `dir` must leave out. Excluded directories are listed whole, unless an exception
@@ -106,21 +111,51 @@ class BuildContext {
                                       const sys::FileStat& st) const;
   core::Status Expand(const std::vector<std::string>& parts, size_t index, const std::string& rel,
                       std::vector<ContextEntry>& out) const;
+  core::Status WalkDir(const std::string& rel, const std::string& resolved,
+                       const std::function<core::Status(ContextEntry&&)>& fn) const;
 
   std::string root_;
   IgnoreRules ignore_;
   std::string memo_path_;
-  // One memo entry: 64 bytes plus the path (the key); the digest kept as its 32 bytes.
+  // One memo entry: 72 bytes plus the path's characters (in an arena) and ~11 bytes of index
+  // (issue 16: it lives for the whole build, one per context file hashed or loaded).
   struct Memo {
     uint64_t size;
     int64_t mtime_ns, ctime_ns;
     uint64_t ino;
     std::array<unsigned char, 32> sha256;
   };
+  struct MemoEntry {
+    core::StringArena::Str path;  // the resolved path, in memo_paths_
+    Memo memo;
+  };
+  // The memo: entries by resolved path; `memo_read_[i]`: entry i's file was read (hashed or
+  // known) by this build, for ReadFilesDigest.
+  class MemoTable {
+   public:
+    using Value = Memo;
+    // The index of `path`'s entry, or core::IdIndex::kNone.
+    uint32_t Find(std::string_view path) const;
+    // Sets the entry of `path`; returns its index.
+    uint32_t Set(std::string_view path, const Memo& memo);
+    void MarkRead(uint32_t index) { read_[index] = true; }
+    bool read(uint32_t index) const { return read_[index]; }
+    std::string_view PathOf(uint32_t index) const { return paths_.Get(entries_[index].path); }
+    const Memo& MemoOf(uint32_t index) const { return entries_[index].memo; }
+    size_t size() const { return entries_.size(); }
+    void Clear() { *this = MemoTable(); }
+    // Indices sorted by path.
+    std::vector<uint32_t> Sorted() const;
+
+   private:
+    core::StringArena paths_;
+    core::ChunkedVector<MemoEntry> entries_;
+    core::IdIndex index_;
+    std::vector<bool> read_;
+  };
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, Memo> memo_;
+  mutable MemoTable memo_;
   mutable bool memo_dirty_ = false;
-  mutable std::map<std::string, std::string> read_;  // resolved path -> digest, this build
 };
 
 // Go filepath.Match-style match of one path component (no '/'), with '\\' escapes.

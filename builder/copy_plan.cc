@@ -1,5 +1,7 @@
 #include "builder/copy_plan.h"
 
+#include <algorithm>
+
 #include "core/cancel.h"
 
 namespace kiln::builder {
@@ -64,16 +66,17 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
     if (m.type == ContextEntry::Type::kDir) {
       std::string base = o.parents ? JoinTarget(dest.path, m.rel) : dest.path;
       plan.dirs_created.push_back(base);
-      if (o.parents && !m.rel.empty()) plan.items.push_back({base, m, "", false, false});
-      KILN_ASSIGN(auto children, ctx.Walk(m));
-      for (auto& c : children) {
+      if (o.parents && !m.rel.empty()) plan.Add({base, m, "", false, false});
+      // One entry at a time: the plan's compact record is all that stays.
+      KILN_TRY(ctx.WalkEach(m, [&](ContextEntry&& c) -> core::Status {
         std::string rel = RelativeTo(c.rel, m.rel);
         KILN_ASSIGN(bool skip, Excluded(o, rel));
-        if (skip) continue;
+        if (skip) return {};
         CopyItem item{JoinTarget(base, rel), std::move(c), "", false, false};
         if (item.source.type == ContextEntry::Type::kDir) plan.dirs_created.push_back(item.dest);
-        plan.items.push_back(std::move(item));
-      }
+        plan.Add(item);
+        return {};
+      }));
       continue;
     }
     KILN_ASSIGN(bool skip, Excluded(o, BaseName(m.rel)));
@@ -82,31 +85,159 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
                          : into_dir ? JoinTarget(dest.path, BaseName(m.rel))
                                     : dest.path;
     if (into_dir) plan.dirs_created.push_back(dest.path);
-    plan.items.push_back({target, m, "", false, false});
+    plan.Add({target, m, "", false, false});
   }
   return plan;
 }
 
+void CopyPlan::Add(const CopyItem& item) {
+  const ContextEntry& e = item.source;
+  Rec r;
+  r.dest = strings_.Add(item.dest);
+  r.resolved = strings_.Add(e.resolved);
+  r.link = strings_.Add(e.link_target);
+  // The host path: an interned root plus the resolved path (what BuildContext makes), or kept.
+  std::string_view host = e.host_path, res = e.resolved;
+  std::string_view root;
+  bool derived = false;
+  if (!host.empty()) {
+    if (res.empty()) {
+      root = host;
+      derived = true;
+    } else if (host.size() > res.size() && host.ends_with(res) &&
+               host[host.size() - res.size() - 1] == '/') {
+      root = host.substr(0, host.size() - res.size() - 1);
+      derived = true;
+    }
+  }
+  if (derived) {
+    auto it = std::find(roots_.rbegin(), roots_.rend(), root);
+    if (it == roots_.rend()) {
+      roots_.emplace_back(root);
+      r.root = static_cast<uint32_t>(roots_.size());
+    } else {
+      r.root = static_cast<uint32_t>(roots_.rend() - it);
+    }
+  } else {
+    r.host = strings_.Add(host);
+  }
+  if (item.from_data || !item.data.empty()) {
+    datas_.push_back(item.data);
+    r.data = static_cast<uint32_t>(datas_.size());
+  }
+  r.mode = e.mode;
+  r.mtime_nsec = e.mtime_nsec;
+  r.nlink = static_cast<uint32_t>(e.nlink);
+  r.mtime_sec = e.mtime_sec;
+  r.ctime_ns = e.ctime_ns;
+  r.size = e.size;
+  r.dev = static_cast<uint64_t>(e.dev);
+  r.ino = static_cast<uint64_t>(e.ino);
+  r.type = e.type;
+  r.from_data = item.from_data;
+  r.dir_symlink = item.dir_symlink;
+  recs_.push_back(r);
+}
+
+void CopyPlan::Append(const CopyPlan& other) {
+  for (size_t i = 0; i < other.size(); ++i) Add(other.item(i));
+  dirs_created.insert(dirs_created.end(), other.dirs_created.begin(), other.dirs_created.end());
+}
+
+CopyItem CopyPlan::item(size_t i) const {
+  const Rec& r = recs_[i];
+  CopyItem item;
+  item.dest = strings_.Get(r.dest);
+  ContextEntry& e = item.source;
+  e.type = r.type;
+  e.resolved = strings_.Get(r.resolved);
+  if (r.root) {
+    e.host_path = roots_[r.root - 1];
+    if (!e.resolved.empty()) e.host_path.append("/").append(e.resolved);
+  } else {
+    e.host_path = strings_.Get(r.host);
+  }
+  e.mode = r.mode;
+  e.size = r.size;
+  e.mtime_sec = r.mtime_sec;
+  e.mtime_nsec = r.mtime_nsec;
+  e.ctime_ns = r.ctime_ns;
+  e.dev = static_cast<dev_t>(r.dev);
+  e.ino = static_cast<ino_t>(r.ino);
+  e.nlink = static_cast<nlink_t>(r.nlink);
+  e.link_target = strings_.Get(r.link);
+  if (r.data) item.data = datas_[r.data - 1];
+  item.from_data = r.from_data;
+  item.dir_symlink = r.dir_symlink;
+  return item;
+}
+
+uint64_t CopyPlan::file_size(size_t i) const {
+  const Rec& r = recs_[i];
+  if (r.from_data) return r.data ? datas_[r.data - 1].size() : 0;
+  return r.size;
+}
+
 std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan) {
   uint64_t files = 0, bytes = 0;
-  for (const auto& item : plan.items) {
-    if (item.source.type != ContextEntry::Type::kFile) continue;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (plan.type(i) != ContextEntry::Type::kFile) continue;
     ++files;
-    bytes += item.from_data ? item.data.size() : item.source.size;
+    bytes += plan.file_size(i);
   }
   return {files, bytes};
 }
 
+namespace {
+
+const char kHexDigits[] = "0123456789abcdef";
+
+void AppendHex(const unsigned char* bytes, std::string& out) {
+  for (size_t i = 0; i < 32; ++i) {
+    out += kHexDigits[bytes[i] >> 4];
+    out += kHexDigits[bytes[i] & 15];
+  }
+}
+
+bool FromHex(std::string_view hex, unsigned char* out) {
+  if (hex.size() != 64) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+void PlanDigests::Set(size_t i, const core::Digest& d) {
+  known[i] = d.algorithm() == "sha256" && FromHex(d.hex(), sha256[i].data());
+}
+
+core::Digest PlanDigests::Get(size_t i) const {
+  if (!known[i]) return {};
+  std::string text = "sha256:";
+  AppendHex(sha256[i].data(), text);
+  auto d = core::Digest::Parse(text);
+  return d ? *d : core::Digest{};
+}
+
 PlanDigests KnownDigests(const BuildContext& ctx, const CopyPlan& plan) {
   PlanDigests d;
-  d.of.resize(plan.items.size());
-  for (size_t i = 0; i < plan.items.size(); ++i) {
-    const CopyItem& item = plan.items[i];
-    if (item.source.type != ContextEntry::Type::kFile) continue;
+  d.Resize(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (plan.type(i) != ContextEntry::Type::kFile) continue;
+    CopyItem item = plan.item(i);
     if (item.from_data) {
-      d.of[i] = core::Digest::Sha256Of(item.data);
+      d.Set(i, core::Digest::Sha256Of(item.data));
     } else if (auto known = ctx.KnownDigest(item.source)) {
-      d.of[i] = std::move(*known);
+      d.Set(i, *known);
     } else {
       ++d.unknown_files;
     }
@@ -120,47 +251,48 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
     // Totals over the plan's files; those already known count as done.
     auto [files, bytes] = PlanFileTotals(plan);
     meter->Phase("hashing", files, bytes);
-    for (size_t i = 0; i < d.of.size(); ++i) {
-      const CopyItem& item = plan.items[i];
-      if (item.source.type == ContextEntry::Type::kFile && !d.of[i].empty())
-        meter->Add(1, item.from_data ? item.data.size() : item.source.size);
-    }
+    for (size_t i = 0; i < d.size(); ++i)
+      if (plan.type(i) == ContextEntry::Type::kFile && d.has(i)) meter->Add(1, plan.file_size(i));
   }
-  for (size_t i = 0; i < plan.items.size() && d.unknown_files > 0; ++i) {
-    const CopyItem& item = plan.items[i];
-    if (item.source.type != ContextEntry::Type::kFile || !d.of[i].empty()) continue;
+  for (size_t i = 0; i < plan.size() && d.unknown_files > 0; ++i) {
+    if (plan.type(i) != ContextEntry::Type::kFile || d.has(i)) continue;
     KILN_TRY(core::CheckCancelled());
-    KILN_ASSIGN(d.of[i], ctx.FileDigest(item.source));
+    CopyItem item = plan.item(i);
+    KILN_ASSIGN(core::Digest digest, ctx.FileDigest(item.source));
+    d.Set(i, digest);
     --d.unknown_files;
     if (meter) meter->Add(1, item.source.size);
   }
   return {};
 }
 
-namespace {
-
 // One line of the material: destination, type, size and digest or link target, mode (Linux).
-void MaterialLine(const CopyItem& item, const core::Digest& digest, bool windows,
+void MaterialLine(const CopyPlan& plan, size_t i, const unsigned char* sha256, bool windows,
                   std::string& out) {
-  const ContextEntry& e = item.source;
-  out += item.dest;
-  switch (e.type) {
+  const CopyPlan::Rec& r = plan.recs_[i];
+  out += plan.strings_.Get(r.dest);
+  switch (r.type) {
     case ContextEntry::Type::kDir: out += " dir"; break;
-    case ContextEntry::Type::kSymlink: out += " link " + e.link_target; break;
+    case ContextEntry::Type::kSymlink:
+      out += " link ";
+      out += plan.strings_.Get(r.link);
+      break;
     case ContextEntry::Type::kFile:
-      out += " file " + std::to_string(item.from_data ? item.data.size() : e.size) + " ";
-      out += digest.ToString();
+      out += " file " + std::to_string(plan.file_size(i)) + " ";
+      if (sha256) {  // a Digest's ToString; an unknown digest adds nothing
+        out += "sha256:";
+        AppendHex(sha256, out);
+      }
   }
-  if (!windows) out += " " + std::to_string(e.mode);
+  if (!windows) out += " " + std::to_string(r.mode);
   out += "\n";
 }
-
-}  // namespace
 
 // The items the digests were gathered for (items appended later, heredocs, are keyed apart).
 std::string PlanMaterial(const CopyPlan& plan, const PlanDigests& digests, bool windows) {
   std::string out;
-  for (size_t i = 0; i < digests.of.size(); ++i) MaterialLine(plan.items[i], digests.of[i], windows, out);
+  for (size_t i = 0; i < digests.size(); ++i)
+    MaterialLine(plan, i, digests.has(i) ? digests.sha256[i].data() : nullptr, windows, out);
   return out;
 }
 
@@ -172,9 +304,9 @@ core::Digest ChainPlan(const core::Digest& parent, std::string_view key_text, co
   h.Update("\n", 1);
   h.Update(key_text);
   std::string line;
-  for (size_t i = 0; i < digests.of.size(); ++i) {
+  for (size_t i = 0; i < digests.size(); ++i) {
     line.clear();
-    MaterialLine(plan.items[i], digests.of[i], windows, line);
+    MaterialLine(plan, i, digests.has(i) ? digests.sha256[i].data() : nullptr, windows, line);
     h.Update(line);
   }
   return h.Finish();
@@ -188,7 +320,9 @@ core::Result<std::string> PlanMaterial(const BuildContext& ctx, const CopyPlan& 
 }
 
 core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::LayerTree& tree) {
-  for (const auto& item : plan.items) {
+  tree.Reserve(plan.size());
+  for (size_t index = 0; index < plan.size(); ++index) {
+    CopyItem item = plan.item(index);
     const ContextEntry& e = item.source;
     std::string name = LayerPath(o.windows, item.dest);
     layers::EntryMeta meta = o.meta;
@@ -207,7 +341,7 @@ core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::L
         } else {
           layers::HostFileInfo info{e.mode, layers::TarTime{e.mtime_sec, e.mtime_nsec}, e.dev,
                                     e.ino, e.nlink, std::nullopt};
-          KILN_TRY(tree.AddFile(name, e.host_path, meta, info));
+          KILN_TRY(tree.AddFile(name, e.host_path, meta, info, static_cast<uint32_t>(index)));
         }
         break;
     }

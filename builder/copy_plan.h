@@ -3,6 +3,7 @@
 // exactly that (paths, types, modes, content digests; not timestamps).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "builder/build_context.h"
 #include "builder/target_path.h"
+#include "core/compact.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "layers/layer_tree.h"
@@ -34,9 +36,45 @@ struct CopyItem {
   bool dir_symlink = false;  // Windows: a symlink to a directory
 };
 
-struct CopyPlan {
-  std::vector<CopyItem> items;
+// The items of a COPY/ADD, stored compactly (issue 16: one per context file, alive for the
+// whole step): ~96 bytes of record plus the destination's and resolved path's characters in an
+// arena; host paths are derived from an interned root and the resolved path. Items come back
+// as CopyItem values; their `source.rel` is not kept (empty): planning is done with it.
+class CopyPlan {
+ public:
+  size_t size() const { return recs_.size(); }
+  void Add(const CopyItem& item);
+  // Appends every item of `other`.
+  void Append(const CopyPlan& other);
+  CopyItem item(size_t i) const;
+
+  // Cheap views of item i.
+  ContextEntry::Type type(size_t i) const { return recs_[i].type; }
+  bool from_data(size_t i) const { return recs_[i].from_data; }
+  // Bytes of a file item (its data for heredocs).
+  uint64_t file_size(size_t i) const;
+  std::string_view dest(size_t i) const { return strings_.Get(recs_[i].dest); }
+
   std::vector<std::string> dirs_created;  // destination directories (for known_dirs)
+
+ private:
+  friend void MaterialLine(const CopyPlan&, size_t, const unsigned char*, bool, std::string&);
+  using Str = core::StringArena::Str;
+  struct Rec {
+    Str dest, resolved, link;
+    Str host;           // the host path when it is not roots_[root - 1] + "/" + resolved
+    uint32_t root = 0;  // roots_[root - 1]; 0: `host` (or no host path)
+    uint32_t data = 0;  // datas_[data - 1]
+    uint32_t mode = 0, mtime_nsec = 0, nlink = 1;
+    int64_t mtime_sec = 0, ctime_ns = 0;
+    uint64_t size = 0, dev = 0, ino = 0;
+    ContextEntry::Type type = ContextEntry::Type::kFile;
+    bool from_data = false, dir_symlink = false;
+  };
+  core::StringArena strings_;
+  core::ChunkedVector<Rec> recs_;
+  std::vector<std::string> roots_;
+  std::vector<std::string> datas_;
 };
 
 // A COPY/ADD source as a '/'-path: Windows targets write '\\' as separator (docker on Windows has
@@ -70,8 +108,19 @@ std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan);
 // layer is written, then the rest read. `of[i]` is item i's (empty: not known yet or not a
 // file).
 struct PlanDigests {
-  std::vector<core::Digest> of;
+  // sha256 bytes per item, and whether known: 33 bytes instead of a Digest's ~145.
+  std::vector<std::array<unsigned char, 32>> sha256;
+  std::vector<bool> known;
   uint64_t unknown_files = 0;
+  size_t size() const { return known.size(); }
+  void Resize(size_t n) {
+    sha256.resize(n);
+    known.resize(n);
+  }
+  bool has(size_t i) const { return known[i]; }
+  // Stores a sha256 digest (other algorithms are not produced for context files).
+  void Set(size_t i, const core::Digest& d);
+  core::Digest Get(size_t i) const;
 };
 // Heredoc digests and what the context's memo knows; reads nothing.
 PlanDigests KnownDigests(const BuildContext& ctx, const CopyPlan& plan);
@@ -80,7 +129,7 @@ PlanDigests KnownDigests(const BuildContext& ctx, const CopyPlan& plan);
 core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDigests& digests,
                          core::ProgressMeter* meter = nullptr);
 // PlanMaterial over digests already gathered (all of them known), for the first
-// `digests.of.size()` items.
+// `digests.size()` items.
 std::string PlanMaterial(const CopyPlan& plan, const PlanDigests& digests, bool windows);
 // BuildCache::Chain(parent, key_text + PlanMaterial(plan, digests, windows)), hashed line by line
 // instead of built as one string (~130 bytes per file).

@@ -111,10 +111,11 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
         material += std::string(archive ? "\narchive " : "\nfile ") + m.rel + " " + d.ToString();
       } else {
         CopyPlan one;
-        one.items.push_back({"/", m, "", false, false});
-        auto walked = session_.context().Walk(m);
-        if (!walked) return std::unexpected(walked.error());
-        for (auto& c : *walked) one.items.push_back({"/" + c.rel, c, "", false, false});
+        one.Add({"/", m, "", false, false});
+        KILN_TRY(session_.context().WalkEach(m, [&](ContextEntry&& c) -> core::Status {
+          one.Add({"/" + c.rel, std::move(c), "", false, false});
+          return {};
+        }));
         KILN_ASSIGN(std::string dir_material, PlanMaterial(session_.context(), one, windows, meter_.get()));
         material += "\ndir " + m.rel + "\n" + dir_material;
       }
@@ -174,8 +175,7 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       KILN_ASSIGN(auto matches, scratch_ctx->Match(staged[n]));
       KILN_ASSIGN(part, PlanEntries(*scratch_ctx, std::move(matches), dest, into_dir, options));
     }
-    for (auto& item : part.items) plan.items.push_back(std::move(item));
-    for (auto& d : part.dirs_created) plan.dirs_created.push_back(std::move(d));
+    plan.Append(part);
   }
   KILN_TRY(CommitPlan(i, plan, options, key));
   RememberDirs(dest, &plan);

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <unordered_map>
 
 #include "builder/copy_plan.h"
 #include "builder/stage_builder.h"
@@ -179,36 +178,32 @@ core::Status StageBuilder::CommitPlanHashing(const parser::InstructionBase& i,
                                              const CopyOptions& options, PlanDigests digests,
                                              const std::string& key_text) {
   bool windows = options.windows;
-  // Files the memo does not know, by host path (views into `plan`, which outlives the write).
-  std::unordered_map<std::string_view, size_t> unknown;
-  for (size_t n = 0; n < digests.of.size(); ++n) {
-    const CopyItem& item = plan.items[n];
-    if (item.source.type == ContextEntry::Type::kFile && digests.of[n].empty())
-      unknown.try_emplace(item.source.host_path, n);
-  }
-  layers::LayerTree tree(windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux);
-  KILN_TRY(AddPlanToTree(plan, options, tree));
-  auto on_file = [&](const std::string& host_path, const core::Digest& d) {
-    if (auto it = unknown.find(host_path); it != unknown.end()) digests.of[it->second] = d;
+  // Files the memo does not know, by plan index (the tree hands each file's index back).
+  std::vector<bool> unknown(digests.size());
+  for (size_t n = 0; n < digests.size(); ++n)
+    unknown[n] = plan.type(n) == ContextEntry::Type::kFile && !plan.from_data(n) && !digests.has(n);
+  auto on_file = [&](uint32_t n, const std::string&, const core::Digest& d) {
+    if (n < unknown.size() && unknown[n]) digests.Set(n, d);
   };
   // Hashed while written: the writer's count is the step's progress (no separate hashing phase).
-  auto [files, bytes] = PlanFileTotals(plan);
-  meter_->Phase("writing layer", files, bytes);
-  KILN_ASSIGN(auto layer, CommitLayer(tree, LayerOptionsFor(windows), session_.store(), on_file,
-                                      meter_.get()));
-  // Memoise what was hashed; the same file named twice shares its digest; what the writer did
-  // not read (hard-link repeats) is read now.
+  // The tree lives only while the layer is written.
+  auto write = [&]() -> core::Result<layers::LayerResult> {
+    layers::LayerTree tree(windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux);
+    KILN_TRY(AddPlanToTree(plan, options, tree));
+    auto [files, bytes] = PlanFileTotals(plan);
+    meter_->Phase("writing layer", files, bytes);
+    return CommitLayer(tree, LayerOptionsFor(windows), session_.store(), on_file, meter_.get());
+  };
+  KILN_ASSIGN(auto layer, write());
+  // Memoise what was hashed. What the writer did not read (hard-link repeats, a destination
+  // named twice) is looked up or read now: the memo knows a file another item named.
   digests.unknown_files = 0;
-  for (size_t n = 0; n < digests.of.size(); ++n) {
-    const CopyItem& item = plan.items[n];
-    if (item.source.type != ContextEntry::Type::kFile || item.from_data) continue;
-    auto it = unknown.find(item.source.host_path);
-    if (it == unknown.end()) continue;  // known from the memo
-    if (digests.of[n].empty()) digests.of[n] = digests.of[it->second];
-    if (digests.of[n].empty())
+  for (size_t n = 0; n < digests.size(); ++n) {
+    if (!unknown[n]) continue;
+    if (!digests.has(n))
       ++digests.unknown_files;
-    else if (it->second == n)
-      ctx.RememberDigest(item.source, digests.of[n]);
+    else
+      ctx.RememberDigest(plan.item(n).source, digests.Get(n));
   }
   KILN_TRY(HashUnknown(ctx, plan, digests));
   core::Digest key = ChainPlan(state_.key, key_text, plan, digests, windows);
@@ -302,7 +297,7 @@ core::Status StageBuilder::CopyFiles(const parser::InstructionBase& i, const std
     item.source.mode = 0644;
     item.data = c.data;
     item.from_data = true;
-    plan->items.push_back(std::move(item));
+    plan->Add(item);
   }
   if (hash_while_writing) {
     KILN_TRY(CommitPlanHashing(i, *ctx, *plan, options, std::move(*hash_while_writing),

@@ -253,10 +253,12 @@ core::Status StageBuilder::BindSource(const parser::RunMount& m, const core::Sou
   // digests (memoised like COPY's), so a changed context file reruns the step.
   {
     CopyPlan view;
-    view.items.push_back({"/", *entry, "", false, false});
+    view.Add({"/", *entry, "", false, false});
     if (entry->type == ContextEntry::Type::kDir) {
-      KILN_ASSIGN(auto children, tree->Walk(*entry));
-      for (auto& c : children) view.items.push_back({"/" + c.rel, std::move(c), "", false, false});
+      KILN_TRY(tree->WalkEach(*entry, [&](ContextEntry&& c) -> core::Status {
+        view.Add({"/" + c.rel, std::move(c), "", false, false});
+        return {};
+      }));
     }
     KILN_ASSIGN(std::string content, PlanMaterial(*tree, view, false));
     material += " bind-content=" + core::Digest::Sha256Of(content).ToString();

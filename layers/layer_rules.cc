@@ -63,9 +63,24 @@ void LayerRules::Add(std::vector<Violation>& out, const TarEntry& e, Sev s, cons
                  std::move(message)});
 }
 
-bool LayerRules::Is(const std::string& key, EntryType type) const {
-  auto it = seen_.find(key);
-  return it != seen_.end() && it->second == type;
+uint32_t LayerRules::FindSeen(std::string_view key) const {
+  return seen_index_.Find(core::IdIndex::Hash(key),
+                          [&](uint32_t id) { return keys_.Get(seen_[id].key) == key; });
+}
+
+bool LayerRules::Remember(std::string_view key, EntryType type) {
+  uint32_t hash = core::IdIndex::Hash(key);
+  if (seen_index_.Find(hash, [&](uint32_t id) { return keys_.Get(seen_[id].key) == key; }) !=
+      core::IdIndex::kNone)
+    return false;
+  seen_index_.Insert(hash, static_cast<uint32_t>(seen_.size()));
+  seen_.push_back({keys_.Add(key), type});
+  return true;
+}
+
+bool LayerRules::Is(std::string_view key, EntryType type) const {
+  uint32_t id = FindSeen(key);
+  return id != core::IdIndex::kNone && seen_[id].type == type;
 }
 
 void LayerRules::Check(const TarEntry& e, std::vector<Violation>& out) {
@@ -82,7 +97,7 @@ void LayerRules::CheckLinux(const TarEntry& e, std::vector<Violation>& out) {
     Add(out, e, Sev::kError, "unsafe-name", why);
     return;
   }
-  if (!seen_.emplace(e.name, e.type).second)
+  if (!Remember(e.name, e.type))
     Add(out, e, Sev::kError, "duplicate", "a second entry with this name");
   if (e.type == EntryType::kHardLink && !Is(e.linkname, EntryType::kFile))
     Add(out, e, Sev::kError, "hardlink-order",
@@ -116,7 +131,7 @@ void LayerRules::CheckWindows(const TarEntry& e, std::vector<Violation>& out) {
     Add(out, e, Sev::kError, "1.7.1 parent-before-child",
         "parent directory \"" + std::string(parent) + "\" has no entry before this one");
   }
-  if (!seen_.emplace(key, e.type).second)
+  if (!Remember(key, e.type))
     Add(out, e, Sev::kError, "1.7.2 duplicate",
         "a second entry with this name (NTFS names are case-insensitive)");
   if (whiteout) {

@@ -39,16 +39,83 @@ bool IsDefault(const EntryMeta& m) {
 }
 }  // namespace
 
-void LayerTree::Node::SetMeta(const EntryMeta& m) {
-  meta = IsDefault(m) ? nullptr : std::make_unique<EntryMeta>(m);
+void LayerTree::SetMeta(Node& n, const EntryMeta& m) {
+  if (IsDefault(m)) {
+    n.meta = 0;
+    return;
+  }
+  // Entries of one COPY share their overrides: reuse the last one when equal.
+  if (metas_.empty() || !(*metas_.back() == m)) metas_.push_back(std::make_unique<EntryMeta>(m));
+  n.meta = static_cast<uint32_t>(metas_.size());
+}
+
+LayerTree::Extra& LayerTree::ExtraOf(Node& n) {
+  if (!n.extra) {
+    extras_.push_back(std::make_unique<Extra>());
+    n.extra = static_cast<uint32_t>(extras_.size());
+  }
+  return *extras_[n.extra - 1];
+}
+
+uint32_t LayerTree::FindId(std::string_view name) const {
+  std::string key = Key(name);
+  return index_.Find(core::IdIndex::Hash(key), [&](uint32_t id) {
+    std::string_view other = NameOf(nodes_[id]);
+    return flavor_ == LayerFlavor::kWindows ? Key(other) == key : other == key;
+  });
 }
 
 LayerTree::Node* LayerTree::Find(std::string_view name) {
-  auto it = index_.find(Key(name));
-  return it == index_.end() ? nullptr : &nodes_[it->second];
+  uint32_t id = FindId(name);
+  return id == core::IdIndex::kNone ? nullptr : &nodes_[id];
 }
 
-bool LayerTree::Contains(std::string_view dest) const { return index_.count(Key(dest)) > 0; }
+bool LayerTree::Contains(std::string_view dest) const {
+  return FindId(dest) != core::IdIndex::kNone;
+}
+
+LayerTree::Node& LayerTree::NewNode(std::string_view name, uint32_t hash) {
+  uint32_t id = static_cast<uint32_t>(nodes_.size());
+  Node& n = nodes_.push_back(Node{});
+  n.name = strings_.Add(name);
+  n.hash = hash;
+  index_.Insert(hash, id);
+  return n;
+}
+
+void LayerTree::SetHost(Node& n, std::string_view host_path) {
+  n.flags |= kHasHost;
+  n.host_dir = 0;
+  auto slash = host_path.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) {
+    n.host_base = strings_.Add(host_path);
+    return;
+  }
+  // The directory, interned: a COPY's files share a few hundred directories.
+  std::string_view dir = host_path.substr(0, slash), base = host_path.substr(slash + 1);
+  uint32_t hash = core::IdIndex::Hash(dir);
+  uint32_t id = host_dir_index_.Find(
+      hash, [&](uint32_t i) { return strings_.Get(host_dirs_[i]) == dir; });
+  if (id == core::IdIndex::kNone) {
+    id = static_cast<uint32_t>(host_dirs_.size());
+    host_dirs_.push_back(strings_.Add(dir));
+    host_dir_index_.Insert(hash, id);
+  }
+  n.host_dir = id + 1;
+  // The base name is usually the entry name's last component: share its bytes.
+  Str tail = core::StringArena::Tail(n.name, static_cast<uint32_t>(std::min(base.size(), size_t{n.name.len})));
+  n.host_base = tail.len == base.size() && strings_.Get(tail) == base ? tail : strings_.Add(base);
+}
+
+std::string LayerTree::HostPath(const Node& n) const {
+  std::string_view base = strings_.Get(n.host_base);
+  if (!n.host_dir) return std::string(base);
+  std::string_view dir = strings_.Get(host_dirs_[n.host_dir - 1]);
+  std::string out;
+  out.reserve(dir.size() + 1 + base.size());
+  out.append(dir).append("/").append(base);
+  return out;
+}
 
 core::Result<std::string> LayerTree::CheckDest(std::string_view dest) const {
   std::string name(dest);
@@ -73,16 +140,12 @@ core::Status LayerTree::EnsureParents(const std::string& name) {
     if (Node* n = Find(parent)) {
       if (!n->is_dir())
         return Bad("cannot add \"" + name + "\": \"" + parent + "\" is not a directory");
-      n->has_children = true;
+      n->flags |= kHasChildren;
       continue;
     }
-    Node n;
+    Node& n = NewNode(parent, core::IdIndex::Hash(Key(parent)));
     n.type = EntryType::kDirectory;
-    n.name = parent;
-    n.implicit = true;
-    n.has_children = true;
-    index_[Key(parent)] = nodes_.size();
-    nodes_.push_back(std::move(n));
+    n.flags = kImplicit | kHasChildren;
   }
   return {};
 }
@@ -91,51 +154,64 @@ core::Result<LayerTree::Node*> LayerTree::Upsert(const std::string& name, EntryT
   KILN_TRY(EnsureParents(name));
   Node* n = Find(name);
   if (!n) {
-    index_[Key(name)] = nodes_.size();
-    nodes_.emplace_back();
-    n = &nodes_.back();
+    n = &NewNode(name, core::IdIndex::Hash(Key(name)));
   } else if (n->is_dir() && type == EntryType::kDirectory) {
     // The same directory again: keep it; with Windows spellings the smallest wins so the
     // result does not depend on the order of adding.
-    if (name < n->name) n->name = name;
-    n->implicit = false;
+    if (name < NameOf(*n)) n->name = strings_.Add(name);
+    n->flags &= ~kImplicit;
     return n;
-  } else if (n->name != name) {
-    return Bad("\"" + name + "\" collides with \"" + n->name +
+  } else if (NameOf(*n) != name) {
+    return Bad("\"" + name + "\" collides with \"" + std::string(NameOf(*n)) +
                "\" (Windows names are case-insensitive)");
-  } else if (n->has_children) {
+  } else if (n->has(kHasChildren)) {
     return Bad("cannot replace directory \"" + name + "\", which has entries, with a non-directory");
   } else {
-    *n = Node{};
+    Node fresh;
+    fresh.name = n->name;
+    fresh.hash = n->hash;
+    *n = fresh;
   }
   n->type = type;
-  n->name = name;
   return n;
 }
 
-core::Status LayerTree::AddFile(std::string_view dest, std::string host_path,
-                                const EntryMeta& meta, const std::optional<HostFileInfo>& info) {
+core::Status LayerTree::AddFile(std::string_view dest, std::string_view host_path,
+                                const EntryMeta& meta, const std::optional<HostFileInfo>& info,
+                                uint32_t tag) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
-  n->host_path = std::move(host_path);
-  n->info = info;
-  n->SetMeta(meta);
+  if (!host_path.empty()) SetHost(*n, host_path);
+  n->tag = tag;
+  if (info) {
+    n->flags |= kHasInfo;
+    n->mode = info->mode;
+    n->mtime_sec = info->mtime.sec;
+    n->mtime_nsec = info->mtime.nsec;
+    n->dev = static_cast<uint64_t>(info->dev);
+    n->ino = static_cast<uint64_t>(info->ino);
+    n->nlink = static_cast<uint32_t>(info->nlink);
+    if (info->size) {
+      n->flags |= kHasSize;
+      n->size = *info->size;
+    }
+  }
+  SetMeta(*n, meta);
   return {};
 }
 
 core::Status LayerTree::AddData(std::string_view dest, std::string data, const EntryMeta& meta) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kFile));
-  n->extra = std::make_unique<Extra>();
-  n->extra->data = std::move(data);
-  n->SetMeta(meta);
+  ExtraOf(*n).data = std::move(data);
+  SetMeta(*n, meta);
   return {};
 }
 
 core::Status LayerTree::AddDirectory(std::string_view dest, const EntryMeta& meta) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kDirectory));
-  n->SetMeta(meta);
+  SetMeta(*n, meta);
   return {};
 }
 
@@ -143,11 +219,11 @@ core::Status LayerTree::AddSymlink(std::string_view dest, std::string target,
                                    const EntryMeta& meta, bool directory) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kSymlink));
-  n->linkname = std::move(target);
+  n->link = strings_.Add(target);
   EntryMeta m = meta;
   if (flavor_ == LayerFlavor::kWindows && directory && !m.windows_attributes)
     m.windows_attributes = windows::kAttrDirectory | windows::kAttrReparsePoint;
-  n->SetMeta(m);
+  SetMeta(*n, m);
   return {};
 }
 
@@ -163,7 +239,7 @@ core::Status LayerTree::AddJunction(std::string_view dest, std::string_view targ
   if (windows_target == "C:") windows_target = "C:/";
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_TRY(AddSymlink(name, std::move(windows_target), meta, /*directory=*/true));
-  Find(name)->junction = true;
+  Find(name)->flags |= kJunction;
   return {};
 }
 
@@ -171,7 +247,7 @@ core::Status LayerTree::AddHardLink(std::string_view dest, std::string_view targ
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(std::string to, CheckDest(target));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kHardLink));
-  n->linkname = to;
+  n->link = strings_.Add(to);
   return {};
 }
 
@@ -203,9 +279,10 @@ core::Status LayerTree::AddSpecial(std::string_view dest, EntryType type, uint32
                       "devices and FIFOs cannot be in a Windows layer: " + std::string(dest));
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, type));
-  n->devmajor = major;
-  n->devminor = minor;
-  n->SetMeta(meta);
+  Extra& x = ExtraOf(*n);
+  x.devmajor = major;
+  x.devminor = minor;
+  SetMeta(*n, meta);
   return {};
 }
 
@@ -217,16 +294,16 @@ core::Status LayerTree::AddStream(std::string_view dest, std::string_view stream
   if (!n || !n->is_file())
     return core::Fail(core::ErrorCode::kNotFound, "no file \"" + std::string(dest) + "\" for stream");
   KILN_TRY(windows::ValidateName(std::string(dest) + ":" + std::string(stream), true));
-  if (!n->extra) n->extra = std::make_unique<Extra>();
-  n->extra->streams.emplace_back(std::string(stream), std::move(data));
-  std::sort(n->extra->streams.begin(), n->extra->streams.end());
+  Extra& x = ExtraOf(*n);
+  x.streams.emplace_back(std::string(stream), std::move(data));
+  std::sort(x.streams.begin(), x.streams.end());
   return {};
 }
 
 core::Status LayerTree::SetMetadata(std::string_view dest, const EntryMeta& meta) {
   Node* n = Find(dest);
   if (!n) return core::Fail(core::ErrorCode::kNotFound, "no entry \"" + std::string(dest) + "\"");
-  EntryMeta m = n->meta ? *n->meta : EntryMeta{};
+  EntryMeta m = n->meta ? *metas_[n->meta - 1] : EntryMeta{};
   auto merge = [](auto& dst, const auto& src) {
     if (src) dst = src;
   };
@@ -237,17 +314,17 @@ core::Status LayerTree::SetMetadata(std::string_view dest, const EntryMeta& meta
   merge(m.windows_owner, meta.windows_owner);
   merge(m.windows_attributes, meta.windows_attributes);
   for (const auto& [k, v] : meta.xattrs) m.xattrs[k] = v;
-  n->SetMeta(m);
-  n->implicit = false;
+  SetMeta(*n, m);
+  n->flags &= ~kImplicit;
   return {};
 }
 
-std::vector<const LayerTree::Node*> LayerTree::Sorted() const {
-  std::vector<const Node*> out;
-  out.reserve(nodes_.size());
-  for (const auto& n : nodes_) out.push_back(&n);
-  std::sort(out.begin(), out.end(),
-            [](const Node* a, const Node* b) { return PathLess(a->name, b->name); });
+std::vector<uint32_t> LayerTree::Sorted() const {
+  std::vector<uint32_t> out(nodes_.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint32_t>(i);
+  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) {
+    return PathLess(NameOf(nodes_[a]), NameOf(nodes_[b]));
+  });
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/compact.h"
 #include "core/error.h"
 #include "layers/blob_store.h"
 #include "layers/layer_writer.h"
@@ -33,6 +34,7 @@ struct EntryMeta {
   std::optional<windows::Owner> windows_owner;     // picks MSWINDOWS.rawsd (see Owner)
   std::optional<uint32_t> windows_attributes;      // MSWINDOWS.fileattr
   std::map<std::string, std::string> xattrs;       // Linux extended attributes, added
+  bool operator==(const EntryMeta&) const = default;
 };
 
 // What a caller already knows from stat(2) of a host file; with it the file is not stat'ed
@@ -60,8 +62,12 @@ class LayerTree {
   // A regular file whose bytes are read from `host_path` when the layer is written. The path
   // itself must not be a symlink (resolve it first): it is opened with O_NOFOLLOW so a file
   // swapped for a link after the caller looked at it cannot pull other files into the layer.
-  core::Status AddFile(std::string_view dest, std::string host_path, const EntryMeta& meta = {},
-                       const std::optional<HostFileInfo>& info = std::nullopt);
+  // `tag` is the caller's id of the file, handed back to WriteTo's `on_file`.
+  static constexpr uint32_t kNoTag = 0xffffffffu;
+  core::Status AddFile(std::string_view dest, std::string_view host_path,
+                       const EntryMeta& meta = {},
+                       const std::optional<HostFileInfo>& info = std::nullopt,
+                       uint32_t tag = kNoTag);
   // A regular file with the given bytes.
   core::Status AddData(std::string_view dest, std::string data, const EntryMeta& meta = {});
   core::Status AddDirectory(std::string_view dest, const EntryMeta& meta = {});
@@ -90,51 +96,83 @@ class LayerTree {
 
   bool Contains(std::string_view dest) const;
   size_t size() const { return nodes_.size(); }
+  // Room for `entries` more entries in the name index (a caller that knows the count).
+  void Reserve(size_t entries) { index_.Reserve(nodes_.size() + entries); }
   LayerFlavor flavor() const { return flavor_; }
 
-  // Called once per host file whose bytes go into the layer, with the sha256 of exactly those
-  // bytes (hashed as they are written, so a file is read once). A host file written as a hard
-  // link to an earlier entry is not read and not reported.
-  using FileDigestFn = std::function<void(const std::string& host_path, const core::Digest&)>;
+  // Called once per host file whose bytes go into the layer, with AddFile's tag, the host path
+  // and the sha256 of exactly those bytes (hashed as they are written, so a file is read once).
+  // A host file written as a hard link to an earlier entry is not read and not reported.
+  using FileDigestFn =
+      std::function<void(uint32_t tag, const std::string& host_path, const core::Digest&)>;
 
   // Writes every entry into `writer` in the deterministic order. Host files that fail to open
   // or change size while read fail with kIo naming the host path.
   core::Status WriteTo(LayerWriter& writer, const FileDigestFn& on_file = nullptr) const;
 
  private:
-  // In-memory content: rare next to host files, so kept out of line.
+  using Str = core::StringArena::Str;
+  // In-memory content and device numbers: rare next to host files, so kept out of line.
   struct Extra {
     std::string data;
     std::vector<std::pair<std::string, std::string>> streams;  // ADS: name, data
-  };
-  // Kept small (tens of thousands per COPY): everything optional lives behind a pointer.
-  struct Node {
-    std::string name;
-    std::string linkname;  // symlink target, or hard link target (a destination)
-    std::string host_path;
-    std::unique_ptr<EntryMeta> meta;  // null: no overrides
-    std::unique_ptr<Extra> extra;
-    std::optional<HostFileInfo> info;
     uint32_t devmajor = 0, devminor = 0;
+  };
+  enum Flag : uint8_t {
+    kImplicit = 1,     // synthesised parent
+    kHasChildren = 2,
+    kJunction = 4,     // Windows mount point (symlink entries only)
+    kHasInfo = 8,      // the HostFileInfo fields below are the caller's
+    kHasSize = 16,     // ... including the size
+    kHasHost = 32,     // bytes come from a host file
+  };
+  // One entry in ~96 bytes plus its name's characters (issue 16: tens or hundreds of thousands
+  // per COPY). Strings live in `strings_`; the host path is an interned directory plus a base
+  // name that usually shares the entry name's bytes; metadata overrides are shared.
+  struct Node {
+    Str name;
+    Str link;       // symlink target, or hard link target (a destination)
+    Str host_base;  // host path: host_dirs_[host_dir - 1] + "/" + host_base (host_dir 0: whole)
+    uint32_t host_dir = 0;
+    uint32_t meta = 0;   // metas_[meta - 1]; 0: no overrides
+    uint32_t extra = 0;  // extras_[extra - 1]; 0: none
+    uint32_t tag = kNoTag;
+    uint32_t hash = 0;   // IdIndex::Hash of Key(name)
+    // HostFileInfo, flattened (valid with kHasInfo).
+    uint32_t mode = 0;
+    uint32_t mtime_nsec = 0;
+    int64_t mtime_sec = 0;
+    uint64_t dev = 0, ino = 0, size = 0;
+    uint32_t nlink = 1;
     EntryType type = EntryType::kFile;
-    bool implicit = false;  // synthesised parent
-    bool has_children = false;
-    bool junction = false;  // Windows mount point (symlink entries only)
+    uint8_t flags = 0;
     bool is_dir() const { return type == EntryType::kDirectory; }
     bool is_file() const { return type == EntryType::kFile; }
-    void SetMeta(const EntryMeta& m);
+    bool has(Flag f) const { return (flags & f) != 0; }
   };
   core::Result<std::string> CheckDest(std::string_view dest) const;
   core::Status EnsureParents(const std::string& name);
   core::Result<Node*> Upsert(const std::string& name, EntryType type);
+  uint32_t FindId(std::string_view name) const;
   Node* Find(std::string_view name);
+  Node& NewNode(std::string_view name, uint32_t hash);
   std::string Key(std::string_view name) const;
-  std::vector<const Node*> Sorted() const;
-  core::Status WriteNode(LayerWriter& writer, const Node& node, std::string* hardlink) const;
+  std::string_view NameOf(const Node& n) const { return strings_.Get(n.name); }
+  std::string HostPath(const Node& n) const;
+  void SetHost(Node& n, std::string_view host_path);
+  void SetMeta(Node& n, const EntryMeta& m);
+  Extra& ExtraOf(Node& n);
+  const Extra* ExtraOf(const Node& n) const { return n.extra ? extras_[n.extra - 1].get() : nullptr; }
+  std::vector<uint32_t> Sorted() const;
 
   LayerFlavor flavor_;
-  std::vector<Node> nodes_;
-  std::unordered_map<std::string, size_t> index_;
+  core::ChunkedVector<Node> nodes_;
+  core::IdIndex index_;  // node ids by Key(name)
+  core::StringArena strings_;
+  std::vector<Str> host_dirs_;
+  core::IdIndex host_dir_index_;
+  std::vector<std::unique_ptr<EntryMeta>> metas_;
+  std::vector<std::unique_ptr<Extra>> extras_;
 };
 
 // Writes `tree` as a layer into `store` (LayerWriter::Create + WriteTo + Finish); `meter`

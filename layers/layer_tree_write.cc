@@ -37,66 +37,72 @@ class HashingReader : public core::Reader {
 }  // namespace
 
 core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file) const {
-  std::map<std::pair<uint64_t, uint64_t>, std::string> inodes;
+  // Files with more than one link, by inode: the first entry written for each (node id).
+  std::map<std::pair<uint64_t, uint64_t>, uint32_t> inodes;
   TarTime default_time{writer.options().source_date_epoch.value_or(0), 0};
   static const EntryMeta kNoMeta;
   TarEntry e;
-  for (const Node* n : Sorted()) {
+  std::string host_path;
+  for (uint32_t id : Sorted()) {
+    const Node& n = nodes_[id];
+    const Extra* extra = ExtraOf(n);
     e = TarEntry{};
-    e.type = n->type;
-    e.name = n->name;
-    e.linkname = n->linkname;
-    e.devmajor = n->devmajor;
-    e.devminor = n->devminor;
-    e.win_mountpoint = n->junction;
+    e.type = n.type;
+    e.name = NameOf(n);
+    e.linkname = strings_.Get(n.link);
+    if (extra) {
+      e.devmajor = extra->devmajor;
+      e.devminor = extra->devminor;
+    }
+    e.win_mountpoint = n.has(kJunction);
     e.mode = DefaultMode(e.type);
     e.mtime = default_time;
     // A Windows layer carries no host permission bits (NTFS has none; a Linux host's exec bits
     // would make the same tree give another layer than on Windows): the defaults, unless the
     // entry's metadata sets a mode.
     bool host_mode = flavor_ != LayerFlavor::kWindows;
-    if (n->info) {
-      if (host_mode) e.mode = n->info->mode & 07777;
-      e.mtime = n->info->mtime;
+    if (n.has(kHasInfo)) {
+      if (host_mode) e.mode = n.mode & 07777;
+      e.mtime = {n.mtime_sec, n.mtime_nsec};
     }
     std::optional<FdReader> file;
-    if (!n->host_path.empty()) {
-      int fd = sys::Open(n->host_path, sys::kRead | sys::kNoFollow | sys::kNonBlock);
-      if (fd < 0) return ErrnoError("cannot open", n->host_path);
-      file.emplace(fd, n->host_path);
+    if (n.has(kHasHost)) {
+      host_path = HostPath(n);
+      int fd = sys::Open(host_path, sys::kRead | sys::kNoFollow | sys::kNonBlock);
+      if (fd < 0) return ErrnoError("cannot open", host_path);
+      file.emplace(fd, host_path);
       // What the caller's walk saw is used as is (one stat per file); a file that shrinks
       // before it is read fails the layer, one that grows is cut at the size seen.
-      HostFileInfo info;
-      if (n->info && n->info->size) {
-        info = *n->info;
-      } else {
+      uint64_t dev = n.dev, ino = n.ino, nlink = n.nlink, size = n.size;
+      if (!n.has(kHasSize)) {
         sys::FileStat st;
-        if (sys::Fstat(fd, &st) != 0) return ErrnoError("cannot stat", n->host_path);
+        if (sys::Fstat(fd, &st) != 0) return ErrnoError("cannot stat", host_path);
         if (!st.IsRegular())
-          return core::Fail(core::ErrorCode::kInvalidInput, n->host_path + " is not a regular file");
-        info = {st.mode, TarTime{st.mtime_sec, st.mtime_nsec}, st.dev, st.ino, st.nlink, st.size};
-        if (n->info) {  // the caller's view, but without a size
-          info = *n->info;
-          info.size = st.size;
+          return core::Fail(core::ErrorCode::kInvalidInput, host_path + " is not a regular file");
+        size = st.size;
+        if (!n.has(kHasInfo)) {  // else the caller's view, but without a size
+          dev = st.dev;
+          ino = st.ino;
+          nlink = st.nlink;
+          if (host_mode) e.mode = st.Permissions();
+          e.mtime = {st.mtime_sec, st.mtime_nsec};
         }
-        if (host_mode) e.mode = info.mode & 07777;
-        e.mtime = info.mtime;
       }
-      e.size = *info.size;
-      if (info.nlink > 1) {
-        auto [it, first] = inodes.try_emplace({info.dev, info.ino}, e.name);
+      e.size = size;
+      if (nlink > 1) {
+        auto [it, first] = inodes.try_emplace({dev, ino}, id);
         if (!first) {
           e.type = EntryType::kHardLink;
-          e.linkname = it->second;
+          e.linkname = NameOf(nodes_[it->second]);
           e.size = 0;
           file.reset();
         }
       }
-    } else if (e.is_file() && n->extra) {
-      e.size = n->extra->data.size();
+    } else if (e.is_file() && extra) {
+      e.size = extra->data.size();
     }
     if (IsWhiteoutName(e.name)) e.mode = 0;
-    const EntryMeta& m = n->meta ? *n->meta : kNoMeta;
+    const EntryMeta& m = n.meta ? *metas_[n.meta - 1] : kNoMeta;
     if (m.mode) e.mode = *m.mode & 07777;
     if (m.uid) e.uid = *m.uid;
     if (m.gid) e.gid = *m.gid;
@@ -105,14 +111,14 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
     if (m.windows_attributes) e.win_attributes = m.windows_attributes;
     if (m.windows_owner && writer.options().windows_acl == windows::Acl::kUsers)
       e.win_security_descriptor = windows::SecurityDescriptor(*m.windows_owner);
-    core::StringReader data(n->extra ? std::string_view(n->extra->data) : std::string_view());
+    core::StringReader data(extra ? std::string_view(extra->data) : std::string_view());
     core::Reader* content = file ? static_cast<core::Reader*>(&*file) : &data;
     std::optional<HashingReader> hashing;
     if (file && on_file) content = &hashing.emplace(*file);
     KILN_TRY(writer.Add(e, e.is_file() ? content : nullptr));
-    if (hashing) on_file(n->host_path, hashing->Finish());
-    if (!n->extra) continue;
-    for (const auto& [stream, bytes] : n->extra->streams) {
+    if (hashing) on_file(n.tag, host_path, hashing->Finish());
+    if (!extra) continue;
+    for (const auto& [stream, bytes] : extra->streams) {
       TarEntry s;
       s.name = e.name + ":" + stream;
       s.mode = e.mode;

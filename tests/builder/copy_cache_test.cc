@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <iostream>
 
+#include "builder/build_context.h"
 #include "tests/builder/build_helpers.h"
 
 using namespace kiln;
@@ -118,4 +120,31 @@ TEST_CASE("an OCI-layout output links the store's layer blobs instead of copying
   auto again = Build(store, ctx, {"-t", "t:1", "-o", "type=oci,dest=" + (out / "layout").string()});
   INFO(again.err);
   CHECK(again.exit_code == 0);
+}
+
+TEST_CASE("a context walk hands out entries sorted by path, a subtree after name.txt and name-x",
+          "[unit]") {
+  TempDir ctx;
+  for (const char* f : {"src/a.b", "src/a-c", "src/a/x/f", "src/a0", "src/a/y", "src/b/c/d/e",
+                        "src/Z", "src/a/x.txt", "src/a/x-"})
+    WriteFile(ctx / f, "x");
+  fs::create_directories(ctx / "src/empty");
+  auto context = builder::BuildContext::Open(ctx.path().string(), {}, "");
+  REQUIRE(context);
+  auto src = (*context)->Resolve("src");
+  REQUIRE(src);
+  std::vector<std::string> seen;
+  REQUIRE((*context)->WalkEach(*src, [&](builder::ContextEntry&& e) -> core::Status {
+    seen.push_back(e.rel);
+    return {};
+  }));
+  // What the cache key's material order has always been: byte order of the whole path.
+  std::vector<std::string> sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(seen == sorted);
+  CHECK(seen.size() == 15);  // 9 files, 6 directories
+  auto walked = (*context)->Walk(*src);
+  REQUIRE(walked);
+  REQUIRE(walked->size() == seen.size());
+  for (size_t i = 0; i < seen.size(); ++i) CHECK((*walked)[i].rel == seen[i]);
 }

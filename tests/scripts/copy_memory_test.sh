@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Issue 16 (Must show 2): the memory of a context COPY is bounded by design. A cold COPY-only
+# Windows build (synthetic Nano Server base) of a generated context of N small files peaks
+# below the bound docs/architecture.md documents: a fixed part plus PER_ENTRY bytes per file.
+# Two sizes are built: the small one measures the fixed part on this machine, the large one
+# must stay within it plus N * PER_ENTRY (and within the documented absolute bound). Peak RSS
+# is /usr/bin/time's "Maximum resident set size" (VmHWM), not a timing.
+# Before the compact plan/tree/memo records (~1.6 KiB per file), the large build took ~100 MiB
+# more than this allows.
+set -euo pipefail
+kiln=$(realpath "$1")
+src=${KILN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ -x /usr/bin/time ] || { echo "kiln-skip: /usr/bin/time is not installed"; exit 77; }
+work=$(mktemp -d /tmp/kiln-copy-memory.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# The documented bound (docs/architecture.md, "Memory of a context COPY").
+PER_ENTRY=${PER_ENTRY:-600}         # bytes per file entry, with headroom over the measured ~420
+FIXED_MAX_KIB=${FIXED_MAX_KIB:-40960}  # the fixed part may not exceed 40 MiB
+SMALL=2000
+LARGE=${LARGE:-60000}
+
+# N files of 100-900 bytes in N/100 directories, names like W2's ("d012/file-001234.js").
+make_context() {  # DIR N
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+data = os.path.join(root, "data")
+for i in range(n):
+    d = os.path.join(data, "d%03d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "file-%06d.js" % i), "w") as f:
+        f.write(("x%d " % i) * (25 + i % 200))
+with open(os.path.join(root, "Dockerfile"), "w") as f:
+    f.write("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY data C:/data\n")
+with open(os.path.join(root, ".dockerignore"), "w") as f:
+    f.write("Dockerfile\n")
+PY
+}
+
+nano="mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://$src/samples/bases/nanoserver:ltsc2022"
+peak_kib() {  # CTX -> peak RSS of a cold build in KiB
+  rm -rf "$work/store"
+  /usr/bin/time -v "$kiln" --root "$work/store" --progress quiet build --no-cache -t mem:1 \
+    --build-context "$nano" "$1" > /dev/null 2> "$work/time.txt" ||
+    { cat "$work/time.txt" >&2; fail "build of $1"; }
+  sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt"
+}
+
+make_context "$work/small" "$SMALL"
+make_context "$work/large" "$LARGE"
+small=$(peak_kib "$work/small")
+large=$(peak_kib "$work/large")
+per_entry=$(( (large - small) * 1024 / (LARGE - SMALL) ))
+echo "peak RSS: $SMALL files $small KiB, $LARGE files $large KiB; $per_entry bytes per file"
+[ "$small" -le "$FIXED_MAX_KIB" ] ||
+  fail "the fixed part ($small KiB at $SMALL files) is over $FIXED_MAX_KIB KiB"
+limit=$(( small + (LARGE - SMALL) * PER_ENTRY / 1024 ))
+[ "$large" -le "$limit" ] ||
+  fail "$LARGE files peaked at $large KiB, over $limit KiB ($small KiB + $PER_ENTRY bytes per file)"
