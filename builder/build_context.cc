@@ -365,12 +365,12 @@ core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEn
 
 uint32_t BuildContext::MemoTable::Find(std::string_view path) const {
   return index_.Find(core::IdIndex::Hash(path),
-                     [&](uint32_t i) { return paths_.Get(entries_[i].path) == path; });
+                     [&](uint32_t i) { return paths_.Equals(entries_[i].path, path); });
 }
 
 uint32_t BuildContext::MemoTable::Set(std::string_view path, const Memo& memo) {
   uint32_t hash = core::IdIndex::Hash(path);
-  uint32_t i = index_.Find(hash, [&](uint32_t i) { return paths_.Get(entries_[i].path) == path; });
+  uint32_t i = index_.Find(hash, [&](uint32_t i) { return paths_.Equals(entries_[i].path, path); });
   if (i != core::IdIndex::kNone) {
     entries_[i].memo = memo;
     return i;
@@ -385,7 +385,9 @@ uint32_t BuildContext::MemoTable::Set(std::string_view path, const Memo& memo) {
 std::vector<uint32_t> BuildContext::MemoTable::Sorted() const {
   std::vector<uint32_t> out(entries_.size());
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint32_t>(i);
-  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return PathOf(a) < PathOf(b); });
+  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) {
+    return paths_.Less(entries_[a].path, entries_[b].path);
+  });
   return out;
 }
 
@@ -465,7 +467,7 @@ core::Status BuildContext::SaveMemo() const {
     const Memo& m = memo_.MemoOf(i);
     if (!first) text += ',';
     first = false;
-    text += core::Json(std::string(memo_.PathOf(i))).dump() + ":[" + std::to_string(m.size) + "," +
+    text += core::Json(memo_.PathOf(i)).dump() + ":[" + std::to_string(m.size) + "," +
             std::to_string(m.mtime_ns) + "," + std::to_string(m.ctime_ns) + "," +
             std::to_string(m.ino) + ",\"sha256:" + ToHex(m.sha256) + "\"]";
     if (text.size() >= (64 << 10)) {

@@ -117,7 +117,8 @@ class BuildContext {
   std::string root_;
   IgnoreRules ignore_;
   std::string memo_path_;
-  // One memo entry: 72 bytes plus the path's characters (in an arena) and ~11 bytes of index
+  // One memo entry: 80 bytes plus the base name's characters (the directory is interned) and
+  // ~11 bytes of index
   // (issue 16: it lives for the whole build, one per context file hashed or loaded).
   struct Memo {
     uint64_t size;
@@ -126,7 +127,7 @@ class BuildContext {
     std::array<unsigned char, 32> sha256;
   };
   struct MemoEntry {
-    core::StringArena::Str path;  // the resolved path, in memo_paths_
+    core::PathPool::Path path;  // the resolved path
     Memo memo;
   };
   // The memo: entries by resolved path; `memo_read_[i]`: entry i's file was read (hashed or
@@ -140,7 +141,7 @@ class BuildContext {
     uint32_t Set(std::string_view path, const Memo& memo);
     void MarkRead(uint32_t index) { read_[index] = true; }
     bool read(uint32_t index) const { return read_[index]; }
-    std::string_view PathOf(uint32_t index) const { return paths_.Get(entries_[index].path); }
+    std::string PathOf(uint32_t index) const { return paths_.Get(entries_[index].path); }
     const Memo& MemoOf(uint32_t index) const { return entries_[index].memo; }
     size_t size() const { return entries_.size(); }
     void Clear() { *this = MemoTable(); }
@@ -148,7 +149,7 @@ class BuildContext {
     std::vector<uint32_t> Sorted() const;
 
    private:
-    core::StringArena paths_;
+    core::PathPool paths_;
     core::ChunkedVector<MemoEntry> entries_;
     core::IdIndex index_;
     std::vector<bool> read_;

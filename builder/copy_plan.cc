@@ -93,9 +93,9 @@ core::Result<CopyPlan> PlanEntries(const BuildContext& ctx, std::vector<ContextE
 void CopyPlan::Add(const CopyItem& item) {
   const ContextEntry& e = item.source;
   Rec r;
-  r.dest = strings_.Add(item.dest);
-  r.resolved = strings_.Add(e.resolved);
-  r.link = strings_.Add(e.link_target);
+  r.dest = paths_.Add(item.dest);
+  r.resolved = paths_.AddSharingBase(e.resolved, r.dest);
+  r.link = paths_.strings().Add(e.link_target);
   // The host path: an interned root plus the resolved path (what BuildContext makes), or kept.
   std::string_view host = e.host_path, res = e.resolved;
   std::string_view root;
@@ -119,7 +119,7 @@ void CopyPlan::Add(const CopyItem& item) {
       r.root = static_cast<uint32_t>(roots_.rend() - it);
     }
   } else {
-    r.host = strings_.Add(host);
+    r.host = paths_.strings().Add(host);
   }
   if (item.from_data || !item.data.empty()) {
     datas_.push_back(item.data);
@@ -147,15 +147,15 @@ void CopyPlan::Append(const CopyPlan& other) {
 CopyItem CopyPlan::item(size_t i) const {
   const Rec& r = recs_[i];
   CopyItem item;
-  item.dest = strings_.Get(r.dest);
+  item.dest = paths_.Get(r.dest);
   ContextEntry& e = item.source;
   e.type = r.type;
-  e.resolved = strings_.Get(r.resolved);
+  e.resolved = paths_.Get(r.resolved);
   if (r.root) {
     e.host_path = roots_[r.root - 1];
     if (!e.resolved.empty()) e.host_path.append("/").append(e.resolved);
   } else {
-    e.host_path = strings_.Get(r.host);
+    e.host_path = paths_.strings().Get(r.host);
   }
   e.mode = r.mode;
   e.size = r.size;
@@ -165,7 +165,7 @@ CopyItem CopyPlan::item(size_t i) const {
   e.dev = static_cast<dev_t>(r.dev);
   e.ino = static_cast<ino_t>(r.ino);
   e.nlink = static_cast<nlink_t>(r.nlink);
-  e.link_target = strings_.Get(r.link);
+  e.link_target = paths_.strings().Get(r.link);
   if (r.data) item.data = datas_[r.data - 1];
   item.from_data = r.from_data;
   item.dir_symlink = r.dir_symlink;
@@ -270,12 +270,12 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
 void MaterialLine(const CopyPlan& plan, size_t i, const unsigned char* sha256, bool windows,
                   std::string& out) {
   const CopyPlan::Rec& r = plan.recs_[i];
-  out += plan.strings_.Get(r.dest);
+  plan.paths_.AppendTo(r.dest, out);
   switch (r.type) {
     case ContextEntry::Type::kDir: out += " dir"; break;
     case ContextEntry::Type::kSymlink:
       out += " link ";
-      out += plan.strings_.Get(r.link);
+      out += plan.paths_.strings().Get(r.link);
       break;
     case ContextEntry::Type::kFile:
       out += " file " + std::to_string(plan.file_size(i)) + " ";
@@ -339,9 +339,11 @@ core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::L
         if (item.from_data) {
           KILN_TRY(tree.AddData(name, item.data, meta));
         } else {
+          // Mode and time travel in the HostFileInfo, so the files of a COPY share one set of
+          // overrides (--chown/--chmod) instead of a per-file EntryMeta (issue 16).
           layers::HostFileInfo info{e.mode, layers::TarTime{e.mtime_sec, e.mtime_nsec}, e.dev,
                                     e.ino, e.nlink, std::nullopt};
-          KILN_TRY(tree.AddFile(name, e.host_path, meta, info, static_cast<uint32_t>(index)));
+          KILN_TRY(tree.AddFile(name, e.host_path, o.meta, info, static_cast<uint32_t>(index)));
         }
         break;
     }

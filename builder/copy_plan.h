@@ -37,8 +37,9 @@ struct CopyItem {
 };
 
 // The items of a COPY/ADD, stored compactly (issue 16: one per context file, alive for the
-// whole step): ~96 bytes of record plus the destination's and resolved path's characters in an
-// arena; host paths are derived from an interned root and the resolved path. Items come back
+// whole step): ~104 bytes of record plus the base name's characters (destination and resolved
+// path as interned directories sharing one base name); host paths are derived from an
+// interned root and the resolved path. Items come back
 // as CopyItem values; their `source.rel` is not kept (empty): planning is done with it.
 class CopyPlan {
  public:
@@ -53,7 +54,7 @@ class CopyPlan {
   bool from_data(size_t i) const { return recs_[i].from_data; }
   // Bytes of a file item (its data for heredocs).
   uint64_t file_size(size_t i) const;
-  std::string_view dest(size_t i) const { return strings_.Get(recs_[i].dest); }
+  std::string dest(size_t i) const { return paths_.Get(recs_[i].dest); }
 
   std::vector<std::string> dirs_created;  // destination directories (for known_dirs)
 
@@ -61,7 +62,8 @@ class CopyPlan {
   friend void MaterialLine(const CopyPlan&, size_t, const unsigned char*, bool, std::string&);
   using Str = core::StringArena::Str;
   struct Rec {
-    Str dest, resolved, link;
+    core::PathPool::Path dest, resolved;
+    Str link;
     Str host;           // the host path when it is not roots_[root - 1] + "/" + resolved
     uint32_t root = 0;  // roots_[root - 1]; 0: `host` (or no host path)
     uint32_t data = 0;  // datas_[data - 1]
@@ -71,7 +73,7 @@ class CopyPlan {
     ContextEntry::Type type = ContextEntry::Type::kFile;
     bool from_data = false, dir_symlink = false;
   };
-  core::StringArena strings_;
+  core::PathPool paths_;  // destinations and resolved paths; its arena holds the other strings
   core::ChunkedVector<Rec> recs_;
   std::vector<std::string> roots_;
   std::vector<std::string> datas_;

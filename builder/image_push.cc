@@ -1,5 +1,6 @@
 // PushDescriptor and PushImage (builder/image_transfer.h).
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -50,32 +51,46 @@ core::Status PushTree(registry::Client& client, layers::Store& store, const core
   if (!store.Has(top.digest))
     return Fail(ErrorCode::kNotFound, "manifest " + top.digest.ToString() + " is not in the local store");
   KILN_ASSIGN(std::string bytes, layers::ReadBlob(store, top.digest));
-  // A registry stores a manifest only once it holds everything it references.
+  // A registry stores a manifest only once it holds everything it references, so one it has
+  // is trusted: its blobs are not checked before the PUT. If the registry lost one since (a
+  // deleted or garbage-collected blob under a manifest that stayed), the PUT is refused for it
+  // (MANIFEST_BLOB_UNKNOWN): then the blobs are made present as for a new manifest and the PUT
+  // is tried once more.
   KILN_ASSIGN(auto existing, client.HeadManifest(dest.WithoutDigest().WithDigest(top.digest)));
   std::vector<std::unique_ptr<registry::BlobSource>> sources;
-  std::vector<registry::BlobPlan> plans;  // stays empty when the manifest is there already
-  if (!existing) {
+  std::vector<registry::BlobPlan> plans;
+  bool blobs_checked = false;
+  auto ensure_references = [&]() -> core::Status {
+    blobs_checked = true;
     if (core::media::IsIndex(top.media_type)) {
       KILN_ASSIGN(auto index, core::Index::Parse(bytes, top.media_type));
       for (const auto& child : index.manifests)
         KILN_TRY(PushTree(client, store, child, dest.WithTag("").WithDigest(child.digest), progress,
                           counts, depth + 1));
-    } else {
-      KILN_ASSIGN(auto m, core::Manifest::Parse(bytes, top.media_type));
-      KILN_ASSIGN(plans, PlanBlobs(store, m, sources));
-      std::vector<registry::BlobOutcome> outcomes(plans.size());
-      auto st = registry::ForEachParallel(plans.size(), client.options().jobs, [&](size_t i) -> core::Status {
-        KILN_ASSIGN(outcomes[i], client.EnsureBlob(dest, plans[i], progress));
-        return {};
-      });
-      KILN_TRY(st);
-      for (auto o : outcomes)
-        (o == registry::BlobOutcome::kPresent ? counts.present
-         : o == registry::BlobOutcome::kMounted ? counts.mounted : counts.uploaded)++;
+      return {};
     }
-  }
-  // Retried once after re-checking the blobs when the registry says one is missing.
-  KILN_ASSIGN(auto digest, client.PushManifest(dest, top.media_type, bytes, plans, progress));
+    KILN_ASSIGN(auto m, core::Manifest::Parse(bytes, top.media_type));
+    KILN_ASSIGN(plans, PlanBlobs(store, m, sources));
+    std::vector<registry::BlobOutcome> outcomes(plans.size());
+    KILN_TRY(registry::ForEachParallel(plans.size(), client.options().jobs, [&](size_t i) -> core::Status {
+      KILN_ASSIGN(outcomes[i], client.EnsureBlob(dest, plans[i], progress));
+      return {};
+    }));
+    for (auto o : outcomes)
+      (o == registry::BlobOutcome::kPresent ? counts.present
+       : o == registry::BlobOutcome::kMounted ? counts.mounted : counts.uploaded)++;
+    return {};
+  };
+  if (!existing) KILN_TRY(ensure_references());
+  // Refused for a blob after the blobs were checked (seen with concurrent pushes): every blob
+  // is checked again and the PUT retried once; refused for a manifest that was there: the
+  // blobs are checked for the first time.
+  std::function<core::Status()> repair;
+  if (!blobs_checked)
+    repair = ensure_references;
+  else if (!core::media::IsIndex(top.media_type))
+    repair = [&]() -> core::Status { return client.EnsureBlobs(dest, plans, progress); };
+  KILN_ASSIGN(auto digest, client.PushManifest(dest, top.media_type, bytes, repair));
   if (digest != top.digest)
     return Fail(ErrorCode::kInternal, "the manifest's bytes do not hash to its descriptor's digest");
   return {};

@@ -5,6 +5,7 @@
 // bytes. Chunks never move, so growing never copies (no doubling spike in peak RSS).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -127,6 +128,102 @@ class IdIndex {
   }
   std::vector<Slot> slots_;
   size_t count_ = 0;
+};
+
+// Paths stored as an interned directory plus the last component: the files of a COPY share a
+// few hundred directories, so a path costs its base name's bytes and 12 bytes of handle
+// instead of all its characters. Paths keep their exact bytes ("a", "/a", "a/" all differ).
+class PathPool {
+ public:
+  static constexpr uint32_t kNoDir = 0xffffffffu;
+  struct Path {
+    uint32_t dir = kNoDir;  // dirs_[dir]; kNoDir: the path has no '/'
+    StringArena::Str base;
+  };
+
+  Path Add(std::string_view path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string_view::npos) return {kNoDir, strings_.Add(path)};
+    return {Intern(path.substr(0, slash)), strings_.Add(path.substr(slash + 1))};
+  }
+
+  // Add, reusing `other`'s base name bytes when the last components are equal (a COPY's
+  // destination and source usually end alike).
+  Path AddSharingBase(std::string_view path, Path other) {
+    auto slash = path.rfind('/');
+    std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    if (last.empty() || last != base(other)) return Add(path);
+    return {slash == std::string_view::npos ? kNoDir : Intern(path.substr(0, slash)), other.base};
+  }
+
+  std::string_view dir(Path p) const {
+    return p.dir == kNoDir ? std::string_view() : strings_.Get(dirs_[p.dir]);
+  }
+  std::string_view base(Path p) const { return strings_.Get(p.base); }
+  size_t size(Path p) const { return p.dir == kNoDir ? p.base.len : dir(p).size() + 1 + p.base.len; }
+
+  void AppendTo(Path p, std::string& out) const {
+    if (p.dir != kNoDir) out.append(dir(p)).append("/");
+    out.append(base(p));
+  }
+  std::string Get(Path p) const {
+    std::string out;
+    out.reserve(size(p));
+    AppendTo(p, out);
+    return out;
+  }
+
+  bool Equals(Path p, std::string_view s) const {
+    if (p.dir == kNoDir) return base(p) == s;
+    std::string_view d = dir(p);
+    return s.size() == d.size() + 1 + p.base.len && s.starts_with(d) && s[d.size()] == '/' &&
+           s.substr(d.size() + 1) == base(p);
+  }
+
+  // The whole path's bytes, in pieces, for comparisons without building it.
+  struct Pieces {
+    std::string_view head;  // the directory ("" without one)
+    bool slash = false;
+    std::string_view tail;  // the base name
+    size_t size() const { return head.size() + (slash ? 1 : 0) + tail.size(); }
+    unsigned char at(size_t i) const {
+      if (i < head.size()) return static_cast<unsigned char>(head[i]);
+      i -= head.size();
+      if (slash) {
+        if (i == 0) return '/';
+        --i;
+      }
+      return static_cast<unsigned char>(tail[i]);
+    }
+  };
+  Pieces PiecesOf(Path p) const { return {dir(p), p.dir != kNoDir, base(p)}; }
+
+  // Byte order of the whole paths (as std::string's operator<).
+  bool Less(Path a, Path b) const {
+    if (a.dir == b.dir) return base(a) < base(b);
+    Pieces x = PiecesOf(a), y = PiecesOf(b);
+    size_t n = std::min(x.size(), y.size());
+    for (size_t i = 0; i < n; ++i)
+      if (x.at(i) != y.at(i)) return x.at(i) < y.at(i);
+    return x.size() < y.size();
+  }
+
+  StringArena& strings() { return strings_; }
+  const StringArena& strings() const { return strings_; }
+
+ private:
+  uint32_t Intern(std::string_view dir) {
+    uint32_t hash = IdIndex::Hash(dir);
+    uint32_t id = dir_index_.Find(hash, [&](uint32_t i) { return strings_.Get(dirs_[i]) == dir; });
+    if (id != IdIndex::kNone) return id;
+    id = static_cast<uint32_t>(dirs_.size());
+    dirs_.push_back(strings_.Add(dir));
+    dir_index_.Insert(hash, id);
+    return id;
+  }
+  StringArena strings_;
+  std::vector<StringArena::Str> dirs_;
+  IdIndex dir_index_;
 };
 
 // A vector in fixed chunks of 4096 elements: appending never moves what is stored (no

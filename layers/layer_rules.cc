@@ -65,12 +65,12 @@ void LayerRules::Add(std::vector<Violation>& out, const TarEntry& e, Sev s, cons
 
 uint32_t LayerRules::FindSeen(std::string_view key) const {
   return seen_index_.Find(core::IdIndex::Hash(key),
-                          [&](uint32_t id) { return keys_.Get(seen_[id].key) == key; });
+                          [&](uint32_t id) { return keys_.Equals(seen_[id].key, key); });
 }
 
 bool LayerRules::Remember(std::string_view key, EntryType type) {
   uint32_t hash = core::IdIndex::Hash(key);
-  if (seen_index_.Find(hash, [&](uint32_t id) { return keys_.Get(seen_[id].key) == key; }) !=
+  if (seen_index_.Find(hash, [&](uint32_t id) { return keys_.Equals(seen_[id].key, key); }) !=
       core::IdIndex::kNone)
     return false;
   seen_index_.Insert(hash, static_cast<uint32_t>(seen_.size()));

@@ -51,12 +51,12 @@ class LayerRules {
   uint64_t index_ = 0;
   // Every entry seen (names folded for Windows) and its type: duplicates, parents (directories)
   // and hard-link targets (regular files). Most of the memory of a big layer, so compact: the
-  // key's bytes in an arena, 12 bytes of record and ~11 of index per entry.
+  // key as an interned directory plus its base name, 16 bytes of record and ~11 of index.
   struct Seen {
-    core::StringArena::Str key;
+    core::PathPool::Path key;
     EntryType type = EntryType::kFile;
   };
-  core::StringArena keys_;
+  core::PathPool keys_;
   core::ChunkedVector<Seen> seen_;
   core::IdIndex seen_index_;
   uint32_t FindSeen(std::string_view key) const;

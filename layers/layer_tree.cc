@@ -14,14 +14,14 @@ std::unexpected<core::Error> Bad(std::string message) {
 
 // Byte order per path component: '/' sorts before every other byte, so a directory's subtree
 // comes right after it and before its longer-named siblings.
-bool PathLess(std::string_view a, std::string_view b) {
+bool PathLess(const core::PathPool::Pieces& a, const core::PathPool::Pieces& b) {
   size_t n = std::min(a.size(), b.size());
   // Only the first differing byte decides (sorted names share long prefixes).
   size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
+  while (i < n && a.at(i) == b.at(i)) ++i;
   if (i == n) return a.size() < b.size();
-  unsigned ca = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]) + 1;
-  unsigned cb = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]) + 1;
+  unsigned ca = a.at(i) == '/' ? 0 : a.at(i) + 1u;
+  unsigned cb = b.at(i) == '/' ? 0 : b.at(i) + 1u;
   return ca < cb;
 }
 
@@ -60,8 +60,8 @@ LayerTree::Extra& LayerTree::ExtraOf(Node& n) {
 uint32_t LayerTree::FindId(std::string_view name) const {
   std::string key = Key(name);
   return index_.Find(core::IdIndex::Hash(key), [&](uint32_t id) {
-    std::string_view other = NameOf(nodes_[id]);
-    return flavor_ == LayerFlavor::kWindows ? Key(other) == key : other == key;
+    const Node& n = nodes_[id];
+    return flavor_ == LayerFlavor::kWindows ? Key(NameOf(n)) == key : names_.Equals(n.name, key);
   });
 }
 
@@ -77,7 +77,7 @@ bool LayerTree::Contains(std::string_view dest) const {
 LayerTree::Node& LayerTree::NewNode(std::string_view name, uint32_t hash) {
   uint32_t id = static_cast<uint32_t>(nodes_.size());
   Node& n = nodes_.push_back(Node{});
-  n.name = strings_.Add(name);
+  n.name = names_.Add(name);
   n.hash = hash;
   index_.Insert(hash, id);
   return n;
@@ -88,29 +88,31 @@ void LayerTree::SetHost(Node& n, std::string_view host_path) {
   n.host_dir = 0;
   auto slash = host_path.rfind('/');
   if (slash == std::string_view::npos || slash == 0) {
-    n.host_base = strings_.Add(host_path);
+    n.host_base = names_.strings().Add(host_path);
     return;
   }
   // The directory, interned: a COPY's files share a few hundred directories.
   std::string_view dir = host_path.substr(0, slash), base = host_path.substr(slash + 1);
   uint32_t hash = core::IdIndex::Hash(dir);
   uint32_t id = host_dir_index_.Find(
-      hash, [&](uint32_t i) { return strings_.Get(host_dirs_[i]) == dir; });
+      hash, [&](uint32_t i) { return names_.strings().Get(host_dirs_[i]) == dir; });
   if (id == core::IdIndex::kNone) {
     id = static_cast<uint32_t>(host_dirs_.size());
-    host_dirs_.push_back(strings_.Add(dir));
+    host_dirs_.push_back(names_.strings().Add(dir));
     host_dir_index_.Insert(hash, id);
   }
   n.host_dir = id + 1;
   // The base name is usually the entry name's last component: share its bytes.
-  Str tail = core::StringArena::Tail(n.name, static_cast<uint32_t>(std::min(base.size(), size_t{n.name.len})));
-  n.host_base = tail.len == base.size() && strings_.Get(tail) == base ? tail : strings_.Add(base);
+  Str tail = core::StringArena::Tail(
+      n.name.base, static_cast<uint32_t>(std::min(base.size(), size_t{n.name.base.len})));
+  bool shared = tail.len == base.size() && names_.strings().Get(tail) == base;
+  n.host_base = shared ? tail : names_.strings().Add(base);
 }
 
 std::string LayerTree::HostPath(const Node& n) const {
-  std::string_view base = strings_.Get(n.host_base);
+  std::string_view base = names_.strings().Get(n.host_base);
   if (!n.host_dir) return std::string(base);
-  std::string_view dir = strings_.Get(host_dirs_[n.host_dir - 1]);
+  std::string_view dir = names_.strings().Get(host_dirs_[n.host_dir - 1]);
   std::string out;
   out.reserve(dir.size() + 1 + base.size());
   out.append(dir).append("/").append(base);
@@ -158,11 +160,11 @@ core::Result<LayerTree::Node*> LayerTree::Upsert(const std::string& name, EntryT
   } else if (n->is_dir() && type == EntryType::kDirectory) {
     // The same directory again: keep it; with Windows spellings the smallest wins so the
     // result does not depend on the order of adding.
-    if (name < NameOf(*n)) n->name = strings_.Add(name);
+    if (name < NameOf(*n)) n->name = names_.Add(name);
     n->flags &= ~kImplicit;
     return n;
-  } else if (NameOf(*n) != name) {
-    return Bad("\"" + name + "\" collides with \"" + std::string(NameOf(*n)) +
+  } else if (!names_.Equals(n->name, name)) {
+    return Bad("\"" + name + "\" collides with \"" + NameOf(*n) +
                "\" (Windows names are case-insensitive)");
   } else if (n->has(kHasChildren)) {
     return Bad("cannot replace directory \"" + name + "\", which has entries, with a non-directory");
@@ -219,7 +221,7 @@ core::Status LayerTree::AddSymlink(std::string_view dest, std::string target,
                                    const EntryMeta& meta, bool directory) {
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kSymlink));
-  n->link = strings_.Add(target);
+  n->link = names_.strings().Add(target);
   EntryMeta m = meta;
   if (flavor_ == LayerFlavor::kWindows && directory && !m.windows_attributes)
     m.windows_attributes = windows::kAttrDirectory | windows::kAttrReparsePoint;
@@ -247,7 +249,7 @@ core::Status LayerTree::AddHardLink(std::string_view dest, std::string_view targ
   KILN_ASSIGN(std::string name, CheckDest(dest));
   KILN_ASSIGN(std::string to, CheckDest(target));
   KILN_ASSIGN(Node * n, Upsert(name, EntryType::kHardLink));
-  n->link = strings_.Add(to);
+  n->link = names_.strings().Add(to);
   return {};
 }
 
@@ -323,7 +325,11 @@ std::vector<uint32_t> LayerTree::Sorted() const {
   std::vector<uint32_t> out(nodes_.size());
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint32_t>(i);
   std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) {
-    return PathLess(NameOf(nodes_[a]), NameOf(nodes_[b]));
+    const core::PathPool::Path& x = nodes_[a].name;
+    const core::PathPool::Path& y = nodes_[b].name;
+    // Siblings share the directory: base names hold no '/', so plain byte order.
+    if (x.dir == y.dir) return names_.base(x) < names_.base(y);
+    return PathLess(names_.PiecesOf(x), names_.PiecesOf(y));
   });
   return out;
 }

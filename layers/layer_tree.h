@@ -127,10 +127,10 @@ class LayerTree {
     kHasHost = 32,     // bytes come from a host file
   };
   // One entry in ~96 bytes plus its name's characters (issue 16: tens or hundreds of thousands
-  // per COPY). Strings live in `strings_`; the host path is an interned directory plus a base
+  // per COPY). Names live in `names_` (interned directory + base name), other strings in its arena; the host path is an interned directory plus a base
   // name that usually shares the entry name's bytes; metadata overrides are shared.
   struct Node {
-    Str name;
+    core::PathPool::Path name;
     Str link;       // symlink target, or hard link target (a destination)
     Str host_base;  // host path: host_dirs_[host_dir - 1] + "/" + host_base (host_dir 0: whole)
     uint32_t host_dir = 0;
@@ -157,7 +157,7 @@ class LayerTree {
   Node* Find(std::string_view name);
   Node& NewNode(std::string_view name, uint32_t hash);
   std::string Key(std::string_view name) const;
-  std::string_view NameOf(const Node& n) const { return strings_.Get(n.name); }
+  std::string NameOf(const Node& n) const { return names_.Get(n.name); }
   std::string HostPath(const Node& n) const;
   void SetHost(Node& n, std::string_view host_path);
   void SetMeta(Node& n, const EntryMeta& m);
@@ -168,7 +168,7 @@ class LayerTree {
   LayerFlavor flavor_;
   core::ChunkedVector<Node> nodes_;
   core::IdIndex index_;  // node ids by Key(name)
-  core::StringArena strings_;
+  core::PathPool names_;  // entry names; its arena holds every other string too
   std::vector<Str> host_dirs_;
   core::IdIndex host_dir_index_;
   std::vector<std::unique_ptr<EntryMeta>> metas_;

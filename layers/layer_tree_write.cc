@@ -49,7 +49,7 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
     e = TarEntry{};
     e.type = n.type;
     e.name = NameOf(n);
-    e.linkname = strings_.Get(n.link);
+    e.linkname = names_.strings().Get(n.link);
     if (extra) {
       e.devmajor = extra->devmajor;
       e.devminor = extra->devminor;

@@ -141,7 +141,7 @@ core::Result<std::optional<core::Descriptor>> Client::HeadManifest(const core::R
 core::Result<core::Digest> Client::PutManifest(const core::Reference& ref,
                                                std::string_view media_type,
                                                std::string_view bytes) {
-  return PushManifest(ref, media_type, bytes, {});
+  return PushManifest(ref, media_type, bytes, std::function<core::Status()>());
 }
 
 core::Result<core::Digest> Client::PushManifest(const core::Reference& ref,
@@ -149,6 +149,18 @@ core::Result<core::Digest> Client::PushManifest(const core::Reference& ref,
                                                 std::string_view bytes,
                                                 const std::vector<BlobPlan>& plans,
                                                 core::ProgressSink* progress) {
+  if (plans.empty()) return PushManifest(ref, media_type, bytes, std::function<core::Status()>());
+  // Seen with concurrent pushes of one image to docker-registry: a blob it had just accepted is
+  // not visible to the manifest check yet (or another push's upload replaced it). Check every
+  // blob again, upload what is missing, and try once more.
+  return PushManifest(ref, media_type, bytes,
+                      [&]() -> core::Status { return EnsureBlobs(ref, plans, progress); });
+}
+
+core::Result<core::Digest> Client::PushManifest(const core::Reference& ref,
+                                                std::string_view media_type,
+                                                std::string_view bytes,
+                                                const std::function<core::Status()>& repair) {
   core::Digest digest = core::Digest::Sha256Of(bytes);
   std::string body(bytes);
   Call call;
@@ -163,14 +175,11 @@ core::Result<core::Digest> Client::PushManifest(const core::Reference& ref,
   call.body_size = body.size();
   call.what = "pushing manifest " + ref.ToString();
   KILN_ASSIGN(HttpResponse r, session_->Send(call));
-  if (!r.success() && !plans.empty()) {
+  if (!r.success() && repair) {
     if (auto code = BlobProblem(r)) {
-      // Seen with concurrent pushes of one image to docker-registry: a blob it had just
-      // accepted is not visible to the manifest check yet (or another push's upload replaced
-      // it). Check every blob again, upload what is missing, and try once more.
       session_->Log(call.what + ": the registry answered " + *code +
                     "; checking the blobs again and retrying once");
-      KILN_TRY(EnsureBlobs(ref, plans, progress));
+      KILN_TRY(repair());
       KILN_ASSIGN(r, session_->Send(call));
     }
   }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,13 @@ class Client {
                                           std::string_view bytes,
                                           const std::vector<BlobPlan>& plans,
                                           core::ProgressSink* progress = nullptr);
+  // The same with the repair left to the caller: when the registry refuses the manifest for a
+  // blob, `repair` makes what it references present (nullptr: no retry) and the PUT is tried
+  // once more. For a manifest the registry already has (its blobs were not checked before the
+  // PUT) but whose blob the registry has since lost.
+  core::Result<core::Digest> PushManifest(const core::Reference& ref, std::string_view media_type,
+                                          std::string_view bytes,
+                                          const std::function<core::Status()>& repair);
   // Every tag of ref's repository (following pagination).
   core::Result<std::vector<std::string>> ListTags(const core::Reference& ref);
 

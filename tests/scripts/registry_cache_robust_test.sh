@@ -64,6 +64,28 @@ grep -E '\] WORKDIR C:\\app: cached$' "$t/b.log" > /dev/null || { cat "$t/b.log"
 [ "$(json "$t/a.json" 'd["containerimage.digest"]')" = "$(json "$t/b.json" 'd["containerimage.digest"]')" ] ||
   fail "the image rebuilt around the lost layer differs from A's"
 
+# --- a blob the registry lost under a manifest it kept: pushing that image again puts it back ----
+# A's image kiln/gc:1 stays in the registry; one of its layers goes from the registry's storage
+# (B's upload above had put it back; the manifest and the repository's link stay). A, whose store
+# still holds the layer, pushes the same image again (a CI retry): the manifest is there, so kiln
+# does not check its blobs first; the registry refuses the PUT (MANIFEST_BLOB_UNKNOWN) and kiln
+# must check the blobs, upload the lost one and PUT again, not fail.
+rm -rf "$t/registry/data/docker/registry/v2/blobs/sha256/${lost:7:2}/${lost#sha256:}"
+curl -s -o /dev/null -w '%{http_code}' -I "http://$reg/v2/kiln/gc/blobs/$lost" | grep -qx 404 ||
+  fail "the registry still serves the deleted layer"
+mark=$(log_mark)
+runner a push "$reg/kiln/gc:1"
+reqs=$(requests_since "$mark")
+grep -qE "^HEAD /v2/kiln/gc/manifests/$(json "$t/a.json" 'd["containerimage.digest"]') 200" <<< "$reqs" ||
+  { sed 's/^/  /' <<< "$reqs"; fail "the pushed manifest was not already there"; }
+manifest_puts=$(grep -E '^PUT /v2/kiln/gc/manifests/' <<< "$reqs" | awk '{print $3}' | tr '\n' ' ')
+[ "$manifest_puts" = "400 201 " ] || { sed 's/^/  /' <<< "$reqs"; fail "expected a refused manifest PUT, then one accepted: $manifest_puts"; }
+[ "$(blob_uploads <<< "$reqs" | uploaded_digests)" = "$lost" ] ||
+  { sed 's/^/  /' <<< "$reqs"; fail "expected exactly the lost layer $lost to be uploaded again"; }
+got=$(curl -sf "http://$reg/v2/kiln/gc/blobs/$lost" | sha256sum | cut -d' ' -f1)
+[ "sha256:$got" = "$lost" ] || fail "the registry does not serve the lost layer again"
+echo "lost blob under a kept manifest: re-uploaded on the refused PUT ($(wc -l <<< "$reqs") requests)"
+
 # --- a cache that is not there at all: one warning, a normal build --------------------------------
 runner c build -t "$reg/kiln/none:1" --build-context "$nano" --cache-from "$reg/kiln/nothing-here:1" "$t/ctx"
 [ "$(grep -c '^warning: ' "$t/c.log")" = 1 ] || { cat "$t/c.log"; fail "a missing cache: expected one warning"; }
