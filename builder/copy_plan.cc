@@ -1,7 +1,5 @@
 #include "builder/copy_plan.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -408,9 +406,11 @@ core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::L
         if (item.from_data) {
           KILN_TRY(tree.AddData(name, item.data, meta));
         } else {
+          // Mode and time travel in the HostFileInfo, so the files of a COPY share one set of
+          // overrides (--chown/--chmod) instead of a per-file EntryMeta (issue 16).
           layers::HostFileInfo info{e.mode, layers::TarTime{e.mtime_sec, e.mtime_nsec}, e.dev,
-                                    e.ino, e.nlink};
-          KILN_TRY(tree.AddFile(name, e.host_path, meta, info, static_cast<uint32_t>(index)));
+                                    e.ino, e.nlink, std::nullopt};
+          KILN_TRY(tree.AddFile(name, e.host_path, o.meta, info, static_cast<uint32_t>(index)));
         }
         break;
     }

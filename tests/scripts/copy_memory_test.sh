@@ -16,8 +16,8 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The documented bound (docs/architecture.md, "Memory of a context COPY").
-PER_ENTRY=${PER_ENTRY:-600}         # bytes per file entry, with headroom over the measured ~420
-FIXED_MAX_KIB=${FIXED_MAX_KIB:-40960}  # the fixed part may not exceed 40 MiB
+PER_ENTRY=${PER_ENTRY:-450}  # bytes per file entry: the measured ~360 plus headroom
+FIXED_MAX_KIB=${FIXED_MAX_KIB:-40960}  # the fixed part may not exceed 40 MiB (measured ~22 MiB)
 SMALL=2000
 LARGE=${LARGE:-60000}
 
