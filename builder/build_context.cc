@@ -1,11 +1,5 @@
 #include "builder/build_context.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <fnmatch.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -17,6 +11,7 @@
 #include "builder/target_path.h"
 #include "core/cancel.h"
 #include "core/image.h"
+#include "core/sys_fs.h"
 #include "layers/blob_store.h"
 #include "layers/fs_util.h"
 
@@ -138,18 +133,17 @@ class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
 bool HasWildcard(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
 
 bool MatchComponent(std::string_view pattern, std::string_view name) {
-  std::string p(pattern), n(name);
-  return fnmatch(p.c_str(), n.c_str(), 0) == 0;
+  return sys::FnMatch(std::string(pattern), std::string(name));
 }
 
 core::Result<std::unique_ptr<BuildContext>> BuildContext::Open(const std::string& dir,
                                                               IgnoreRules ignore,
                                                               std::string memo_path) {
-  char resolved[PATH_MAX];
-  if (!realpath(dir.c_str(), resolved))
-    return core::Fail(ErrorCode::kNotFound, "build context \"" + dir + "\": " + std::strerror(errno));
-  struct stat st;
-  if (stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+  std::string resolved;
+  if (sys::RealPath(dir, &resolved) != 0)
+    return core::Fail(ErrorCode::kNotFound, "build context \"" + dir + "\": " + sys::ErrorText(errno));
+  sys::FileStat st;
+  if (sys::Stat(resolved, &st) != 0 || !st.IsDir())
     return core::Fail(ErrorCode::kInvalidInput, "build context \"" + dir + "\" is not a directory");
   std::unique_ptr<BuildContext> ctx(new BuildContext());
   ctx->root_ = resolved;
@@ -180,30 +174,26 @@ bool BuildContext::Hidden(std::string_view resolved, bool is_dir) const {
 
 core::Result<ContextEntry> BuildContext::FromStat(const std::string& rel,
                                                   const std::string& resolved,
-                                                  const struct stat& st) const {
+                                                  const sys::FileStat& st) const {
   ContextEntry e;
   e.rel = rel;
   e.resolved = resolved;
   e.host_path = resolved.empty() ? root_ : root_ + "/" + resolved;
-  if (S_ISLNK(st.st_mode)) {
-    char buf[PATH_MAX];
-    ssize_t n = readlink(e.host_path.c_str(), buf, sizeof buf);
-    if (n < 0) return layers::ErrnoError("reading link", e.host_path);
-    e.link_target.assign(buf, n);
-  }
-  e.type = S_ISDIR(st.st_mode)   ? ContextEntry::Type::kDir
-           : S_ISLNK(st.st_mode) ? ContextEntry::Type::kSymlink
-                                 : ContextEntry::Type::kFile;
-  if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode))
+  if (st.IsSymlink() && sys::ReadLink(e.host_path, &e.link_target) != 0)
+    return layers::ErrnoError("reading link", e.host_path);
+  e.type = st.IsDir()       ? ContextEntry::Type::kDir
+           : st.IsSymlink() ? ContextEntry::Type::kSymlink
+                            : ContextEntry::Type::kFile;
+  if (!st.IsDir() && !st.IsSymlink() && !st.IsRegular())
     return core::Fail(ErrorCode::kUnsupported, "\"" + rel + "\" is not a file, directory or link");
-  e.mode = st.st_mode & 07777;
-  e.size = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  e.mtime_sec = st.st_mtim.tv_sec;
-  e.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-  e.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-  e.dev = st.st_dev;
-  e.ino = st.st_ino;
-  e.nlink = st.st_nlink;
+  e.mode = st.Permissions();
+  e.size = st.IsRegular() ? st.size : 0;
+  e.mtime_sec = st.mtime_sec;
+  e.mtime_nsec = st.mtime_nsec;
+  e.ctime_ns = st.ctime_ns;
+  e.dev = st.dev;
+  e.ino = st.ino;
+  e.nlink = st.nlink;
   return e;
 }
 
@@ -232,15 +222,10 @@ core::Status BuildContext::Expand(const std::vector<std::string>& parts, size_t 
     return {};
   }
   if (dir_entry->type != ContextEntry::Type::kDir) return {};
-  DIR* d = opendir(dir_entry->host_path.c_str());
-  if (!d) return {};
-  std::vector<std::string> names;
-  while (dirent* de = readdir(d)) {
-    std::string name = de->d_name;
-    if (name == "." || name == "..") continue;
-    if (MatchComponent(part, name)) names.push_back(name);
-  }
-  closedir(d);
+  std::vector<std::string> all, names;
+  if (sys::ListDir(dir_entry->host_path, &all) != 0) return {};
+  for (auto& name : all)
+    if (MatchComponent(part, name)) names.push_back(std::move(name));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) KILN_TRY(Expand(parts, index + 1, Join(rel, name), out));
   return {};
@@ -305,18 +290,15 @@ core::Status BuildContext::WalkDir(const std::string& rel, const std::string& re
                                    const std::function<core::Status(ContextEntry&&)>& fn) const {
   KILN_TRY(core::CheckCancelled());
   std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
-  DIR* d = opendir(path.c_str());
-  if (!d) return layers::ErrnoError("reading directory", path);
+  std::vector<sys::DirEntry> entries;
+  if (sys::ListDirKinds(path, &entries) != 0) return layers::ErrnoError("reading directory", path);
   // (key, may be a directory): a directory's name is listed twice, as itself and as "name/".
   std::vector<std::string> keys;
-  while (dirent* de = readdir(d)) {
-    std::string name = de->d_name;
-    if (name == "." || name == "..") continue;
-    bool maybe_dir = de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
-    if (maybe_dir) keys.push_back(name + "/");
-    keys.push_back(std::move(name));
+  for (auto& de : entries) {
+    bool maybe_dir = de.kind == sys::Kind::kDirectory || de.kind == sys::Kind::kNone;
+    if (maybe_dir) keys.push_back(de.name + "/");
+    keys.push_back(std::move(de.name));
   }
-  closedir(d);
   std::sort(keys.begin(), keys.end());
   // The directories to descend into, in name order (as they were met).
   std::vector<std::string> descend;
@@ -329,9 +311,9 @@ core::Status BuildContext::WalkDir(const std::string& rel, const std::string& re
     }
     std::string child = Join(resolved, key);
     bool excluded = Excluded(child);
-    struct stat st;
+    sys::FileStat st;
     std::string host = root_ + "/" + child;
-    if (lstat(host.c_str(), &st) != 0) return layers::ErrnoError("reading", host);
+    if (sys::Lstat(host, &st) != 0) return layers::ErrnoError("reading", host);
     auto e = FromStat(Join(rel, key), child, st);
     if (!e) {
       if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
@@ -353,20 +335,18 @@ core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEn
     std::string rel = std::move(stack.back());
     stack.pop_back();
     std::string path = dir.host_path + (rel.empty() ? "" : "/" + rel);
-    DIR* d = opendir(path.c_str());
-    if (!d) return layers::ErrnoError("reading directory", path);
+    std::vector<sys::DirEntry> entries;
+    if (sys::ListDirKinds(path, &entries) != 0)
+      return layers::ErrnoError("reading directory", path);
     std::vector<std::pair<std::string, bool>> children;  // name, is a directory
-    while (dirent* de = readdir(d)) {
-      std::string name = de->d_name;
-      if (name == "." || name == "..") continue;
-      bool is_dir = de->d_type == DT_DIR;
-      if (de->d_type == DT_UNKNOWN) {
-        struct stat st;
-        is_dir = lstat((path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    for (auto& de : entries) {
+      bool is_dir = de.kind == sys::Kind::kDirectory;
+      if (de.kind == sys::Kind::kNone) {
+        sys::FileStat st;
+        is_dir = sys::Lstat(path + "/" + de.name, &st) == 0 && st.IsDir();
       }
-      children.push_back({std::move(name), is_dir});
+      children.push_back({std::move(de.name), is_dir});
     }
-    closedir(d);
     for (auto& [name, is_dir] : children) {
       std::string child = Join(rel, name);
       if (Excluded(Join(dir.resolved, child))) {
@@ -438,7 +418,7 @@ void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& 
 
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
   if (auto known = KnownDigest(file)) return *known;
-  int fd = open(file.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = sys::Open(file.host_path, sys::kRead);
   if (fd < 0) return layers::ErrnoError("opening", file.host_path);
   layers::FdReader reader(fd, file.host_path);
   core::Hasher hasher;

@@ -3,9 +3,6 @@
 // copies, memoised across builds by (path, size, mtime, ctime, inode).
 #pragma once
 
-#include <sys/stat.h>
-#include <sys/types.h>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -21,6 +18,7 @@
 #include "core/compact.h"
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/sys_fs.h"
 
 namespace kiln::builder {
 
@@ -35,9 +33,9 @@ struct ContextEntry {
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   int64_t ctime_ns = 0;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  nlink_t nlink = 1;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint64_t nlink = 1;
   std::string link_target;  // symlinks
 };
 
@@ -110,7 +108,7 @@ class BuildContext {
   // special files).
   core::Result<ContextEntry> Lookup(const std::string& name) const;
   core::Result<ContextEntry> FromStat(const std::string& rel, const std::string& resolved,
-                                      const struct stat& st) const;
+                                      const sys::FileStat& st) const;
   core::Status Expand(const std::vector<std::string>& parts, size_t index, const std::string& rel,
                       std::vector<ContextEntry>& out) const;
   core::Status WalkDir(const std::string& rel, const std::string& resolved,

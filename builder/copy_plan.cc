@@ -1,7 +1,5 @@
 #include "builder/copy_plan.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "core/cancel.h"
@@ -344,7 +342,7 @@ core::Status AddPlanToTree(const CopyPlan& plan, const CopyOptions& o, layers::L
           // Mode and time travel in the HostFileInfo, so the files of a COPY share one set of
           // overrides (--chown/--chmod) instead of a per-file EntryMeta (issue 16).
           layers::HostFileInfo info{e.mode, layers::TarTime{e.mtime_sec, e.mtime_nsec}, e.dev,
-                                    e.ino, e.nlink};
+                                    e.ino, e.nlink, std::nullopt};
           KILN_TRY(tree.AddFile(name, e.host_path, o.meta, info, static_cast<uint32_t>(index)));
         }
         break;
