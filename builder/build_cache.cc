@@ -1,7 +1,6 @@
 #include "builder/build_cache.h"
 
-#include <sys/stat.h>
-
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 
 namespace kiln::builder {
@@ -48,13 +47,13 @@ std::string BuildCache::PrefixPath(const core::Digest& prefix) const {
 
 bool BuildCache::MayHit(const core::Digest& prefix) const {
   if (!enabled_) return false;
-  struct stat st;
-  return stat(PrefixPath(prefix).c_str(), &st) == 0;
+  sys::FileStat st;
+  return sys::Stat(PrefixPath(prefix), &st) == 0;
 }
 
 core::Status BuildCache::RecordPrefix(const core::Digest& prefix) const {
-  struct stat st;
-  if (stat(PrefixPath(prefix).c_str(), &st) == 0) return {};
+  sys::FileStat st;
+  if (sys::Stat(PrefixPath(prefix), &st) == 0) return {};
   KILN_TRY(layers::MakeDirs(dir_ + "/prefixes"));
   // Empty: a prefix is not a blob digest, so prune's "every sha256:<hex> under cache/ is a
   // root" rule must not see one.

@@ -1,13 +1,8 @@
 #include "builder/build_context.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <fnmatch.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <memory>
 
@@ -17,6 +12,7 @@
 #include "builder/target_path.h"
 #include "core/cancel.h"
 #include "core/image.h"
+#include "core/sys_fs.h"
 #include "layers/blob_store.h"
 #include "layers/fs_util.h"
 
@@ -68,6 +64,35 @@ std::string ToHex(const std::array<unsigned char, 32>& bytes) {
     out[2 * i + 1] = kDigits[bytes[i] & 15];
   }
   return out;
+}
+
+void AppendHex(const std::array<unsigned char, 32>& bytes, std::string& out) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+}
+
+template <typename Int>
+void AppendNumber(Int v, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// `s` as a JSON string, as core::Json's dump() writes it: printable ASCII without '"' and '\\'
+// (nearly every path) as it is, anything else through the JSON library.
+void AppendJsonString(std::string_view s, std::string& out) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      out += core::Json(std::string(s)).dump();
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
 }
 
 }  // namespace
@@ -138,18 +163,17 @@ class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
 bool HasWildcard(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
 
 bool MatchComponent(std::string_view pattern, std::string_view name) {
-  std::string p(pattern), n(name);
-  return fnmatch(p.c_str(), n.c_str(), 0) == 0;
+  return sys::FnMatch(std::string(pattern), std::string(name));
 }
 
 core::Result<std::unique_ptr<BuildContext>> BuildContext::Open(const std::string& dir,
                                                               IgnoreRules ignore,
                                                               std::string memo_path) {
-  char resolved[PATH_MAX];
-  if (!realpath(dir.c_str(), resolved))
-    return core::Fail(ErrorCode::kNotFound, "build context \"" + dir + "\": " + std::strerror(errno));
-  struct stat st;
-  if (stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+  std::string resolved;
+  if (sys::RealPath(dir, &resolved) != 0)
+    return core::Fail(ErrorCode::kNotFound, "build context \"" + dir + "\": " + sys::ErrorText(errno));
+  sys::FileStat st;
+  if (sys::Stat(resolved, &st) != 0 || !st.IsDir())
     return core::Fail(ErrorCode::kInvalidInput, "build context \"" + dir + "\" is not a directory");
   std::unique_ptr<BuildContext> ctx(new BuildContext());
   ctx->root_ = resolved;
@@ -180,30 +204,26 @@ bool BuildContext::Hidden(std::string_view resolved, bool is_dir) const {
 
 core::Result<ContextEntry> BuildContext::FromStat(const std::string& rel,
                                                   const std::string& resolved,
-                                                  const struct stat& st) const {
+                                                  const sys::FileStat& st) const {
   ContextEntry e;
   e.rel = rel;
   e.resolved = resolved;
   e.host_path = resolved.empty() ? root_ : root_ + "/" + resolved;
-  if (S_ISLNK(st.st_mode)) {
-    char buf[PATH_MAX];
-    ssize_t n = readlink(e.host_path.c_str(), buf, sizeof buf);
-    if (n < 0) return layers::ErrnoError("reading link", e.host_path);
-    e.link_target.assign(buf, n);
-  }
-  e.type = S_ISDIR(st.st_mode)   ? ContextEntry::Type::kDir
-           : S_ISLNK(st.st_mode) ? ContextEntry::Type::kSymlink
-                                 : ContextEntry::Type::kFile;
-  if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode))
+  if (st.IsSymlink() && sys::ReadLink(e.host_path, &e.link_target) != 0)
+    return layers::ErrnoError("reading link", e.host_path);
+  e.type = st.IsDir()       ? ContextEntry::Type::kDir
+           : st.IsSymlink() ? ContextEntry::Type::kSymlink
+                            : ContextEntry::Type::kFile;
+  if (!st.IsDir() && !st.IsSymlink() && !st.IsRegular())
     return core::Fail(ErrorCode::kUnsupported, "\"" + rel + "\" is not a file, directory or link");
-  e.mode = st.st_mode & 07777;
-  e.size = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  e.mtime_sec = st.st_mtim.tv_sec;
-  e.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-  e.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-  e.dev = st.st_dev;
-  e.ino = st.st_ino;
-  e.nlink = st.st_nlink;
+  e.mode = st.Permissions();
+  e.size = st.IsRegular() ? st.size : 0;
+  e.mtime_sec = st.mtime_sec;
+  e.mtime_nsec = st.mtime_nsec;
+  e.ctime_ns = st.ctime_ns;
+  e.dev = st.dev;
+  e.ino = st.ino;
+  e.nlink = st.nlink;
   return e;
 }
 
@@ -232,15 +252,10 @@ core::Status BuildContext::Expand(const std::vector<std::string>& parts, size_t 
     return {};
   }
   if (dir_entry->type != ContextEntry::Type::kDir) return {};
-  DIR* d = opendir(dir_entry->host_path.c_str());
-  if (!d) return {};
-  std::vector<std::string> names;
-  while (dirent* de = readdir(d)) {
-    std::string name = de->d_name;
-    if (name == "." || name == "..") continue;
-    if (MatchComponent(part, name)) names.push_back(name);
-  }
-  closedir(d);
+  std::vector<std::string> all, names;
+  if (sys::ListDir(dir_entry->host_path, &all) != 0) return {};
+  for (auto& name : all)
+    if (MatchComponent(part, name)) names.push_back(std::move(name));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) KILN_TRY(Expand(parts, index + 1, Join(rel, name), out));
   return {};
@@ -294,7 +309,18 @@ core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& d
 
 core::Status BuildContext::WalkEach(const ContextEntry& dir,
                                     const std::function<core::Status(ContextEntry&&)>& fn) const {
-  return WalkDir(dir.rel, dir.resolved, fn);
+  // With the .dockerignore's patterns at hand, each directory carries what they say about it
+  // and its parents, so a path is matched once instead of once per parent (the same answers:
+  // IgnoreMatcher::MatchesIn).
+  parser::IgnoreMatcher::DirMatches start;
+  if (ignore_.excluded && ignore_.matcher && !dir.resolved.empty()) {
+    for (size_t at = 0;; ++at) {
+      at = dir.resolved.find('/', at);
+      start = ignore_.matcher->ForDir(std::string_view(dir.resolved).substr(0, at), start);
+      if (at == std::string::npos) break;
+    }
+  }
+  return WalkDir(dir.rel, dir.resolved, start, fn);
 }
 
 // Entries come sorted by `rel` (byte order of the whole path), depth first: a child's subtree
@@ -302,36 +328,45 @@ core::Status BuildContext::WalkEach(const ContextEntry& dir,
 // "name-x" (bytes below '/') and before "name0". Below a resolved directory no link is
 // followed, so a child's resolved path is its parent's plus its name.
 core::Status BuildContext::WalkDir(const std::string& rel, const std::string& resolved,
+                                   const parser::IgnoreMatcher::DirMatches& matches,
                                    const std::function<core::Status(ContextEntry&&)>& fn) const {
+  const parser::IgnoreMatcher* matcher = ignore_.excluded ? ignore_.matcher.get() : nullptr;
   KILN_TRY(core::CheckCancelled());
   std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
-  DIR* d = opendir(path.c_str());
-  if (!d) return layers::ErrnoError("reading directory", path);
+  std::vector<sys::DirEntry> entries;
+  if (sys::ListDirKinds(path, &entries) != 0) return layers::ErrnoError("reading directory", path);
   // (key, may be a directory): a directory's name is listed twice, as itself and as "name/".
   std::vector<std::string> keys;
-  while (dirent* de = readdir(d)) {
-    std::string name = de->d_name;
-    if (name == "." || name == "..") continue;
-    bool maybe_dir = de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
-    if (maybe_dir) keys.push_back(name + "/");
-    keys.push_back(std::move(name));
+  for (auto& de : entries) {
+    bool maybe_dir = de.kind == sys::Kind::kDirectory || de.kind == sys::Kind::kNone;
+    if (maybe_dir) keys.push_back(de.name + "/");
+    keys.push_back(std::move(de.name));
   }
-  closedir(d);
   std::sort(keys.begin(), keys.end());
   // The directories to descend into, in name order (as they were met).
   std::vector<std::string> descend;
   for (const auto& key : keys) {
     if (key.ends_with('/')) {
       std::string name = key.substr(0, key.size() - 1);
-      if (std::binary_search(descend.begin(), descend.end(), name))
-        KILN_TRY(WalkDir(Join(rel, name), Join(resolved, name), fn));
+      if (std::binary_search(descend.begin(), descend.end(), name)) {
+        std::string child = Join(resolved, name);
+        KILN_TRY(WalkDir(Join(rel, name), child,
+                         matcher ? matcher->ForDir(child, matches) : parser::IgnoreMatcher::DirMatches{},
+                         fn));
+      }
       continue;
     }
     std::string child = Join(resolved, key);
-    bool excluded = Excluded(child);
-    struct stat st;
+    bool excluded;
+    if (matcher) {
+      auto r = matcher->MatchesIn(child, matches);
+      excluded = r && *r;
+    } else {
+      excluded = Excluded(child);
+    }
+    sys::FileStat st;
     std::string host = root_ + "/" + child;
-    if (lstat(host.c_str(), &st) != 0) return layers::ErrnoError("reading", host);
+    if (sys::Lstat(host, &st) != 0) return layers::ErrnoError("reading", host);
     auto e = FromStat(Join(rel, key), child, st);
     if (!e) {
       if (e.error().code == ErrorCode::kUnsupported) continue;  // sockets, fifos: skipped
@@ -353,20 +388,18 @@ core::Result<std::vector<std::string>> BuildContext::HiddenBelow(const ContextEn
     std::string rel = std::move(stack.back());
     stack.pop_back();
     std::string path = dir.host_path + (rel.empty() ? "" : "/" + rel);
-    DIR* d = opendir(path.c_str());
-    if (!d) return layers::ErrnoError("reading directory", path);
+    std::vector<sys::DirEntry> entries;
+    if (sys::ListDirKinds(path, &entries) != 0)
+      return layers::ErrnoError("reading directory", path);
     std::vector<std::pair<std::string, bool>> children;  // name, is a directory
-    while (dirent* de = readdir(d)) {
-      std::string name = de->d_name;
-      if (name == "." || name == "..") continue;
-      bool is_dir = de->d_type == DT_DIR;
-      if (de->d_type == DT_UNKNOWN) {
-        struct stat st;
-        is_dir = lstat((path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    for (auto& de : entries) {
+      bool is_dir = de.kind == sys::Kind::kDirectory;
+      if (de.kind == sys::Kind::kNone) {
+        sys::FileStat st;
+        is_dir = sys::Lstat(path + "/" + de.name, &st) == 0 && st.IsDir();
       }
-      children.push_back({std::move(name), is_dir});
+      children.push_back({std::move(de.name), is_dir});
     }
-    closedir(d);
     for (auto& [name, is_dir] : children) {
       std::string child = Join(rel, name);
       if (Excluded(Join(dir.resolved, child))) {
@@ -438,22 +471,37 @@ void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& 
 
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
   if (auto known = KnownDigest(file)) return *known;
-  int fd = open(file.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+  KILN_ASSIGN(core::Digest digest, HashFile(file));
+  RememberDigest(file, digest);
+  return digest;
+}
+
+core::Result<core::Digest> BuildContext::HashFile(const ContextEntry& file) const {
+  int fd = sys::Open(file.host_path, sys::kRead);
   if (fd < 0) return layers::ErrnoError("opening", file.host_path);
   layers::FdReader reader(fd, file.host_path);
   core::Hasher hasher;
-  // Uninitialised and no bigger than the file: zeroing 1 MiB per small file cost seconds on
-  // contexts of 30,000 files.
+  // Uninitialised and no bigger than the file (zeroing 1 MiB per small file cost seconds on
+  // contexts of 30,000 files), and kept per thread: context hashing runs on a pool.
   size_t size = static_cast<size_t>(std::clamp<uint64_t>(file.size + 1, 4096, 1 << 20));
-  std::unique_ptr<char[]> buf(new char[size]);
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t buf_size = 0;
+  if (buf_size < size) {
+    buf.reset(new char[size]);
+    buf_size = size;
+  }
+  uint64_t total = 0;
   for (;;) {
     KILN_ASSIGN(size_t n, reader.Read(buf.get(), size));
     if (n == 0) break;
     hasher.Update(buf.get(), n);
+    total += n;
+    // A short read of a regular file is its end: when that is where lstat said it ends, the
+    // read that would return 0 is saved (one syscall per file). A file that grew or shrank
+    // since is read to its end as before.
+    if (n < size && total == file.size) break;
   }
-  core::Digest digest = hasher.Finish();
-  RememberDigest(file, digest);
-  return digest;
+  return hasher.Finish();
 }
 
 core::Digest BuildContext::ReadFilesDigest() const {
@@ -487,9 +535,18 @@ core::Status BuildContext::SaveMemo() const {
     const Memo& m = memo_.MemoOf(i);
     if (!first) text += ',';
     first = false;
-    text += core::Json(memo_.PathOf(i)).dump() + ":[" + std::to_string(m.size) + "," +
-            std::to_string(m.mtime_ns) + "," + std::to_string(m.ctime_ns) + "," +
-            std::to_string(m.ino) + ",\"sha256:" + ToHex(m.sha256) + "\"]";
+    AppendJsonString(memo_.PathOf(i), text);
+    text += ":[";
+    AppendNumber(m.size, text);
+    text += ',';
+    AppendNumber(m.mtime_ns, text);
+    text += ',';
+    AppendNumber(m.ctime_ns, text);
+    text += ',';
+    AppendNumber(m.ino, text);
+    text += ",\"sha256:";
+    AppendHex(m.sha256, text);
+    text += "\"]";
     if (text.size() >= (64 << 10)) {
       KILN_TRY(out->Write(text));
       text.clear();

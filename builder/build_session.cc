@@ -1,11 +1,10 @@
 #include "builder/build_session.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 
 #include "core/cancel.h"
+#include "core/sys_fs.h"
 #include "layers/compression.h"
 #include "layers/fs_util.h"
 #include "layers/apply_layer.h"
@@ -34,7 +33,7 @@ BuildSession::BuildSession(const BuildOptions& options, layers::Store& store,
 BuildSession::~BuildSession() {
   for (const auto& dir : scratch_) {
     std::error_code ec;
-    std::filesystem::remove_all(dir.path(), ec);
+    std::filesystem::remove_all(sys::U8Path(dir.path()), ec);
   }
 }
 

@@ -1,7 +1,6 @@
 #include "builder/layout_reader.h"
 
-#include <fcntl.h>
-
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 
 namespace kiln::builder {
@@ -57,7 +56,7 @@ core::Result<std::string> LayoutReader::ReadBlob(const core::Digest& digest, siz
 
 core::Result<std::unique_ptr<core::Reader>> LayoutReader::OpenBlob(const core::Digest& digest) const {
   std::string path = dir_ + "/blobs/" + digest.algorithm() + "/" + digest.hex();
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = sys::Open(path, sys::kRead);
   if (fd < 0) return layers::ErrnoError("opening blob", path);
   return std::make_unique<layers::FdReader>(fd, path);
 }

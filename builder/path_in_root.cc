@@ -1,10 +1,6 @@
 #include "builder/path_in_root.h"
 
-#include <limits.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -57,32 +53,30 @@ core::Result<PathInRoot> ResolveInRoot(const std::string& root, std::string_view
     done.push_back(std::move(part));
     std::string rel = Joined(done);
     std::string host = root + "/" + rel;
-    struct stat st;
-    if (::lstat(host.c_str(), &st) != 0) {
+    sys::FileStat st;
+    if (sys::Lstat(host, &st) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return not_found();
-      return core::Fail(ErrorCode::kIo, "cannot stat " + host + ": " + std::strerror(errno));
+      return core::Fail(ErrorCode::kIo, "cannot stat " + host + ": " + sys::ErrorText(errno));
     }
-    if (hidden && hidden(rel, S_ISDIR(st.st_mode))) return not_found();
+    if (hidden && hidden(rel, st.IsDir())) return not_found();
     bool last = todo.empty();
-    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+    if (st.IsSymlink() && (!last || follow_last)) {
       if (++hops > kMaxSymlinkHops)
         return core::Fail(ErrorCode::kInvalidInput,
                           "\"" + std::string(path) + "\": too many levels of symbolic links");
-      char target[PATH_MAX];
-      ssize_t n = ::readlink(host.c_str(), target, sizeof target);
-      if (n < 0)
-        return core::Fail(ErrorCode::kIo, "cannot read link " + host + ": " + std::strerror(errno));
+      std::string link;
+      if (sys::ReadLink(host, &link) != 0)
+        return core::Fail(ErrorCode::kIo, "cannot read link " + host + ": " + sys::ErrorText(errno));
       done.pop_back();
-      std::string_view link(target, static_cast<size_t>(n));
       if (!link.empty() && link[0] == '/') done.clear();  // absolute: from the root again
       PushComponents(link, todo, true);
       continue;
     }
-    if (!last && !S_ISDIR(st.st_mode)) return not_found();
+    if (!last && !st.IsDir()) return not_found();
   }
   out.rel = Joined(done);
   // The entry the walk ended on ("a/.." or "up -> .." end on a directory already checked).
-  if (::lstat((out.rel.empty() ? root : root + "/" + out.rel).c_str(), &out.st) != 0)
+  if (sys::Lstat(out.rel.empty() ? root : root + "/" + out.rel, &out.st) != 0)
     return not_found();
   return out;
 }

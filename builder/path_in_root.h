@@ -5,13 +5,12 @@
 // lead to the tree's root, an absolute target starts again at the root, ".." stops there.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <functional>
 #include <string>
 #include <string_view>
 
 #include "core/error.h"
+#include "core/sys_fs.h"
 
 namespace kiln::builder {
 
@@ -20,7 +19,7 @@ inline constexpr int kMaxSymlinkHops = 40;
 
 struct PathInRoot {
   std::string rel;    // '/'-separated from the root, no "." / ".." / symlink in it; "" = the root
-  struct stat st {};  // lstat of root/rel (a symlink only when the last one was not followed)
+  sys::FileStat st;   // lstat of root/rel (a symlink only when the last one was not followed)
 };
 
 // Whether an entry the walk reaches must be treated as absent (.dockerignore): `rel` is the

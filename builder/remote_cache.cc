@@ -1,7 +1,5 @@
 #include "builder/remote_cache.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -14,6 +12,7 @@
 #include "builder/image_transfer.h"
 #include "builder/layout_reader.h"
 #include "core/media_types.h"
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 #include "layers/image_inspect.h"
 #include "registry/file_blob_source.h"
@@ -269,7 +268,7 @@ std::optional<CacheImports::Hit> CacheImports::Lookup(const core::Digest& key,
       bool present = store.Has(d);
       if (!present && !src.layout_dir.empty()) {
         std::error_code ec;
-        present = fs::is_regular_file(src.layout_dir + "/blobs/sha256/" + d.hex(), ec);
+        present = fs::is_regular_file(sys::U8Path(src.layout_dir + "/blobs/sha256/" + d.hex()), ec);
       } else if (!present) {
         // A HEAD, not a GET: the registry may have garbage-collected the layer.
         auto has = client.HasBlob(src.repo, d);
@@ -433,17 +432,17 @@ core::Status PutLayoutBlob(const std::string& dir, const core::Digest& digest,
                            const std::function<core::Status(const std::string&)>& write_tmp) {
   std::string path = dir + "/blobs/sha256/" + digest.hex();
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return {};
-  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" +
+  if (fs::is_regular_file(sys::U8Path(path), ec)) return {};
+  std::string tmp = path + ".tmp-" + std::to_string(sys::ProcessId()) + "-" +
                     std::to_string(reinterpret_cast<uintptr_t>(&tmp));
   auto st = write_tmp(tmp);
   if (!st) {
-    fs::remove(tmp, ec);
+    fs::remove(sys::U8Path(tmp), ec);
     return st;
   }
-  fs::rename(tmp, path, ec);
+  fs::rename(sys::U8Path(tmp), sys::U8Path(path), ec);
   if (ec) {
-    fs::remove(tmp, ec);
+    fs::remove(sys::U8Path(tmp), ec);
     return core::Fail(ErrorCode::kIo, "cannot write " + path + ": " + ec.message());
   }
   return {};
@@ -454,16 +453,17 @@ core::Result<Json> ExportLocal(BuildSession& session, const CacheSpec& spec, con
   const std::string& dir = spec.dir;
   KILN_TRY(layers::MakeDirs(dir + "/blobs/sha256"));
   std::error_code ec;
-  if (!fs::exists(dir + "/oci-layout", ec))
+  if (!fs::exists(sys::U8Path(dir + "/oci-layout"), ec))
     KILN_TRY(layers::WriteFileAtomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
   std::vector<core::Descriptor> layers = UniqueLayers(doc);
   uint64_t written = 0;
   for (const auto& d : layers) {
-    if (fs::is_regular_file(dir + "/blobs/sha256/" + d.digest.hex(), ec)) continue;
+    if (fs::is_regular_file(sys::U8Path(dir + "/blobs/sha256/" + d.digest.hex()), ec)) continue;
     if (!store.Has(d.digest))
       KILN_TRY(session.images().EnsureLocal(d, LayerOrigin{session.imports().LayoutHolding(d.digest)}));
     KILN_TRY(PutLayoutBlob(dir, d.digest, [&](const std::string& tmp) -> core::Status {
-      fs::copy_file(store.BlobPath(d.digest), tmp, fs::copy_options::overwrite_existing, ec);
+      fs::copy_file(sys::U8Path(store.BlobPath(d.digest)), sys::U8Path(tmp),
+                    fs::copy_options::overwrite_existing, ec);
       if (ec) return core::Fail(ErrorCode::kIo, "cannot write " + tmp + ": " + ec.message());
       return {};
     }));
@@ -520,7 +520,8 @@ std::string CacheImports::LayoutHolding(const core::Digest& digest) const {
   for (const auto& src : sources_) {
     if (src.layout_dir.empty()) continue;
     std::error_code ec;
-    if (fs::is_regular_file(src.layout_dir + "/blobs/sha256/" + digest.hex(), ec)) return src.layout_dir;
+    if (fs::is_regular_file(sys::U8Path(src.layout_dir + "/blobs/sha256/" + digest.hex()), ec))
+      return src.layout_dir;
   }
   return "";
 }

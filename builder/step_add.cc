@@ -1,14 +1,12 @@
 // ADD: local files and directories as COPY; local tar archives unpacked by docker's rule for the
 // target OS; http(s) URLs downloaded (with --checksum verified); git sources refused.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "builder/copy_plan.h"
 #include "builder/stage_builder.h"
 #include "builder/target_path.h"
 #include "core/cancel.h"
+#include "core/sys_fs.h"
 #include "layers/compression.h"
 #include "layers/fs_util.h"
 #include "layers/apply_layer.h"
@@ -30,7 +28,7 @@ bool IsGit(std::string_view s) {
 // Whether a host file is a tar archive (plain, gzip or zstd): the ustar magic after
 // decompressing its first block.
 bool IsTarArchive(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = sys::Open(path, sys::kRead);
   if (fd < 0) return false;
   layers::FdReader file(fd, path);
   auto tar = layers::NewDecompressor(file, {1 << 20});
@@ -151,12 +149,12 @@ core::Status StageBuilder::Add(const parser::AddInstruction& i) {
       if (s.downloaded.empty()) {
         KILN_ASSIGN(core::Digest d, Download(s.url, slot + "/" + s.name, a.checksum));
         (void)d;
-      } else if (rename(s.downloaded.c_str(), (slot + "/" + s.name).c_str()) != 0) {
+      } else if (sys::Rename(s.downloaded, slot + "/" + s.name) != 0) {
         return layers::ErrnoError("staging", s.downloaded);
       }
       staged[n] = rel + "/" + s.name;
     } else {
-      int fd = open(s.entry.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+      int fd = sys::Open(s.entry.host_path, sys::kRead);
       if (fd < 0) return layers::ErrnoError("opening", s.entry.host_path);
       layers::FdReader file(fd, s.entry.host_path);
       layers::ApplyOptions options;

@@ -1,7 +1,5 @@
 // RUN: the step runs in a process-isolated container on a snapshot of the stage's layers
 // (Executor + Snapshotter seams); the snapshot's diff becomes the step's layer.
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -11,6 +9,7 @@
 #include "builder/stage_builder.h"
 #include "builder/windows/command_line.h"
 #include "core/cancel.h"
+#include "core/sys_fs.h"
 #include "layers/layer_writer.h"
 #include "parser/expand.h"
 
@@ -99,7 +98,7 @@ core::Status StageBuilder::RunStep(const parser::RunInstruction& i) {
 
   // Unique per step: parallel stages may run the same step on the same base at once.
   static std::atomic<uint64_t> steps{0};
-  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(getpid()) + "-" +
+  spec.id = "kiln-" + key.hex().substr(0, 16) + "-" + std::to_string(sys::ProcessId()) + "-" +
             std::to_string(steps++);
   std::vector<layers::SnapshotLayer> parents;
   for (size_t n = 0; n < state_.layers.size(); ++n)

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/image_target.h"
+#include "core/sys_fs.h"
 #include "cli/progress_renderer.h"
 #include "layers/image_inspect.h"
 
@@ -91,16 +92,16 @@ core::Status RunAnalyze(Globals& g, const AnalyzeArgs& a) {
     // Written beside the target and renamed: a reader never sees half a page.
     std::string tmp = a.html + ".kiln-tmp";
     {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      std::ofstream f(sys::U8Path(tmp), std::ios::binary | std::ios::trunc);
       f << layers::RenderAnalysisHtml(report);
       f.close();
       if (!f) {
-        std::remove(tmp.c_str());
+        sys::Unlink(tmp);
         return core::Fail(core::ErrorCode::kIo, "--html " + a.html + ": cannot write the file");
       }
     }
-    if (std::rename(tmp.c_str(), a.html.c_str()) != 0) {
-      std::remove(tmp.c_str());
+    if (sys::Rename(tmp, a.html) != 0) {
+      sys::Unlink(tmp);
       return core::Fail(core::ErrorCode::kIo, "--html " + a.html + ": cannot write the file");
     }
   }

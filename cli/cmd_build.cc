@@ -1,8 +1,5 @@
 // kiln build: Dockerfile + context -> image (docker/buildx-compatible flags).
-#include <unistd.h>
-
 #include <algorithm>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>

@@ -1,14 +1,13 @@
 // `kiln login [-u USER] [-p PASS | --password-stdin] [SERVER]` and `kiln logout [SERVER]`:
 // check the credentials against the registry, then write them to docker's config.json (or its
 // credential helper) exactly as docker login does.
-#include <termios.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli/command.h"
+#include "cli/console.h"
 #include "cli/registry_flags.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
@@ -27,19 +26,11 @@ struct LoginArgs {
 std::string Prompt(const std::string& text, bool secret) {
   std::fprintf(stderr, "%s", text.c_str());
   std::fflush(stderr);
-  termios old{};
-  bool tty = isatty(0) && tcgetattr(0, &old) == 0;
-  if (tty && secret) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(0, TCSANOW, &quiet);
-  }
+  std::optional<EchoOff> quiet;
+  if (secret) quiet.emplace();
   std::string line;
   std::getline(std::cin, line);
-  if (tty && secret) {
-    tcsetattr(0, TCSANOW, &old);
-    std::fprintf(stderr, "\n");
-  }
+  if (quiet && quiet->active()) std::fprintf(stderr, "\n");
   return line;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/parse_summary.h"
+#include "core/sys_fs.h"
 #include "parser/ast.h"
 #include "parser/dockerfile.h"
 #include "parser/dockerfile_json.h"
@@ -29,13 +30,13 @@ struct ParseOptions {
 // -f FILE as given; else CONTEXT/Dockerfile, falling back to CONTEXT/dockerfile like docker.
 std::string DockerfilePath(const ParseOptions& o) {
   if (!o.file.empty()) return o.file;
-  fs::path dir(o.context);
+  fs::path dir = sys::U8Path(o.context);
   fs::path upper = (dir / "Dockerfile").lexically_normal();
   std::error_code ec;
   if (!fs::exists(upper, ec) && fs::exists(dir / "dockerfile", ec)) {
-    return (dir / "dockerfile").lexically_normal().string();
+    return sys::GenericPathString((dir / "dockerfile").lexically_normal());
   }
-  return upper.string();
+  return sys::GenericPathString(upper);
 }
 
 core::Status RunParse(const ParseOptions& o) {

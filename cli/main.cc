@@ -1,14 +1,12 @@
-// kiln entry point: global flags, verb dispatch, one-line errors and exit codes.
-#include <unistd.h>
-
+// kiln entry point: global flags, verb dispatch, one-line errors and exit codes. The host's
+// own entry point (main, wmain) is in cli/console_posix.cc / cli/windows/console_win.cc.
 #include <algorithm>
-#include <csignal>
-#include <cstdlib>
 #include <iostream>
 #include <utility>
 
 #include "cli/command.h"
-#include "core/cancel.h"
+#include "cli/console.h"
+#include "core/host_env.h"
 
 namespace kiln::cli {
 namespace {
@@ -16,20 +14,6 @@ namespace {
 std::vector<std::pair<int, AddCommandFn>>& Registry() {
   static std::vector<std::pair<int, AddCommandFn>> commands;
   return commands;
-}
-
-void OnSignal(int) {
-  if (core::CancelRequested()) _exit(130);  // second Ctrl-C: stop now
-  core::RequestCancel();
-}
-
-void InstallSignalHandlers() {
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace
@@ -40,9 +24,7 @@ CommandRegistrar::CommandRegistrar(int order, AddCommandFn add) {
 
 std::string StoreRoot(const Globals& g) {
   if (!g.root.empty()) return g.root;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/kiln";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/share/kiln";
+  return core::DefaultStoreRoot();
 }
 
 int ExitCodeFor(const core::Error& error) {
@@ -59,7 +41,9 @@ int ExitCodeFor(const core::Error& error) {
   }
 }
 
-int Main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{"kiln: compiles Dockerfiles into Windows (and Linux) container images, pushes them "
                "to OCI registries and shrinks them. Daemonless.",
                "kiln"};
@@ -86,7 +70,7 @@ int Main(int argc, char** argv) {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [order, add] : commands) add(app, g);
 
-  InstallSignalHandlers();
+  InstallInterruptHandler();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -102,13 +86,15 @@ int Main(int argc, char** argv) {
   return g.exit_code >= 0 ? g.exit_code : 0;
 }
 
-}  // namespace kiln::cli
+}  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   try {
-    return kiln::cli::Main(argc, argv);
+    return Run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "kiln: internal error: " << e.what() << "\n";
     return 1;
   }
 }
+
+}  // namespace kiln::cli

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/sys_fs.h"
 #include "parser/build_args.h"
 #include "parser/ignore_matcher.h"
 
@@ -12,7 +13,7 @@ namespace kiln::cli {
 namespace {
 
 std::optional<std::string> ReadIfExists(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(sys::U8Path(path), std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream out;
   out << in.rdbuf();
@@ -45,9 +46,10 @@ core::Result<std::string> ExcludedCount(const parser::IgnoreMatcher& matcher,
   constexpr size_t kMaxEntries = 100000;
   size_t total = 0, excluded = 0;
   std::error_code ec;
-  fs::recursive_directory_iterator it(context, fs::directory_options::skip_permission_denied, ec);
+  fs::path root = sys::U8Path(context);
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator() && total < kMaxEntries; it.increment(ec)) {
-    std::string rel = it->path().lexically_relative(context).generic_string();
+    std::string rel = sys::GenericPathString(it->path().lexically_relative(root));
     KILN_ASSIGN(bool out, matcher.Matches(rel));
     ++total;
     if (out) ++excluded;

@@ -1,12 +1,11 @@
 #include "cli/progress_renderer.h"
 
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cinttypes>
 
 #include <nlohmann/json.hpp>
+
+#include "cli/console.h"
 
 namespace kiln::cli {
 namespace {
@@ -45,7 +44,7 @@ std::unique_ptr<ProgressRenderer> ProgressRenderer::Make(std::string_view mode, 
   if (mode == "json") m = ProgressMode::kJson;
   else if (mode == "quiet") m = ProgressMode::kQuiet;
   else if (mode == "tty") m = ProgressMode::kTty;
-  else if (mode == "auto" && isatty(fileno(out))) m = ProgressMode::kTty;
+  else if (mode == "auto" && IsTerminal(out) && EnableTerminalEscapes(out)) m = ProgressMode::kTty;
   return std::make_unique<ProgressRenderer>(m, out);
 }
 
@@ -294,8 +293,7 @@ std::string ProgressRenderer::Frame(bool force) {
   last_draw_ = now;
   // Lines longer than the terminal would wrap and break the cursor-up arithmetic.
   size_t columns = 120;
-  winsize ws{};
-  if (ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
+  if (int c = TerminalColumns(out_); c > 0) columns = static_cast<size_t>(c);
   if (drawn_lines_ > 0) frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
   size_t first = order_.size() > kMaxTtyLines ? order_.size() - kMaxTtyLines : 0;
   for (size_t i = first; i < order_.size(); ++i)

@@ -1,10 +1,10 @@
 // The compressing writers behind NewCompressor: ISA-L deflate, zlib deflate and zstd.
 #include <isa-l/igzip_lib.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "layers/compression.h"
@@ -120,7 +120,7 @@ class Zstd : public core::Writer {
       : out_(out), ctx_(ZSTD_createCCtx()), buf_(ZSTD_CStreamOutSize()) {
     ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(ctx_, ZSTD_c_checksumFlag, 1);
-    if (threads <= 0) threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     // Always >= 1 worker: the multithreaded format is the same for any worker count.
     ZSTD_CCtx_setParameter(ctx_, ZSTD_c_nbWorkers, threads);
     // A fixed job size keeps output independent of the machine and bounds memory: zstd keeps

@@ -1,13 +1,6 @@
 #include "layers/export_sink.h"
 
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#ifdef __linux__
-#include <linux/fs.h>
-#endif
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include "core/sys_fs.h"
 #include "layers/blob_store.h"
 #include "layers/file_blob_writer.h"
 #include "layers/fs_util.h"
@@ -26,25 +19,20 @@ core::Status DrainCheck(core::Reader& r) {
 }
 
 // A copy-on-write clone of `source` at `dest` (temp + rename); false where the file system
-// has no reflinks (ext4) or the two are on different file systems.
+// has no reflinks (ext4, Windows) or the two are on different file systems.
 bool Reflink(const std::string& source, const std::string& dest) {
-#ifndef FICLONE
-  (void)source, (void)dest;
-  return false;
-#else
-  int in = open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  int in = sys::Open(source, sys::kRead);
   if (in < 0) return false;
   std::string temp = dest + ".tmp-XXXXXX";
   auto out = CreateOwnedTempFile(temp);
-  bool ok = out && ioctl(*out, FICLONE, in) == 0 && fchmod(*out, 0644) == 0 && fsync(*out) == 0 &&
-            rename(temp.c_str(), dest.c_str()) == 0;
+  bool ok = out && sys::CloneFile(in, *out) == 0 && sys::Fchmod(*out, 0644) == 0 &&
+            sys::Fsync(*out) == 0 && sys::Rename(temp, dest) == 0;
   if (out) {
-    if (!ok) unlink(temp.c_str());
-    close(*out);
+    if (!ok) sys::Unlink(temp);
+    sys::Close(*out);
   }
-  close(in);
+  sys::Close(in);
   return ok;
-#endif
 }
 
 class DirSink : public ExportSink {
@@ -53,8 +41,8 @@ class DirSink : public ExportSink {
   core::Status AddBlob(const std::string& path, const core::Digest& digest, uint64_t size,
                        core::Reader& content) override {
     std::string dest = dir_ + "/" + path;
-    struct stat st;
-    if (stat(dest.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == size) return {};
+    sys::FileStat st;
+    if (sys::Stat(dest, &st) == 0 && st.size == size) return {};
     KILN_TRY(MakeDirs(dest.substr(0, dest.rfind('/'))));
     KILN_ASSIGN(auto w, NewFileBlobWriter(dest));
     KILN_TRY(core::Copy(content, *w));
@@ -64,13 +52,13 @@ class DirSink : public ExportSink {
   core::Result<bool> LinkBlob(const std::string& path, uint64_t size,
                               const std::string& source) override {
     std::string dest = dir_ + "/" + path;
-    struct stat st;
-    if (stat(dest.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == size) return true;
+    sys::FileStat st;
+    if (sys::Stat(dest, &st) == 0 && st.size == size) return true;
     KILN_TRY(MakeDirs(dest.substr(0, dest.rfind('/'))));
     if (Reflink(source, dest)) return true;
     // A hard link appears whole or not at all; a stale file of the wrong size is replaced by
     // the copy path (temp + rename) instead.
-    if (link(source.c_str(), dest.c_str()) != 0) return false;
+    if (sys::HardLink(source, dest) != 0) return false;
     KILN_TRY(SyncDirectory(dest.substr(0, dest.rfind('/'))));
     return true;
   }

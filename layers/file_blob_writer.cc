@@ -1,12 +1,8 @@
 #include "layers/file_blob_writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
 
+#include "core/sys_fs.h"
 #include "layers/owned_temp.h"
 
 namespace kiln::layers {
@@ -15,7 +11,7 @@ namespace {
 constexpr size_t kBuffer = 1 << 20;
 
 std::unexpected<core::Error> IoError(const std::string& what, const std::string& path) {
-  return core::Fail(core::ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
+  return core::Fail(core::ErrorCode::kIo, what + " " + path + ": " + sys::ErrorText(errno));
 }
 
 std::string Parent(const std::string& path) {
@@ -26,11 +22,7 @@ std::string Parent(const std::string& path) {
 }  // namespace
 
 core::Status SyncDirectory(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("cannot open directory", dir);
-  int rc = fsync(fd);
-  close(fd);
-  if (rc != 0) return IoError("cannot sync directory", dir);
+  if (sys::SyncDir(dir) != 0) return IoError("cannot sync directory", dir);
   return {};
 }
 
@@ -38,7 +30,7 @@ core::Result<std::unique_ptr<FileBlobWriter>> FileBlobWriter::Create(std::string
                                                                      std::string base,
                                                                      DestFn dest) {
   KILN_ASSIGN(int fd, CreateOwnedTempFile(temp_template));  // locked: see owned_temp.h
-  fchmod(fd, 0644);
+  sys::Fchmod(fd, 0644);
   return std::unique_ptr<FileBlobWriter>(
       new FileBlobWriter(fd, std::move(temp_template), std::move(base), dest));
 }
@@ -49,18 +41,12 @@ FileBlobWriter::FileBlobWriter(int fd, std::string temp, std::string base, DestF
 }
 
 FileBlobWriter::~FileBlobWriter() {
-  if (fd_ >= 0) close(fd_);
-  if (!committed_) unlink(temp_.c_str());
+  if (fd_ >= 0) sys::Close(fd_);
+  if (!committed_) sys::Unlink(temp_);
 }
 
 core::Status FileBlobWriter::Flush() {
-  size_t done = 0;
-  while (done < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("cannot write", temp_);
-    done += static_cast<size_t>(n);
-  }
+  if (sys::WriteAll(fd_, buf_.data(), buf_.size()) != 0) return IoError("cannot write", temp_);
   buf_.clear();
   return {};
 }
@@ -87,12 +73,12 @@ core::Result<core::Descriptor> FileBlobWriter::Commit(std::string_view media_typ
     return core::Fail(core::ErrorCode::kConflict,
                       "digest mismatch: expected " + expected->ToString() + ", got " +
                           digest.ToString() + " (" + std::to_string(size) + " bytes)");
-  if (fsync(fd_) != 0) return IoError("cannot sync", temp_);
+  if (sys::Fsync(fd_) != 0) return IoError("cannot sync", temp_);
   // Renamed while still open (and locked), so no sweeper takes it for an orphan in between.
   std::string dest = dest_(base_, digest);
-  if (rename(temp_.c_str(), dest.c_str()) != 0) return IoError("cannot rename into", dest);
+  if (sys::Rename(temp_, dest) != 0) return IoError("cannot rename into", dest);
   committed_ = true;
-  close(fd_);
+  sys::Close(fd_);
   fd_ = -1;
   KILN_TRY(SyncDirectory(Parent(dest)));
   core::Descriptor d;

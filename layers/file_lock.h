@@ -1,4 +1,4 @@
-// An flock(2) on a lock file, released when the object dies. Serialises writers of index.json
+// An flock(2) (Windows: LockFileEx) on a lock file, released when the object dies. Serialises writers of index.json
 // and keeps `kiln prune` away from stores that other kiln processes are using.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Small POSIX file helpers for layers/: whole-file reads, atomic replace (temp + fsync +
+// Small file helpers for layers/: whole-file reads, atomic replace (temp + fsync +
 // rename), and a Reader over a file descriptor.
 #pragma once
 

@@ -1,13 +1,12 @@
 #include "layers/image_export.h"
 
-#include <sys/stat.h>
-
 #include <map>
 #include <set>
 
 #include "core/media_types.h"
 #include "core/platform.h"
 #include "core/reference.h"
+#include "core/sys_fs.h"
 #include "layers/export_sink.h"
 #include "layers/fs_util.h"
 #include "layers/local_image.h"
@@ -105,8 +104,8 @@ core::Json OciIndex(const std::vector<Named>& images, std::vector<core::Descript
 }
 
 bool IsTarOutput(const std::string& path) {
-  struct stat st;
-  return path.ends_with(".tar") || (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode));
+  sys::FileStat st;
+  return path.ends_with(".tar") || (sys::Stat(path, &st) == 0 && st.IsRegular());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "core/sys_fs.h"
 #include "layers/windows_layer.h"
 
 namespace kiln::layers {
@@ -103,7 +104,7 @@ core::Status JunkRules::Add(std::string_view pattern) {
 }
 
 core::Status JunkRules::Load(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(sys::U8Path(path));
   if (!in) return core::Fail(core::ErrorCode::kNotFound, "cannot read junk rules " + path);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

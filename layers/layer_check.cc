@@ -1,9 +1,8 @@
 #include "layers/layer_check.h"
 
-#include <fcntl.h>
-
 #include <algorithm>
 
+#include "core/sys_fs.h"
 #include "layers/compression.h"
 #include "layers/fs_util.h"
 #include "layers/tar_reader.h"
@@ -39,7 +38,7 @@ core::Result<LayerReport> CheckWindowsLayer(core::Reader& tar, const CheckOption
 
 core::Result<LayerReport> CheckWindowsLayerFile(const std::string& path,
                                                 const CheckOptions& options) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = sys::Open(path, sys::kRead);
   if (fd < 0) return ErrnoError("cannot open", path);
   FdReader file(fd, path);
   KILN_ASSIGN(auto tar, NewDecompressor(file));

@@ -1,8 +1,5 @@
 #include "layers/layer_tree.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "layers/fs_util.h"

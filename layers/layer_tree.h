@@ -6,7 +6,6 @@
 // beyond SOURCE_DATE_EPOCH.
 #pragma once
 
-#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -43,9 +42,9 @@ struct EntryMeta {
 struct HostFileInfo {
   uint32_t mode = 0644;
   TarTime mtime;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  nlink_t nlink = 1;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint64_t nlink = 1;
   // The size the caller saw; unset: the file is fstat'ed for it when written.
   std::optional<uint64_t> size;
 };

@@ -1,21 +1,14 @@
 // LayerTree::WriteTo: entries in sorted order, host files opened and re-stated as they are
 // written, repeated inodes written as hard links.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <map>
 
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 #include "layers/layer_rules.h"
 #include "layers/layer_tree.h"
 
 namespace kiln::layers {
 namespace {
-
-TarTime FromTimespec(const timespec& t) {
-  return {static_cast<int64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec)};
-}
 
 uint32_t DefaultMode(EntryType t) {
   switch (t) {
@@ -48,31 +41,35 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
     e.win_mountpoint = n.has(kJunction);
     e.mode = DefaultMode(e.type);
     e.mtime = default_time;
+    // A Windows layer carries no host permission bits (NTFS has none; a Linux host's exec bits
+    // would make the same tree give another layer than on Windows): the defaults, unless the
+    // entry's metadata sets a mode.
+    bool host_mode = flavor_ != LayerFlavor::kWindows;
     if (n.has(kHasInfo)) {
-      e.mode = n.mode & 07777;
+      if (host_mode) e.mode = n.mode & 07777;
       e.mtime = {n.mtime_sec, n.mtime_nsec};
     }
     std::optional<FdReader> file;
     if (n.has(kHasHost)) {
       host_path = HostPath(n);
-      int fd = open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      int fd = sys::Open(host_path, sys::kRead | sys::kNoFollow | sys::kNonBlock);
       if (fd < 0) return ErrnoError("cannot open", host_path);
       file.emplace(fd, host_path);
       // What the caller's walk saw is used as is (one stat per file); a file that shrinks
       // before it is read fails the layer, one that grows is cut at the size seen.
       uint64_t dev = n.dev, ino = n.ino, nlink = n.nlink, size = n.size;
       if (!n.has(kHasSize)) {
-        struct stat st;
-        if (fstat(fd, &st) != 0) return ErrnoError("cannot stat", host_path);
-        if (!S_ISREG(st.st_mode))
+        sys::FileStat st;
+        if (sys::Fstat(fd, &st) != 0) return ErrnoError("cannot stat", host_path);
+        if (!st.IsRegular())
           return core::Fail(core::ErrorCode::kInvalidInput, host_path + " is not a regular file");
-        size = static_cast<uint64_t>(st.st_size);
+        size = st.size;
         if (!n.has(kHasInfo)) {  // else the caller's view, but without a size
-          dev = static_cast<uint64_t>(st.st_dev);
-          ino = static_cast<uint64_t>(st.st_ino);
-          nlink = static_cast<uint64_t>(st.st_nlink);
-          e.mode = st.st_mode & 07777;
-          e.mtime = FromTimespec(st.st_mtim);
+          dev = st.dev;
+          ino = st.ino;
+          nlink = st.nlink;
+          if (host_mode) e.mode = st.Permissions();
+          e.mtime = {st.mtime_sec, st.mtime_nsec};
         }
       }
       e.size = size;

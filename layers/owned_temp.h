@@ -2,6 +2,9 @@
 // flock(2) on the entry itself for as long as it works on it, and the kernel drops that lock when
 // the writer dies (kill -9 included). A later kiln process that can take the lock knows the
 // entry is an orphan and removes it; one it cannot lock belongs to a live writer and stays.
+// Windows (windows/owned_temp_win.cc): files carry a LockFileEx byte-range lock; a directory's
+// writer holds it open without FILE_SHARE_DELETE, so a sweeper's open for deletion fails while
+// the writer lives (the system closes the handle when the writer dies).
 // Used for the store's tmp/, the temp siblings of `-o FILE` / `save -o FILE.tar`, directory
 // exports and atomic replaces (index.json).
 #pragma once

@@ -1,16 +1,13 @@
 // Store: opening the layout and the blob half (BlobStore).
 #include "layers/store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
+#include "core/sys_fs.h"
 #include "layers/file_blob_writer.h"
 #include "layers/fs_util.h"
 #include "layers/owned_temp.h"
@@ -59,7 +56,7 @@ std::string BlobDest(const std::string& root, const core::Digest& d) {
   return root + "/blobs/" + d.algorithm() + "/" + d.hex();
 }
 
-std::string Octal(mode_t mode) {
+std::string Octal(uint32_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
@@ -71,27 +68,27 @@ std::string Octal(mode_t mode) {
 // because it is a directory the user chose and may share on purpose; its subdirectories are
 // kiln's own and are tightened (TightenSubdirs).
 core::Status CheckRoot(const std::string& root) {
-  struct stat st {};
-  if (stat(root.c_str(), &st) != 0) {
+  sys::FileStat st;
+  if (sys::Stat(root, &st) != 0) {
     if (errno != ENOENT) return ErrnoError("cannot open the store", root);
     if (auto slash = root.rfind('/'); slash != std::string::npos && slash > 0)
       KILN_TRY(MakeDirs(root.substr(0, slash)));
-    if (mkdir(root.c_str(), 0700) != 0 && errno != EEXIST)
+    if (sys::MakeDir(root, 0700) != 0 && errno != EEXIST)
       return ErrnoError("cannot create directory", root);
-    if (stat(root.c_str(), &st) != 0) return ErrnoError("cannot open the store", root);
+    if (sys::Stat(root, &st) != 0) return ErrnoError("cannot open the store", root);
   }
-  if (!S_ISDIR(st.st_mode))
+  if (!st.IsDir())
     return core::Fail(core::ErrorCode::kInvalidInput,
                       "the store root " + root + " is not a directory");
-  if (st.st_uid != geteuid() && st.st_uid != 0)
+  if (st.uid != sys::EffectiveUid() && st.uid != 0)
     return core::Fail(core::ErrorCode::kInvalidInput,
-                      "the store root " + root + " belongs to uid " + std::to_string(st.st_uid) +
+                      "the store root " + root + " belongs to uid " + std::to_string(st.uid) +
                           ", not to you: that user could replace what kiln keeps there; use a "
                           "directory of your own for --root");
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
+  if (st.mode & 022)  // group or others may write
     return core::Fail(core::ErrorCode::kInvalidInput,
                       "the store root " + root + " is writable by other users (mode " +
-                          Octal(st.st_mode) +
+                          Octal(st.mode) +
                           "): they could replace what kiln keeps there; run chmod go-w " + root +
                           " or use another --root");
   return {};
@@ -102,19 +99,15 @@ core::Status CheckRoot(const std::string& root) {
 // user can reach anything below it (docker keeps its overlay2 dirs 0710: CVE-2021-41091). An
 // older store's 0755 dirs are tightened in place.
 core::Status TightenSubdirs(const std::string& root) {
-  DIR* d = opendir(root.c_str());
-  if (!d) return ErrnoError("cannot open the store", root);
+  std::vector<std::string> names;
+  if (sys::ListDir(root, &names) != 0) return ErrnoError("cannot open the store", root);
   core::Status status;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const auto& name : names) {
     std::string path = root + "/" + name;
-    struct stat st {};
-    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0)
-      continue;
-    if (chmod(path.c_str(), 0700) != 0) status = ErrnoError("cannot make private", path);
+    sys::FileStat st;
+    if (sys::Lstat(path, &st) != 0 || !st.IsDir() || (st.mode & 077) == 0) continue;
+    if (sys::Chmod(path, 0700) != 0) status = ErrnoError("cannot make private", path);
   }
-  closedir(d);
   return status;
 }
 
@@ -132,7 +125,8 @@ void RemoveOrphans(const std::string& root) {
 core::Result<std::unique_ptr<Store>> Store::Open(const std::string& root_in) {
   // Absolute, because the snapshotter mounts from a child that changes its working directory.
   std::error_code ec;
-  std::string root = std::filesystem::absolute(root_in.empty() ? "." : root_in, ec).string();
+  std::string root =
+      sys::GenericPathString(std::filesystem::absolute(sys::U8Path(root_in.empty() ? "." : root_in), ec));
   if (ec)
     return core::Fail(core::ErrorCode::kIo,
                       "cannot open the store " + root_in + ": " + ec.message());
@@ -145,11 +139,12 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::string& root_in) {
   for (const char* sub : {"/blobs/sha256", "/remote/sha256"}) KILN_TRY(MakeDirs(root + sub));
   KILN_ASSIGN(store->gc_lock_, FileLock::Acquire(root + "/gc.lock", FileLock::Mode::kShared));
   RemoveOrphans(root);
-  if (access((root + "/oci-layout").c_str(), F_OK) != 0)
+  sys::FileStat st;
+  if (sys::Stat(root + "/oci-layout", &st) != 0)
     KILN_TRY(WriteFileAtomic(root + "/oci-layout", kOciLayout));
-  if (access((root + "/index.json").c_str(), F_OK) != 0) {
+  if (sys::Stat(root + "/index.json", &st) != 0) {
     KILN_ASSIGN(FileLock lock, store->LockIndex());
-    if (access((root + "/index.json").c_str(), F_OK) != 0)
+    if (sys::Stat(root + "/index.json", &st) != 0)
       KILN_TRY(WriteFileAtomic(root + "/index.json", kEmptyIndex));
   }
   return store;
@@ -158,29 +153,28 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::string& root_in) {
 std::string Store::BlobPath(const core::Digest& digest) const { return BlobDest(root_, digest); }
 
 bool Store::Has(const core::Digest& digest) {
-  struct stat st;
-  return !digest.empty() && stat(BlobPath(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  sys::FileStat st;
+  return !digest.empty() && sys::Stat(BlobPath(digest), &st) == 0 && st.IsRegular();
 }
 
 core::Result<uint64_t> Store::Size(const core::Digest& digest) {
-  struct stat st;
-  if (digest.empty() || stat(BlobPath(digest).c_str(), &st) != 0)
+  sys::FileStat st;
+  if (digest.empty() || sys::Stat(BlobPath(digest), &st) != 0)
     return core::Fail(core::ErrorCode::kNotFound,
                       "blob " + digest.ToString() + " is not in the local store");
-  return static_cast<uint64_t>(st.st_size);
+  return st.size;
 }
 
 core::Result<std::unique_ptr<core::Reader>> Store::Open(const core::Digest& digest) {
   std::string path = BlobPath(digest);
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = sys::Open(path, sys::kRead);
   if (fd < 0)
     return core::Fail(core::ErrorCode::kNotFound,
                       "blob " + digest.ToString() + " is not in the local store");
-  struct stat st;
-  fstat(fd, &st);
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return std::unique_ptr<core::Reader>(
-      new VerifyingReader(fd, path, digest, static_cast<uint64_t>(st.st_size)));
+  sys::FileStat st;
+  sys::Fstat(fd, &st);
+  sys::AdviseSequential(fd);
+  return std::unique_ptr<core::Reader>(new VerifyingReader(fd, path, digest, st.size));
 }
 
 core::Result<std::unique_ptr<BlobWriter>> Store::NewWriter() {

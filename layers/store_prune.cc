@@ -1,13 +1,10 @@
 // Store::Prune: mark from index.json and the build cache, sweep blobs/, remote/ and tmp/.
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <deque>
 #include <regex>
 #include <unordered_set>
 
 #include "core/media_types.h"
+#include "core/sys_fs.h"
 #include "layers/fs_util.h"
 #include "layers/host_snapshotter.h"
 #include "layers/owned_temp.h"
@@ -19,13 +16,9 @@ namespace {
 // Calls fn(name) for each entry of a directory except . and ..; missing dirs are empty.
 template <typename Fn>
 void ForEachFile(const std::string& dir, Fn fn) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") fn(name);
-  }
-  closedir(d);
+  std::vector<std::string> names;
+  if (sys::ListDir(dir, &names) != 0) return;
+  for (const auto& name : names) fn(name);
 }
 
 const std::regex& DigestPattern() {
@@ -43,10 +36,10 @@ void ScanText(const std::string& text, std::vector<core::Digest>& out) {
 void ScanDigests(const std::string& dir, std::vector<core::Digest>& out) {
   ForEachFile(dir, [&](const std::string& name) {
     std::string path = dir + "/" + name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) return ScanDigests(path, out);
-    if (!S_ISREG(st.st_mode)) return;
+    sys::FileStat st;
+    if (sys::Lstat(path, &st) != 0) return;
+    if (st.IsDir()) return ScanDigests(path, out);
+    if (!st.IsRegular()) return;
     if (auto text = ReadFileToString(path)) ScanText(*text, out);
   });
 }
@@ -104,23 +97,23 @@ core::Result<PruneReport> Store::Prune() {
   ForEachFile(blobs, [&](const std::string& hex) {
     if (live.count(hex)) return;
     std::string path = blobs + "/" + hex;
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0 && unlink(path.c_str()) == 0) {
+    sys::FileStat st;
+    if (sys::Lstat(path, &st) == 0 && sys::Unlink(path) == 0) {
       ++report.blobs_removed;
-      report.bytes_freed += static_cast<uint64_t>(st.st_size);
+      report.bytes_freed += st.size;
     }
   });
   std::string remote = root_ + "/remote/sha256";
   ForEachFile(remote, [&](const std::string& name) {
     std::string hex = name.substr(0, name.find('.'));
     if (live.count(hex) && name.ends_with(".json") && name.size() == 69) return;
-    if (unlink((remote + "/" + name).c_str()) == 0) ++report.remote_records_removed;
+    if (sys::Unlink(remote + "/" + name) == 0) ++report.remote_records_removed;
   });
   // With the exclusive lock no other kiln process has the store open: whatever is in tmp/
   // (and any temp file of an atomic write) belongs to a write that died.
   report.temp_files_removed += RemoveOrphanTemps(tmp_dir(), [](std::string_view) { return true; });
   ForEachFile(root_, [&](const std::string& name) {
-    if (name.find(".tmp-") != std::string::npos && unlink((root_ + "/" + name).c_str()) == 0)
+    if (name.find(".tmp-") != std::string::npos && sys::Unlink(root_ + "/" + name) == 0)
       ++report.temp_files_removed;
   });
   // Unpacked layers (the snapshotter's cache of parents for RUN) that no named image's config

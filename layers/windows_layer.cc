@@ -1,10 +1,9 @@
 #include "layers/windows_layer.h"
 
-#include <locale.h>
-#include <wctype.h>
-
 #include <optional>
 #include <vector>
+
+#include "layers/case_fold.h"
 
 namespace kiln::layers::windows {
 namespace {
@@ -21,14 +20,6 @@ uint32_t Le32(std::string_view s, size_t off) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(s[off + i]);
   return v;
-}
-
-locale_t Utf8Locale() {
-  static locale_t loc = [] {
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-    return l ? l : newlocale(LC_CTYPE_MASK, "C", static_cast<locale_t>(0));
-  }();
-  return loc;
 }
 
 // Decodes one UTF-8 code point at s[i]; returns its length, or 0 when invalid.
@@ -200,7 +191,7 @@ std::string FoldCase(std::string_view name) {
       out += name[i++];
       continue;
     }
-    Encode(static_cast<char32_t>(towupper_l(static_cast<wint_t>(cp), Utf8Locale())), out);
+    Encode(UpperCaseCodePoint(cp), out);
     i += len;
   }
   return out;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/sys_fs.h"
 #include "parser/instruction_request.h"
 #include "parser/runes.h"
 
@@ -55,10 +56,10 @@ core::Result<Dockerfile> BuildStages(const Ast& ast) {
 
 core::Result<std::string> ReadDockerfile(const std::string& path) {
   std::error_code ec;
-  if (path != "-" && std::filesystem::is_directory(path, ec)) {
+  if (path != "-" && std::filesystem::is_directory(sys::U8Path(path), ec)) {
     return core::Fail(core::ErrorCode::kInvalidInput, path + " is a directory, not a Dockerfile");
   }
-  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  FILE* f = path == "-" ? stdin : sys::FOpen(path, "rb");
   if (!f) {
     return core::Fail(core::ErrorCode::kNotFound,
                       "cannot read Dockerfile " + path + ": " + std::strerror(errno));

@@ -1,9 +1,5 @@
 #include "registry/credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/host_env.h"
+#include "core/sys_fs.h"
 #include "registry/base64.h"
 #include "registry/credential_helper.h"
 
@@ -34,7 +32,7 @@ std::string LookupHost(std::string_view registry) {
 }
 
 core::Result<Json> LoadJson(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(sys::U8Path(path), std::ios::binary);
   if (!f) return Json::object();  // no config yet
   std::stringstream ss;
   ss << f.rdbuf();
@@ -49,18 +47,18 @@ core::Result<Json> LoadJson(const std::string& path) {
 }
 
 core::Status SaveJson(const std::string& dir, const std::string& path, const Json& j) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return Fail(ErrorCode::kIo, "cannot create " + dir + ": " + strerror(errno));
+  if (sys::MakeDir(dir, 0700) != 0 && errno != EEXIST)
+    return Fail(ErrorCode::kIo, "cannot create " + dir + ": " + sys::ErrorText(errno));
   std::string tmp = path + ".kiln-tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, "cannot write " + tmp + ": " + strerror(errno));
+  int fd = sys::Open(tmp, sys::kWrite | sys::kCreate | sys::kTruncate, 0600);
+  if (fd < 0) return Fail(ErrorCode::kIo, "cannot write " + tmp + ": " + sys::ErrorText(errno));
   std::string text = j.dump(1, '\t') + "\n";
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            fsync(fd) == 0;
-  ok = close(fd) == 0 && ok;
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return Fail(ErrorCode::kIo, "cannot write " + path + ": " + strerror(errno));
+  bool ok = sys::WriteAll(fd, text.data(), text.size()) == 0 && sys::Fsync(fd) == 0;
+  ok = sys::Close(fd) == 0 && ok;
+  if (!ok || sys::Rename(tmp, path) != 0) {
+    int e = errno;
+    sys::Unlink(tmp);
+    return Fail(ErrorCode::kIo, "cannot write " + path + ": " + sys::ErrorText(e));
   }
   return {};
 }
@@ -117,9 +115,7 @@ core::Result<Credentials> FromHelper(const std::string& helper, const std::strin
 
 std::string DockerConfigDir(std::string_view flag) {
   if (!flag.empty()) return std::string(flag);
-  if (const char* d = std::getenv("DOCKER_CONFIG"); d && *d) return d;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.docker";
+  return core::DefaultDockerConfigDir();
 }
 
 std::string CredentialKey(std::string_view registry) {

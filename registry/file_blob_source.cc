@@ -1,10 +1,8 @@
 #include "registry/file_blob_source.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
+
+#include "core/sys_fs.h"
 
 namespace kiln::registry {
 namespace {
@@ -12,14 +10,12 @@ namespace {
 class FdReader : public core::Reader {
  public:
   FdReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~FdReader() override { close(fd_); }
+  ~FdReader() override { sys::Close(fd_); }
   core::Result<size_t> Read(void* buffer, size_t size) override {
-    for (;;) {
-      ssize_t n = read(fd_, buffer, size);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR)
-        return core::Fail(core::ErrorCode::kIo, "reading " + path_ + ": " + strerror(errno));
-    }
+    int64_t n = sys::Read(fd_, buffer, size);
+    if (n < 0)
+      return core::Fail(core::ErrorCode::kIo, "reading " + path_ + ": " + sys::ErrorText(errno));
+    return static_cast<size_t>(n);
   }
 
  private:
@@ -30,14 +26,15 @@ class FdReader : public core::Reader {
 }  // namespace
 
 core::Result<std::unique_ptr<core::Reader>> FileBlobSource::Open(uint64_t offset) {
-  int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return core::Fail(core::ErrorCode::kIo, "cannot open " + path_ + ": " + strerror(errno));
-  if (offset > 0 && lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+  int fd = sys::Open(path_, sys::kRead);
+  if (fd < 0)
+    return core::Fail(core::ErrorCode::kIo, "cannot open " + path_ + ": " + sys::ErrorText(errno));
+  if (offset > 0 && sys::Seek(fd, offset) != 0) {
     int e = errno;
-    close(fd);
-    return core::Fail(core::ErrorCode::kIo, "cannot seek in " + path_ + ": " + strerror(e));
+    sys::Close(fd);
+    return core::Fail(core::ErrorCode::kIo, "cannot seek in " + path_ + ": " + sys::ErrorText(e));
   }
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  sys::AdviseSequential(fd);
   return std::unique_ptr<core::Reader>(new FdReader(fd, path_));
 }
 

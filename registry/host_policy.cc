@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/host_env.h"
 #include "core/reference.h"
+#include "core/sys_fs.h"
 
 namespace kiln::registry {
 namespace fs = std::filesystem;
@@ -52,19 +54,19 @@ TlsSettings HostPolicy::TlsFor(std::string_view host) const {
   for (const auto& root : options_.certs_dirs) {
     for (const auto& name : names) {
       std::error_code ec;
-      fs::path dir = fs::path(root) / name;
+      fs::path dir = sys::U8Path(root) / sys::U8Path(name);
       if (!fs::is_directory(dir, ec)) continue;
       std::vector<fs::path> files;
       for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path());
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {
-        if (f.extension() == ".crt") tls.ca_files.push_back(f.string());
+        if (f.extension() == ".crt") tls.ca_files.push_back(sys::PathString(f));
         if (f.extension() == ".cert" && tls.client_cert.empty()) {
           fs::path key = f;
           key.replace_extension(".key");
           if (fs::exists(key, ec)) {
-            tls.client_cert = f.string();
-            tls.client_key = key.string();
+            tls.client_cert = sys::PathString(f);
+            tls.client_key = sys::PathString(key);
           }
         }
       }
@@ -74,12 +76,15 @@ TlsSettings HostPolicy::TlsFor(std::string_view host) const {
 }
 
 std::string HostPolicy::CertsDirHint(std::string_view host) const {
-  std::string root = options_.certs_dirs.empty() ? "/etc/docker/certs.d" : options_.certs_dirs[0];
+  std::string root =
+      options_.certs_dirs.empty() ? core::SystemCertsDirs()[0] : options_.certs_dirs[0];
   return root + "/" + std::string(host) + "/ca.crt";
 }
 
 std::vector<std::string> DefaultCertsDirs(const std::string& docker_config_dir) {
-  return {docker_config_dir + "/certs.d", "/etc/docker/certs.d", "/etc/containers/certs.d"};
+  std::vector<std::string> dirs{docker_config_dir + "/certs.d"};
+  for (auto& d : core::SystemCertsDirs()) dirs.push_back(std::move(d));
+  return dirs;
 }
 
 }  // namespace kiln::registry

@@ -18,7 +18,7 @@ struct HostPolicyOptions {
   std::string ca_cert;                           // --ca-cert FILE (every host)
   // certs.d roots searched in order; each may hold <host:port>/ (or <host>/ for port 443) with
   // *.crt CAs and *.cert/*.key client pairs. Default: <docker config dir>/certs.d,
-  // /etc/docker/certs.d, /etc/containers/certs.d.
+  // /etc/docker/certs.d, /etc/containers/certs.d (Windows: %ProgramData%/docker/certs.d).
   std::vector<std::string> certs_dirs;
 };
 

@@ -116,7 +116,9 @@ srcs=(layers/windows/*.cc builder/windows/*.cc builder/windows/selftest/*.cc)
 if ((${#srcs[@]} == 0)); then echo "windows-check: no Windows sources yet"; exit 0; fi
 # core/ and parser/ whole: they build for Windows against the cached libraries (OpenSSL for
 # core/digest.cc); the selftest links only what it references.
-core_srcs=(core/*.cc parser/*.cc)
+core_srcs=(core/*.cc core/windows/*_win.cc parser/*.cc)
+core_srcs=("${core_srcs[@]/*_posix.cc/}")   # POSIX halves of seams: their _win.cc is in the list
+core_srcs=(${core_srcs[@]})
 
 # The Windows libraries (static, mingw-w64): OpenSSL, nlohmann/json... from windows_deps.sh.
 deps=$(scripts/windows_deps.sh)

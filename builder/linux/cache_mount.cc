@@ -37,15 +37,6 @@ struct CacheMount::Lock {
 CacheMount::CacheMount(std::string path, std::unique_ptr<Lock> lock)
     : path_(std::move(path)), lock_(std::move(lock)) {}
 
-core::Result<CacheSharing> ParseCacheSharing(std::string_view text) {
-  if (text == "shared") return CacheSharing::kShared;
-  if (text == "private") return CacheSharing::kPrivate;
-  if (text == "locked") return CacheSharing::kLocked;
-  return core::Fail(
-      core::ErrorCode::kInvalidInput,
-      "cache mount sharing must be shared, private or locked, not " + std::string(text));
-}
-
 core::Result<CacheMount> CacheMount::Acquire(const std::string& home, CacheSharing sharing,
                                              uint32_t mode, uint32_t uid, uint32_t gid) {
   std::error_code ec;  // <store>/cache/mounts is made on first use

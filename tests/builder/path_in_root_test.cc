@@ -42,10 +42,10 @@ TEST_CASE("symlinks along a path resolve inside the root, wherever they point", 
   CHECK(Resolved(root, "top/etc/name", false) == "etc/name");
   auto r = ResolveInRoot(root.path().string(), "top/etc/name", false);
   REQUIRE(r);
-  CHECK(S_ISLNK(r->st.st_mode));
+  CHECK(r->st.IsSymlink());
   r = ResolveInRoot(root.path().string(), "top/etc/name", true);
   REQUIRE(r);
-  CHECK(S_ISREG(r->st.st_mode));
+  CHECK(r->st.IsRegular());
 }
 
 TEST_CASE("missing entries, files used as directories and symlink loops fail", "[unit]") {

@@ -1,3 +1,4 @@
+// registry/credential_helper.h on POSIX hosts: posix_spawnp with two pipes.
 #include "registry/credential_helper.h"
 
 #include <spawn.h>

@@ -1,3 +1,4 @@
+// layers/host_tree.h on POSIX hosts: fstatat/readlinkat walk, xattrs, device whiteouts.
 #include "layers/host_tree.h"
 
 #include <dirent.h>
@@ -52,7 +53,7 @@ class Walker {
  private:
   EntryMeta Meta(const struct stat& st, const std::string& host) {
     EntryMeta m = o_.meta;
-    if (!m.mode) m.mode = st.st_mode & 07777;
+    if (!m.mode && !windows_) m.mode = st.st_mode & 07777;  // Windows layers: no host modes
     if (!m.mtime) m.mtime = Mtime(st);
     if (!windows_ && o_.keep_owner) {
       if (!m.uid) m.uid = st.st_uid;
@@ -177,7 +178,7 @@ core::Status AddHostTree(LayerTree& tree, const std::string& host_dir,
   bool is_root = dest.empty() || (tree.flavor() == LayerFlavor::kWindows && dest == "Files");
   if (!is_root) {
     EntryMeta m = options.meta;
-    if (!m.mode) m.mode = st.st_mode & 07777;
+    if (!m.mode && tree.flavor() != LayerFlavor::kWindows) m.mode = st.st_mode & 07777;
     if (!m.mtime) m.mtime = Mtime(st);
     KILN_TRY(tree.AddDirectory(dest, m));
   }
