@@ -153,8 +153,13 @@ reg=127.0.0.1:$port
 blobs=$(python3 - "$work/layout" <<'PY'
 import json, os, sys
 d = sys.argv[1]
-idx = json.load(open(os.path.join(d, "index.json")))
-m = json.load(open(os.path.join(d, "blobs/sha256", idx["manifests"][0]["digest"].split(":")[1])))
+blob = lambda digest: json.load(open(os.path.join(d, "blobs/sha256", digest.split(":")[1])))
+m = blob(json.load(open(os.path.join(d, "index.json")))["manifests"][0]["digest"])
+# With provenance the layout holds an index: the image is its first manifest with a platform
+# other than unknown/unknown (the attestation manifests).
+while "config" not in m:
+    m = blob(next(x for x in m["manifests"]
+                  if x.get("platform", {}).get("os") != "unknown")["digest"])
 print(" ".join([m["config"]["digest"].split(":")[1]] + [l["digest"].split(":")[1] for l in m["layers"]]))
 PY
 )

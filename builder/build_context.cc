@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <memory>
 
@@ -63,6 +64,35 @@ std::string ToHex(const std::array<unsigned char, 32>& bytes) {
     out[2 * i + 1] = kDigits[bytes[i] & 15];
   }
   return out;
+}
+
+void AppendHex(const std::array<unsigned char, 32>& bytes, std::string& out) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+}
+
+template <typename Int>
+void AppendNumber(Int v, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// `s` as a JSON string, as core::Json's dump() writes it: printable ASCII without '"' and '\\'
+// (nearly every path) as it is, anything else through the JSON library.
+void AppendJsonString(std::string_view s, std::string& out) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      out += core::Json(std::string(s)).dump();
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
 }
 
 }  // namespace
@@ -279,7 +309,18 @@ core::Result<std::vector<ContextEntry>> BuildContext::Walk(const ContextEntry& d
 
 core::Status BuildContext::WalkEach(const ContextEntry& dir,
                                     const std::function<core::Status(ContextEntry&&)>& fn) const {
-  return WalkDir(dir.rel, dir.resolved, fn);
+  // With the .dockerignore's patterns at hand, each directory carries what they say about it
+  // and its parents, so a path is matched once instead of once per parent (the same answers:
+  // IgnoreMatcher::MatchesIn).
+  parser::IgnoreMatcher::DirMatches start;
+  if (ignore_.excluded && ignore_.matcher && !dir.resolved.empty()) {
+    for (size_t at = 0;; ++at) {
+      at = dir.resolved.find('/', at);
+      start = ignore_.matcher->ForDir(std::string_view(dir.resolved).substr(0, at), start);
+      if (at == std::string::npos) break;
+    }
+  }
+  return WalkDir(dir.rel, dir.resolved, start, fn);
 }
 
 // Entries come sorted by `rel` (byte order of the whole path), depth first: a child's subtree
@@ -287,7 +328,9 @@ core::Status BuildContext::WalkEach(const ContextEntry& dir,
 // "name-x" (bytes below '/') and before "name0". Below a resolved directory no link is
 // followed, so a child's resolved path is its parent's plus its name.
 core::Status BuildContext::WalkDir(const std::string& rel, const std::string& resolved,
+                                   const parser::IgnoreMatcher::DirMatches& matches,
                                    const std::function<core::Status(ContextEntry&&)>& fn) const {
+  const parser::IgnoreMatcher* matcher = ignore_.excluded ? ignore_.matcher.get() : nullptr;
   KILN_TRY(core::CheckCancelled());
   std::string path = resolved.empty() ? root_ : root_ + "/" + resolved;
   std::vector<sys::DirEntry> entries;
@@ -305,12 +348,22 @@ core::Status BuildContext::WalkDir(const std::string& rel, const std::string& re
   for (const auto& key : keys) {
     if (key.ends_with('/')) {
       std::string name = key.substr(0, key.size() - 1);
-      if (std::binary_search(descend.begin(), descend.end(), name))
-        KILN_TRY(WalkDir(Join(rel, name), Join(resolved, name), fn));
+      if (std::binary_search(descend.begin(), descend.end(), name)) {
+        std::string child = Join(resolved, name);
+        KILN_TRY(WalkDir(Join(rel, name), child,
+                         matcher ? matcher->ForDir(child, matches) : parser::IgnoreMatcher::DirMatches{},
+                         fn));
+      }
       continue;
     }
     std::string child = Join(resolved, key);
-    bool excluded = Excluded(child);
+    bool excluded;
+    if (matcher) {
+      auto r = matcher->MatchesIn(child, matches);
+      excluded = r && *r;
+    } else {
+      excluded = Excluded(child);
+    }
     sys::FileStat st;
     std::string host = root_ + "/" + child;
     if (sys::Lstat(host, &st) != 0) return layers::ErrnoError("reading", host);
@@ -418,22 +471,37 @@ void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& 
 
 core::Result<core::Digest> BuildContext::FileDigest(const ContextEntry& file) const {
   if (auto known = KnownDigest(file)) return *known;
+  KILN_ASSIGN(core::Digest digest, HashFile(file));
+  RememberDigest(file, digest);
+  return digest;
+}
+
+core::Result<core::Digest> BuildContext::HashFile(const ContextEntry& file) const {
   int fd = sys::Open(file.host_path, sys::kRead);
   if (fd < 0) return layers::ErrnoError("opening", file.host_path);
   layers::FdReader reader(fd, file.host_path);
   core::Hasher hasher;
-  // Uninitialised and no bigger than the file: zeroing 1 MiB per small file cost seconds on
-  // contexts of 30,000 files.
+  // Uninitialised and no bigger than the file (zeroing 1 MiB per small file cost seconds on
+  // contexts of 30,000 files), and kept per thread: context hashing runs on a pool.
   size_t size = static_cast<size_t>(std::clamp<uint64_t>(file.size + 1, 4096, 1 << 20));
-  std::unique_ptr<char[]> buf(new char[size]);
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t buf_size = 0;
+  if (buf_size < size) {
+    buf.reset(new char[size]);
+    buf_size = size;
+  }
+  uint64_t total = 0;
   for (;;) {
     KILN_ASSIGN(size_t n, reader.Read(buf.get(), size));
     if (n == 0) break;
     hasher.Update(buf.get(), n);
+    total += n;
+    // A short read of a regular file is its end: when that is where lstat said it ends, the
+    // read that would return 0 is saved (one syscall per file). A file that grew or shrank
+    // since is read to its end as before.
+    if (n < size && total == file.size) break;
   }
-  core::Digest digest = hasher.Finish();
-  RememberDigest(file, digest);
-  return digest;
+  return hasher.Finish();
 }
 
 core::Digest BuildContext::ReadFilesDigest() const {
@@ -467,9 +535,18 @@ core::Status BuildContext::SaveMemo() const {
     const Memo& m = memo_.MemoOf(i);
     if (!first) text += ',';
     first = false;
-    text += core::Json(memo_.PathOf(i)).dump() + ":[" + std::to_string(m.size) + "," +
-            std::to_string(m.mtime_ns) + "," + std::to_string(m.ctime_ns) + "," +
-            std::to_string(m.ino) + ",\"sha256:" + ToHex(m.sha256) + "\"]";
+    AppendJsonString(memo_.PathOf(i), text);
+    text += ":[";
+    AppendNumber(m.size, text);
+    text += ',';
+    AppendNumber(m.mtime_ns, text);
+    text += ',';
+    AppendNumber(m.ctime_ns, text);
+    text += ',';
+    AppendNumber(m.ino, text);
+    text += ",\"sha256:";
+    AppendHex(m.sha256, text);
+    text += "\"]";
     if (text.size() >= (64 << 10)) {
       KILN_TRY(out->Write(text));
       text.clear();

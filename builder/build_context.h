@@ -19,6 +19,7 @@
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/sys_fs.h"
+#include "parser/ignore_matcher.h"
 
 namespace kiln::builder {
 
@@ -44,6 +45,9 @@ struct ContextEntry {
 struct IgnoreRules {
   std::function<bool(std::string_view rel)> excluded;
   bool has_exceptions = false;
+  // The patterns behind `excluded`, when it is a .dockerignore: walks then match each path
+  // against them once and take its parents' answers from the directory above (same answers).
+  std::shared_ptr<const parser::IgnoreMatcher> matcher;
 };
 
 class BuildContext {
@@ -83,6 +87,9 @@ class BuildContext {
 
   // sha256 of a regular file's bytes; memoised. Thread-safe.
   core::Result<core::Digest> FileDigest(const ContextEntry& file) const;
+  // The same without the memo: reads and hashes (no lock taken; for a pool of hashing threads,
+  // which remember the digests afterwards).
+  core::Result<core::Digest> HashFile(const ContextEntry& file) const;
   // The memoised digest when the file is unchanged since it was hashed (same size, mtime,
   // ctime, inode); reads nothing.
   std::optional<core::Digest> KnownDigest(const ContextEntry& file) const;
@@ -111,7 +118,9 @@ class BuildContext {
                                       const sys::FileStat& st) const;
   core::Status Expand(const std::vector<std::string>& parts, size_t index, const std::string& rel,
                       std::vector<ContextEntry>& out) const;
+  // `matches`: what the .dockerignore's patterns say about `resolved` and its parents.
   core::Status WalkDir(const std::string& rel, const std::string& resolved,
+                       const parser::IgnoreMatcher::DirMatches& matches,
                        const std::function<core::Status(ContextEntry&&)>& fn) const;
 
   std::string root_;

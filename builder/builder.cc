@@ -46,6 +46,7 @@ core::Result<Inputs> ReadInputs(const BuildOptions& o) {
     if (!matcher) return core::Fail(matcher.error().Wrap(file->path));
     auto shared = std::make_shared<parser::IgnoreMatcher>(std::move(*matcher));
     in.ignore.has_exceptions = shared->HasExclusions();
+    in.ignore.matcher = shared;
     in.ignore.excluded = [shared](std::string_view rel) {
       auto r = shared->Matches(rel);
       return r && *r;

@@ -51,8 +51,30 @@ struct Hasher::Impl {
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
+namespace {
+
+// The digest implementations, fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the
+// implementation up again (OpenSSL 3), which cost more than hashing a small file.
+const EVP_MD* Md(std::string_view algorithm) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  static const EVP_MD* const sha256 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md ? md : EVP_sha256();
+  }();
+  static const EVP_MD* const sha512 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+    return md ? md : EVP_sha512();
+  }();
+  return algorithm == "sha512" ? sha512 : sha256;
+#else
+  return algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
+#endif
+}
+
+}  // namespace
+
 Hasher::Hasher(std::string_view algorithm) : impl_(std::make_unique<Impl>()), algorithm_(algorithm) {
-  const EVP_MD* md = algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
+  const EVP_MD* md = Md(algorithm);
   assert(algorithm == "sha256" || algorithm == "sha512");
   impl_->ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(impl_->ctx, md, nullptr);

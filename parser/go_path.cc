@@ -7,6 +7,7 @@ std::string CleanPath(std::string_view path) {
   const bool rooted = path[0] == '/';
   const size_t n = path.size();
   std::string out;
+  out.reserve(n);
   size_t r = 0, dotdot = 0;
   if (rooted) {
     out.push_back('/');
@@ -31,7 +32,10 @@ std::string CleanPath(std::string_view path) {
       }
     } else {
       if ((rooted && out.size() != 1) || (!rooted && !out.empty())) out.push_back('/');
-      for (; r < n && path[r] != '/'; ++r) out.push_back(path[r]);
+      size_t end = path.find('/', r);
+      if (end == std::string_view::npos) end = n;
+      out.append(path.substr(r, end - r));
+      r = end;
     }
   }
   return out.empty() ? "." : out;

@@ -113,6 +113,34 @@ core::Result<bool> IgnoreMatcher::MatchesOrParentMatches(std::string_view path) 
   return matched;
 }
 
+IgnoreMatcher::DirMatches IgnoreMatcher::ForDir(std::string_view dir,
+                                                const DirMatches& parent) const {
+  DirMatches out;
+  out.any.resize(patterns_.size());
+  for (size_t i = 0; i < patterns_.size(); ++i) {
+    if (!parent.any.empty() && parent.any[i]) {
+      out.any[i] = true;
+      continue;
+    }
+    auto r = patterns_[i].Match(dir);  // as MatchesAParent: an error is no match
+    out.any[i] = r && *r;
+  }
+  return out;
+}
+
+core::Result<bool> IgnoreMatcher::MatchesIn(std::string_view path, const DirMatches& parent) const {
+  // MatchesOrParentMatches with the parents' answers given.
+  bool matched = false;
+  for (size_t i = 0; i < patterns_.size(); ++i) {
+    const IgnorePattern& pattern = patterns_[i];
+    if (pattern.exclusion() != matched) continue;
+    KILN_ASSIGN(bool match, pattern.Match(path));
+    if (!match && !parent.any.empty()) match = parent.any[i];
+    if (match) matched = !pattern.exclusion();
+  }
+  return matched;
+}
+
 core::Result<bool> IgnoreMatcher::MatchesUsingParentResults(std::string_view path,
                                                             const ParentInfo& parent,
                                                             ParentInfo& info) const {

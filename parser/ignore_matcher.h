@@ -60,6 +60,17 @@ class IgnoreMatcher {
   core::Result<bool> MatchesUsingParentResults(std::string_view path, const ParentInfo& parent,
                                                ParentInfo& info) const;
 
+  // For tree walks that must answer exactly as Matches (MatchesUsingParentResults does not in
+  // some "!" cases): per pattern, whether it matches a directory or one of its parents.
+  struct DirMatches {
+    std::vector<bool> any;  // empty: the context root (no parents to check)
+  };
+  // `dir`'s (cleaned, not "."), from those of its parent directory (empty for a top-level one).
+  DirMatches ForDir(std::string_view dir, const DirMatches& parent) const;
+  // Matches(path) for a cleaned `path` whose parent directory's DirMatches is `parent`, without
+  // re-matching the parents.
+  core::Result<bool> MatchesIn(std::string_view path, const DirMatches& parent) const;
+
   // The deprecated forms, kept for patternmatcher's test cases: Matches (checks only the
   // parent of the same depth as each pattern) and MatchesUsingParentResult (one bool).
   core::Result<bool> MatchesLegacy(std::string_view path) const;

@@ -55,6 +55,42 @@ TEST_CASE("a cold COPY opens each context file once", "[integration]") {
   CHECK(Count(trace, "/one.txt\"") == 1);
 }
 
+// A fresh runner (no memo) hashes every context file before the key, on a pool of threads: each
+// file is opened once and, when small, read once (the read that would return 0 at its end is
+// saved); the walk's .dockerignore answers (exceptions included) and the key are unchanged, so
+// the step is a hit on what a build that hashed while writing recorded.
+TEST_CASE("a COPY hashed before its key reads each context file once, in one read when small",
+          "[integration]") {
+  if (Shell("command -v strace").exit_code != 0) {
+    std::cout << "kiln-skip: strace is not installed" << std::endl;
+    return;
+  }
+  TempDir store, ctx;
+  WriteContext(ctx);
+  for (int i = 0; i < 40; ++i) WriteFile(ctx / ("app/many/f" + std::to_string(i)), std::to_string(i));
+  WriteFile(ctx / "app/sub/x.tmp", "ignored");
+  WriteFile(ctx / "app/sub/keep.tmp", "kept");
+  WriteFile(ctx / ".dockerignore", "app/sub/*.tmp\n!app/sub/keep.tmp\n");
+  auto first = Build(store, ctx, {"-t", "t:1", "--no-cache"});  // hashed while written
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  fs::remove_all(store / "cache/context");
+  auto r = Shell("strace -f -qq -y -e trace=openat,read -o " + (store / "trace").string() + " " +
+                 KilnBinary().string() + " --root " + store.path().string() +
+                 " --progress plain build -t t:1 " + ctx.path().string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Count(r.err, ": cached") == 2);
+  std::string trace = ReadFile(store / "trace");
+  for (std::string name : {"/one.txt", "/app/a.txt", "/app/sub/b.bin", "/app/sub/keep.tmp",
+                           "/app/many/f0", "/app/many/f39"}) {
+    INFO(name);
+    CHECK(Count(trace, name + "\", O_RDONLY") == 1);  // opened once
+    CHECK(Count(trace, name + ">, ") == 1);            // read once (-y shows the fd's path)
+  }
+  CHECK(Count(trace, "x.tmp") == 0);
+}
+
 TEST_CASE("the cache key covers the same content whether files were hashed first or while written",
           "[integration]") {
   TempDir store, ctx;

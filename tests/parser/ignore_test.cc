@@ -213,3 +213,41 @@ TEST_CASE("<name>.dockerignore beside the Dockerfile wins over the context's .do
   CHECK(only_context->path == names[1]);
   CHECK_FALSE(SelectDockerignore({{names[0], std::nullopt}, {names[1], std::nullopt}}).has_value());
 }
+
+// A walk (BuildContext::Walk) carries each directory's DirMatches down instead of re-matching every
+// parent of every path: it must answer exactly as MatchesOrParentMatches, also where
+// MatchesUsingParentResults does not ("d/*" then "!d": d/f is included, since "!d" matches its parent).
+TEST_CASE("MatchesIn with a directory's DirMatches answers exactly as Matches", "[unit]") {
+  std::vector<std::vector<std::string>> lists = {
+      {".done", "Dockerfile*"},
+      {"d/*", "!d"},
+      {"a", "!a/b", "a/b/c"},
+      {"**/*.tmp", "!keep/**"},
+      {"*/x", "!a/x", "a/*/y"},
+      {"[Local-Only]", "a"},  // a pattern whose every match fails
+      {"!a", "b/**/c"},
+  };
+  std::vector<std::string> paths = {"a", "a/b", "a/b/c", "a/b/c/d", "a/x", "a/q/y", "b/c", "b/q/c",
+                                    "b/q/r/c", "d", "d/f", "d/f/g", ".done", "Dockerfile.linux",
+                                    "x/Dockerfile", "keep/a.tmp", "z.tmp", "q/r/s.tmp", "x/x"};
+  {
+    auto m = IgnoreMatcher::Create({"d/*", "!d"});
+    IgnoreMatcher::ParentInfo d, f;
+    REQUIRE(m->MatchesUsingParentResults("d", {}, d).has_value());
+    CHECK(m->MatchesUsingParentResults("d/f", d, f).value() == true);  // the divergence
+    CHECK(m->MatchesOrParentMatches("d/f").value() == false);
+  }
+  for (const auto& list : lists) {
+    auto m = IgnoreMatcher::Create(list);
+    REQUIRE(m.has_value());
+    for (const auto& path : paths) {
+      INFO("patterns " << json(list).dump() << " path " << path);
+      IgnoreMatcher::DirMatches dir;  // the root's
+      for (const std::string& prefix : Prefixes(path)) dir = m->ForDir(prefix, dir);
+      auto want = m->MatchesOrParentMatches(path);
+      auto got = m->MatchesIn(path, dir);
+      REQUIRE(want.has_value() == got.has_value());
+      if (want) CHECK(*got == *want);
+    }
+  }
+}
