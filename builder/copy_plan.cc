@@ -169,9 +169,9 @@ CopyItem CopyPlan::item(size_t i) const {
   e.mtime_sec = r.mtime_sec;
   e.mtime_nsec = r.mtime_nsec;
   e.ctime_ns = r.ctime_ns;
-  e.dev = static_cast<dev_t>(r.dev);
-  e.ino = static_cast<ino_t>(r.ino);
-  e.nlink = static_cast<nlink_t>(r.nlink);
+  e.dev = r.dev;
+  e.ino = r.ino;
+  e.nlink = r.nlink;
   e.link_target = paths_.strings().Get(r.link);
   if (r.data) item.data = datas_[r.data - 1];
   item.from_data = r.from_data;

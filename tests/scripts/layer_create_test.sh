@@ -102,4 +102,19 @@ tar --format=pax -cf "$t/bad.tar" -C "$t/bad" Files/dir/f Files Files/dir
 if "$kiln" layer check "$t/bad.tar" > "$t/out"; then fail "broken layer accepted"; fi
 grep -q 'entry 1 "Files/dir/f": \[1.7.1 parent-before-child\]' "$t/out" || { cat "$t/out"; fail "no parent-before-child"; }
 grep -q 'entry 2 "Files/": \[1.2 trailing-slash\]' "$t/out" || { cat "$t/out"; fail "no trailing-slash"; }
+# A Windows layer carries no host permission bits: a Windows host has no exec bit to report, so
+# a Linux host's 0755 file (W1's .exe files) must give the same layer as a 0644 one, and a
+# private directory the same as a 0755 one (the files keep 0644, directories 0755).
+mkdir -p "$t/m1/d" "$t/m2/d"
+echo x > "$t/m1/d/app.exe"; echo x > "$t/m2/d/app.exe"
+chmod 0755 "$t/m1/d/app.exe"; chmod 0644 "$t/m2/d/app.exe"; chmod 0700 "$t/m1/d"; chmod 0755 "$t/m2/d"
+touch -d '2030-01-01 00:00:00' "$t/m1/d/app.exe" "$t/m2/d/app.exe" "$t/m1/d" "$t/m2/d"
+SOURCE_DATE_EPOCH=1700000000 "$kiln" layer create --format windows --compression none -o "$t/m1.tar" "$t/m1" > /dev/null
+SOURCE_DATE_EPOCH=1700000000 "$kiln" layer create --format windows --compression none -o "$t/m2.tar" "$t/m2" > /dev/null
+cmp -s "$t/m1.tar" "$t/m2.tar" || fail "host modes changed a Windows layer"
+python3 - "$t/m1.tar" <<'PY' || fail "Windows layer modes"
+import sys, tarfile
+modes = {m.name: m.mode for m in tarfile.open(sys.argv[1])}
+assert modes["Files/d"] == 0o755 and modes["Files/d/app.exe"] == 0o644, modes
+PY
 echo ok
