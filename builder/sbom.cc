@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 #include <tuple>
@@ -89,9 +90,51 @@ Json Purl(const std::string& locator) {
                        {"referenceLocator", locator}}});
 }
 
+// One added layer (every COPY-only build) needs no map: nothing below it among the added layers
+// can be deleted, so its view is its own regular files. nullopt when its names need the general
+// rules instead: a hard link, two names with one key, or a name under a non-directory (which
+// the layer rules refuse anyway).
+std::optional<std::vector<SbomFile>> FlattenOne(const layers::LayerFiles& layer, bool windows) {
+  layers::LayerFlavor flavor = windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux;
+  struct Item {
+    std::string key;
+    std::string path;
+    const layers::LayerFile* entry;
+  };
+  std::vector<Item> items;
+  items.reserve(layer.entries.size());
+  for (const auto& e : layer.entries) {
+    if (e.type == layers::EntryType::kHardLink) return std::nullopt;
+    auto path = ContainerPath(e.name, windows);
+    if (!path) continue;
+    std::string_view base = Base(*path);
+    if (base == layers::kOpaqueWhiteout || base.starts_with(layers::windows::kWhiteoutPrefix)) continue;
+    std::string key = layers::PathKey(*path, flavor);
+    items.push_back({std::move(key), std::move(*path), &e});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+  std::unordered_set<std::string_view> non_dirs;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i + 1 < items.size() && items[i].key == items[i + 1].key) return std::nullopt;
+    if (items[i].entry->type != layers::EntryType::kDirectory) non_dirs.insert(items[i].key);
+  }
+  std::vector<SbomFile> out;
+  for (const auto& item : items) {
+    std::string_view key = item.key;
+    for (size_t slash = key.find('/'); slash != std::string_view::npos; slash = key.find('/', slash + 1))
+      if (non_dirs.contains(key.substr(0, slash))) return std::nullopt;
+    if (item.entry->type == layers::EntryType::kFile && !item.entry->sha256.empty())
+      out.push_back({item.path, item.entry->sha256});
+  }
+  std::sort(out.begin(), out.end(), [](const SbomFile& a, const SbomFile& b) { return a.path < b.path; });
+  return out;
+}
+
 }  // namespace
 
 std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added, bool windows) {
+  if (added.size() == 1)
+    if (auto one = FlattenOne(added[0], windows)) return std::move(*one);
   Flat flat(windows);
   for (size_t li = 0; li < added.size(); ++li) {
     for (const auto& e : added[li].entries) {

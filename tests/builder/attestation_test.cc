@@ -102,3 +102,38 @@ TEST_CASE("a statement around predicate text is byte-identical to one around the
   CHECK(StatementText("pkg:docker/x?platform=windows%2Famd64", d, kSpdxDocument, predicate.dump()) ==
         Statement("pkg:docker/x?platform=windows%2Famd64", d, kSpdxDocument, predicate));
 }
+
+TEST_CASE("one added layer flattens as the general rules do (fast path and its fallbacks)", "[unit]") {
+  using layers::EntryType;
+  auto same = [](const layers::LayerFiles& l, bool windows) {
+    // Below an empty added layer, the same layer goes through the general (map) rules.
+    auto one = FlattenAdded({l}, windows);
+    auto general = FlattenAdded({layers::LayerFiles{}, l}, windows);
+    std::vector<std::string> a, b;
+    for (const auto& f : one) a.push_back(f.path + " " + f.sha256);
+    for (const auto& f : general) b.push_back(f.path + " " + f.sha256);
+    CHECK(a == b);
+    return a.size();
+  };
+  layers::LayerFiles linux_layer;
+  linux_layer.entries = {Entry("app", EntryType::kDirectory), File("app/b.txt", "b"), File("app/a.txt", "a"),
+                         Entry("app/link", EntryType::kSymlink, "a.txt"), Entry("app/.wh.gone", EntryType::kFile),
+                         Entry("etc/.wh..wh..opq", EntryType::kFile), File("etc/x", "x"), File("a-b", "1"),
+                         File("a/c", "2")};
+  CHECK(same(linux_layer, false) == 5);
+  layers::LayerFiles win;
+  win.entries = {Entry("Files", EntryType::kDirectory), Entry("Files/App", EntryType::kDirectory),
+                 File("Files/App/One.txt", "1"), File("Files/app/two.TXT", "2"), File("Hives/x", "h"),
+                 Entry("Files/App/.wh.old", EntryType::kFile)};
+  CHECK(same(win, true) == 2);
+  // Fallbacks: two names with one key (Windows), a name under a file, a hard link.
+  layers::LayerFiles dup;
+  dup.entries = {File("Files/A.txt", "1"), File("Files/a.TXT", "2")};
+  CHECK(same(dup, true) == 1);
+  layers::LayerFiles under;
+  under.entries = {File("x", "file"), File("x/y", "under"), File("z", "z")};
+  same(under, false);
+  layers::LayerFiles linked;
+  linked.entries = {File("a", "a"), Entry("b", EntryType::kHardLink, "a")};
+  CHECK(same(linked, false) == 2);
+}
