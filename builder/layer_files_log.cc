@@ -15,14 +15,24 @@ std::string LayerFilesLog::SidecarPath(const core::Digest& diff_id) const {
   return store_.cache_dir() + "/layer-files/" + diff_id.hex() + ".json";
 }
 
+LayerFilesLog::~LayerFilesLog() {
+  for (auto& t : writers_) t.join();
+}
+
 void LayerFilesLog::Add(layers::LayerFiles&& files) {
   core::Digest id = files.diff_id;
   auto shared = std::make_shared<const layers::LayerFiles>(std::move(files));
-  // Best effort: without the sidecar a later cached build reads the blob instead.
-  if (layers::MakeDirs(store_.cache_dir() + "/layer-files"))
-    (void)layers::WriteFileAtomic(SidecarPath(id), shared->Serialize());
   std::lock_guard lock(mu_);
-  files_[id] = std::move(shared);
+  files_[id] = shared;
+  // Best effort, on another thread: without the sidecar a later cached build reads the blob
+  // instead (a torn one does not parse, or names another diff_id, and is read past the same way).
+  writers_.emplace_back([this, shared = std::move(shared)] {
+    try {
+      if (layers::MakeDirs(store_.cache_dir() + "/layer-files"))
+        (void)layers::WriteFileAtomic(SidecarPath(shared->diff_id), shared->Serialize());
+    } catch (...) {  // a name JSON cannot carry (not UTF-8): no sidecar
+    }
+  });
 }
 
 core::Result<layers::LayerFiles> LayerFilesLog::Get(const core::Digest& diff_id,

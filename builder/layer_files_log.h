@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "layers/layer_files.h"
@@ -19,6 +21,10 @@ namespace kiln::builder {
 class LayerFilesLog {
  public:
   explicit LayerFilesLog(layers::Store& store) : store_(store) {}
+  // Waits for the sidecar writes still under way.
+  ~LayerFilesLog();
+  LayerFilesLog(const LayerFilesLog&) = delete;
+  LayerFilesLog& operator=(const LayerFilesLog&) = delete;
 
   // A LayerOptions::file_hook factory that records into this log. Thread-safe.
   std::function<std::unique_ptr<layers::LayerFileHook>()> Hook();
@@ -34,6 +40,8 @@ class LayerFilesLog {
   layers::Store& store_;
   std::mutex mu_;
   std::map<core::Digest, std::shared_ptr<const layers::LayerFiles>> files_;
+  // Sidecars are written beside the build, not in its path (a few MB for 30,000 files).
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace kiln::builder
