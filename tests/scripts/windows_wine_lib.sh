@@ -41,7 +41,7 @@ wine_start() {
   export WINEPREFIX=$1/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
   export WINEARCH=win64
   local t0=$SECONDS
-  "$wine" wineboot -i > "$1/wineboot.log" 2>&1 || { cat "$1/wineboot.log" >&2; return 1; }
+  LC_ALL=C.UTF-8 "$wine" wineboot -i > "$1/wineboot.log" 2>&1 || { cat "$1/wineboot.log" >&2; return 1; }
   "${wine%/*}/wineserver" -p > /dev/null 2>&1 || true
   echo "wine: prefix booted in $((SECONDS - t0)) s ($("$wine" --version 2>/dev/null))"
 }
@@ -57,7 +57,10 @@ wine_cleanup() {
 # as an array, for callers that need the process itself (kill -INT).
 kx() { "${kx_cmd[@]}" "$@"; }
 kx_set() {
-  if [[ -n $wine ]]; then kx_cmd=("$wine" "$kiln_exe"); else kx_cmd=("$kiln_ref"); fi
+  # wine decodes Unix file names with the locale's code page: under LC_ALL=C (the test's own
+  # setting, for stable sort and messages) non-ASCII names reach kiln.exe with their high bits
+  # stripped, so kiln.exe runs in a UTF-8 locale as a Linux desktop's wine does.
+  if [[ -n $wine ]]; then kx_cmd=(env LC_ALL=C.UTF-8 "$wine" "$kiln_exe"); else kx_cmd=("$kiln_ref"); fi
 }
 
 # wp PATH: an absolute Linux path as a Windows path through wine's Z: drive (Z:\tmp\x).

@@ -468,8 +468,8 @@ for name in $cases; do
   start=$SECONDS
   # The case's background servers (their PIDs in $t/bg.pids: the case runs in a subshell).
   (set -e; "case_$name")
+  rc=$?  # the case's status (taken before stop_bg, whose own status is not the case's)
   stop_bg
-  rc=$?
   if [[ $rc == 0 ]]; then echo "== $name: ok ($((SECONDS - start)) s)"; else echo "== $name: FAILED ($((SECONDS - start)) s)"; failed+=("$name"); fi
 done
 echo "windows_wine_test: $((SECONDS - total_start)) s; target: ${wine:+wine }${wine:+$kiln_exe}${wine:-Linux kiln (native mode)}"
