@@ -1,5 +1,7 @@
 #include "builder/layout_reader.h"
 
+#include <algorithm>
+
 #include "core/sys_fs.h"
 #include "layers/fs_util.h"
 
@@ -7,13 +9,28 @@ namespace kiln::builder {
 
 using core::ErrorCode;
 
+namespace {
+
+// The OCI distribution spec's tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+bool IsTag(std::string_view t) {
+  if (t.empty() || t.size() > 128 || t.front() == '.' || t.front() == '-') return false;
+  return std::all_of(t.begin(), t.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+}
+
+}  // namespace
+
 core::Result<LayoutReader> LayoutReader::Open(std::string_view spec) {
   LayoutReader r;
   std::string s(spec);
   if (auto at = s.rfind('@'); at != std::string::npos) {
     KILN_ASSIGN(r.digest_, core::Digest::Parse(s.substr(at + 1)));
     s = s.substr(0, at);
-  } else if (auto colon = s.rfind(':'); colon != std::string::npos && s.find('/', colon) == std::string::npos) {
+  } else if (auto colon = s.rfind(':'); colon != std::string::npos && IsTag(std::string_view(s).substr(colon + 1))) {
+    // Only a valid tag after the last ':' is one: Z:\layouts\base (a Windows drive) and
+    // dir/a:b\c are directories.
     r.tag_ = s.substr(colon + 1);
     s = s.substr(0, colon);
   }
