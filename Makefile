@@ -26,9 +26,11 @@ demo: kiln
 	@scripts/demo.sh $(BUILD)/kiln
 
 # The whole suite: unit + integration tests (ctest), fuzzers, the Windows cross-build.
-# windows-check first: ctest's windows_hcs_sim_test drives what it builds (build-windows/).
+# windows-check and windows first: ctest's windows_hcs_sim_test and windows_wine_test drive what
+# they build (build-windows/kiln-hcs-selftest.exe, build-windows/kiln.exe) under wine.
 test: setup-test kiln
 	$(MAKE) windows-check
+	$(MAKE) windows
 	cd $(BUILD) && ctest --output-on-failure --timeout 1800
 	$(MAKE) fuzz
 
