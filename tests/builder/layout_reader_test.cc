@@ -18,7 +18,7 @@ void MakeLayout(const std::filesystem::path& dir) {
 
 }  // namespace
 
-TEST_CASE("an oci-layout spec's tag is a valid tag after the last ':'; anything else is the path", "[unit]") {
+TEST_CASE("an oci-layout spec's tag is a valid tag after the last ':', anything else is the path", "[unit]") {
   TempDir tmp;
   MakeLayout(tmp / "plain");
   auto tagged = builder::LayoutReader::Open((tmp / "plain").string() + ":ltsc2022");
