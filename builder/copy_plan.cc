@@ -195,42 +195,14 @@ std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan) {
   return {files, bytes};
 }
 
-namespace {
-
-const char kHexDigits[] = "0123456789abcdef";
-
-void AppendHex(const unsigned char* bytes, std::string& out) {
-  for (size_t i = 0; i < 32; ++i) {
-    out += kHexDigits[bytes[i] >> 4];
-    out += kHexDigits[bytes[i] & 15];
-  }
-}
-
-bool FromHex(std::string_view hex, unsigned char* out) {
-  if (hex.size() != 64) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
-}  // namespace
-
 void PlanDigests::Set(size_t i, const core::Digest& d) {
-  known[i] = d.algorithm() == "sha256" && FromHex(d.hex(), sha256[i].data());
+  known[i] = d.algorithm() == "sha256" && Sha256FromHex(d.hex(), sha256[i].data());
 }
 
 core::Digest PlanDigests::Get(size_t i) const {
   if (!known[i]) return {};
   std::string text = "sha256:";
-  AppendHex(sha256[i].data(), text);
+  AppendSha256Hex(sha256[i].data(), text);
   auto d = core::Digest::Parse(text);
   return d ? *d : core::Digest{};
 }
@@ -293,7 +265,7 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
         auto digest = ctx.HashFile(item.source);
         if (!digest)
           st = std::unexpected(digest.error());
-        else if (digest->algorithm() != "sha256" || !FromHex(digest->hex(), d.sha256[i].data()))
+        else if (digest->algorithm() != "sha256" || !Sha256FromHex(digest->hex(), d.sha256[i].data()))
           st = core::Fail(ErrorCode::kInternal, "hashing " + item.source.host_path + ": not a sha256 digest");
       }
       if (!st) {
@@ -324,7 +296,7 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
     if (!unknown(i)) continue;
     d.known[i] = true;
     std::string hex;
-    AppendHex(d.sha256[i].data(), hex);
+    AppendSha256Hex(d.sha256[i].data(), hex);
     auto digest = core::Digest::Parse("sha256:" + hex);
     if (digest) ctx.RememberDigest(plan.item(i).source, *digest);
   }
@@ -348,7 +320,7 @@ void MaterialLine(const CopyPlan& plan, size_t i, const unsigned char* sha256, b
       out += " file " + std::to_string(plan.file_size(i)) + " ";
       if (sha256) {  // a Digest's ToString; an unknown digest adds nothing
         out += "sha256:";
-        AppendHex(sha256, out);
+        AppendSha256Hex(sha256, out);
       }
   }
   if (!windows) out += " " + std::to_string(r.mode);
