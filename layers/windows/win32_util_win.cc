@@ -1,24 +1,13 @@
 #include "layers/windows/win32_util_win.h"
 
+#include "core/windows/win_text.h"
+
 namespace kiln::layers::windows {
 
-std::wstring Widen(std::string_view utf8) {
-  if (utf8.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
-  return out;
-}
+// The conversions of core's host seam (core/windows/win_text.h): one implementation.
+std::wstring Widen(std::string_view utf8) { return sys::Utf8ToWide(utf8); }
 
-std::string Narrow(std::wstring_view utf16) {
-  if (utf16.empty()) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()), nullptr, 0,
-                              nullptr, nullptr);
-  std::string out(static_cast<size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()), out.data(), n,
-                      nullptr, nullptr);
-  return out;
-}
+std::string Narrow(std::wstring_view utf16) { return sys::WideToUtf8(utf16); }
 
 std::wstring LongPath(const std::filesystem::path& path) {
   std::wstring p = path.native();
