@@ -414,7 +414,12 @@ int Lock(int fd, LockMode mode, bool nonblocking) {
   return Fail(e);
 }
 
-int MakeTempFile(std::string& path_template) {
+namespace {
+
+// mkstemp's loop: `create` (an fd >= 0 or 0 on success, -1 with errno) on the template with its
+// XXXXXX replaced, until a name is free.
+template <typename Create>
+int FillTemplate(std::string& path_template, Create create) {
   if (!path_template.ends_with("XXXXXX")) {
     errno = EINVAL;
     return -1;
@@ -422,10 +427,10 @@ int MakeTempFile(std::string& path_template) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string path = path_template;
     path.replace(path.size() - 6, 6, RandomSuffix());
-    int fd = Open(path, kReadWrite | kCreate | kExclusive);
-    if (fd >= 0) {
+    int r = create(path);
+    if (r >= 0) {
       path_template = path;
-      return fd;
+      return r;
     }
     if (errno != EEXIST) return -1;
   }
@@ -433,22 +438,15 @@ int MakeTempFile(std::string& path_template) {
   return -1;
 }
 
+}  // namespace
+
+int MakeTempFile(std::string& path_template) {
+  return FillTemplate(path_template,
+                      [](const std::string& p) { return Open(p, kReadWrite | kCreate | kExclusive); });
+}
+
 int MakeTempDir(std::string& path_template) {
-  if (!path_template.ends_with("XXXXXX")) {
-    errno = EINVAL;
-    return -1;
-  }
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string path = path_template;
-    path.replace(path.size() - 6, 6, RandomSuffix());
-    if (MakeDir(path, 0700) == 0) {
-      path_template = path;
-      return 0;
-    }
-    if (errno != EEXIST) return -1;
-  }
-  errno = EEXIST;
-  return -1;
+  return FillTemplate(path_template, [](const std::string& p) { return MakeDir(p, 0700); });
 }
 
 int SyncDir(const std::string& path) {
