@@ -15,12 +15,14 @@ JOBS=${JOBS:-2}
 deps=${KILN_WINDEPS_PREFIX:-$(scripts/windows_deps.sh)}
 [[ -f $deps/toolchain.cmake ]] || { echo "windows: no toolchain.cmake in $deps" >&2; exit 1; }
 start=$SECONDS
+ccache=$(command -v ccache || true)  # when installed: rebuilds in another checkout hit its cache
 mkdir -p "$OUT"
 if [[ ! -f $OUT/cmake/build.ninja ]] || ! grep -qF "$deps/toolchain.cmake" "$OUT/cmake/CMakeCache.txt"; then
   # -O2 as windows_check.sh: mingw's GCC 12 at -O3 reports a bogus -Wrestrict inside
   # std::string (GCC PR 105329), which -Werror makes fatal (core/reference.cc).
   cmake -S . -B "$OUT/cmake" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-    -DCMAKE_TOOLCHAIN_FILE="$deps/toolchain.cmake" > "$OUT/cmake-configure.log" 2>&1 ||
+    -DCMAKE_TOOLCHAIN_FILE="$deps/toolchain.cmake" \
+    ${ccache:+-DCMAKE_CXX_COMPILER_LAUNCHER=$ccache -DCMAKE_C_COMPILER_LAUNCHER=$ccache} > "$OUT/cmake-configure.log" 2>&1 ||
     { cat "$OUT/cmake-configure.log" >&2; exit 1; }
 fi
 nice -n 5 cmake --build "$OUT/cmake" --target kiln -j "$JOBS"

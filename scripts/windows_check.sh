@@ -124,7 +124,10 @@ core_srcs=(${core_srcs[@]})
 deps=$(scripts/windows_deps.sh)
 mkdir -p "$OUT/include" "$OUT/obj"
 rm -f "$OUT/include/nlohmann"   # older checks linked the host's copy here; the deps have it
-export CXX FLAGS="-std=c++23 -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I. -I$OUT/include
+# ccache when installed (scripts/setup.sh test installs it): a rebuild in another checkout or
+# after `make clean` hits the cache.
+CCACHE=$(command -v ccache || true)
+export CXX CCACHE FLAGS="-std=c++23 -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I. -I$OUT/include
   -isystem $deps/include"
 
 # Compiles one source unless its object is newer than the source, every header it used and the
@@ -140,7 +143,7 @@ compile() {
   fi
   echo "  CXX $src"
   # shellcheck disable=SC2086
-  "$CXX" $FLAGS ${rsp:+@$rsp} -MMD -MF "$obj.d" -c "$src" -o "$obj"
+  $CCACHE "$CXX" $FLAGS ${rsp:+@$rsp} -MMD -MF "$obj.d" -c "$src" -o "$obj"
 }
 export -f compile
 
