@@ -6,7 +6,10 @@
 # registry. Drives build-windows/kiln-hcs-selftest.exe (make windows-check) and, when it exists,
 # build-windows/kiln.exe (make windows): `kiln.exe build` of a Windows Dockerfile (WORKDIR C:\app,
 # shell- and exec-form RUN, a failing RUN, --timeout), each RUN layer checked by the Linux
-# kiln's `layer check`.
+# kiln's `layer check`; and Hyper-V isolated RUN steps through kiln.exe (--isolation hyperv and
+# auto choosing it): the simulation's calls against the fakes' golden sequence, faults, timeout,
+# no Hyper-V role. KILN_HCSSIM_SUITES="selftest kiln hyperv" picks suites; KILN_HCSSIM_KEEP=1
+# keeps the work folder (prefix, log) for a look.
 #
 # Checks: pre-flight (ok, and the process-isolation mismatch sentence for another host build);
 # a shell-form RUN in WORKDIR C:\app writing out.txt, committed as a layer and seen by the next
