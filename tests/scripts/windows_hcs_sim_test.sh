@@ -513,6 +513,41 @@ FROM mcr.microsoft.com/windows/nanoserver:ltsc2019
 RUN echo never> C:\never.txt
 DOCKERFILE
 
+  # Ctrl-C (SIGINT to the wine process, which wine turns into CTRL_C_EVENT) during a Hyper-V
+  # step: exit 130, and the process, the container, the VM and the scratch all go.
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2019
+RUN echo started& ping -n 60 127.0.0.1 >nul& echo not reached
+DOCKERFILE
+  local pid i
+  (cd "$src" && exec "$wine" "$kiln_exe" --root 'C:\store' --progress plain build --no-cache -t hcssim:hv-int \
+    --build-context "$base_ctx19" "$(winpath "$ctx")") >"$work/int.raw" 2>&1 &
+  pid=$!
+  for i in $(seq 1 1200); do grep -qs "| started" "$work/int.raw" && break; sleep 0.05; done
+  sleep 0.3
+  kill -INT "$pid" 2>/dev/null || { tr -d '\r' <"$work/int.raw"; fail "kiln.exe finished before Ctrl-C"; }
+  rc=0; wait "$pid" || rc=$?
+  [[ $rc == 130 ]] || { tr -d '\r' <"$work/int.raw"; fail "exit code $rc after Ctrl-C in a Hyper-V step, not 130"; }
+  check_clean "Ctrl-C in a Hyper-V step"
+  echo "ok: Ctrl-C in a Hyper-V step exits 130 and leaves nothing"
+
+  # What HCS says in a Hyper-V step is explained for Hyper-V isolation too: the image refused
+  # (HCS_E_IMAGE_MISMATCH at the hosted container) and the Hyper-V feature missing
+  # (HCS_E_HYPERV_NOT_INSTALLED at the VM's start).
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2019
+RUN echo never> C:\never.txt
+DOCKERFILE
+  HCSSIM_IMAGE_MISMATCH=1 kiln_exe_run build -t hcssim:hv-mismatch --build-context "$base_ctx19" "$(winpath "$ctx")"
+  [[ $rc != 0 ]] && grep -q "^Dockerfile:2:1: creating container kiln-[^@]*: .*Hyper-V isolation .*(0xC0370101)" "$work/err" ||
+    { show; fail "HCS_E_IMAGE_MISMATCH in a Hyper-V step is not explained for Hyper-V isolation"; }
+  check_clean "image mismatch in a Hyper-V step"
+  HCSSIM_FAIL='HcsStartComputeSystem=0x80370102*1' kiln_exe_run build -t hcssim:hv-nofeature --build-context "$base_ctx19" "$(winpath "$ctx")"
+  [[ $rc != 0 ]] && grep -q "^Dockerfile:2:1: starting utility VM .*Hyper-V.*(0x80370102)" "$work/err" ||
+    { show; fail "HCS_E_HYPERV_NOT_INSTALLED does not name Hyper-V"; }
+  check_clean "Hyper-V not installed"
+  echo "ok: HCS_E_IMAGE_MISMATCH and HCS_E_HYPERV_NOT_INSTALLED in a Hyper-V step name Hyper-V isolation"
+
   # The wait after HcsCreateProcess fails although the process runs: kiln asks HcsGetProcessInfo
   # and carries on, as hcsshim does.
   : >"$state/log.txt"
