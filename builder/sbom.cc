@@ -115,18 +115,24 @@ std::optional<std::vector<SbomFile>> FlattenOne(const layers::LayerFiles& layer,
     if (windows) key = folded.emplace_back(layers::PathKey(*path, layers::LayerFlavor::kWindows));
     items.push_back({key, *path, &e});
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
-  std::unordered_set<std::string_view> non_dirs;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i + 1 < items.size() && items[i].key == items[i + 1].key) return std::nullopt;
-    if (items[i].entry->type != layers::EntryType::kDirectory) non_dirs.insert(items[i].key);
-  }
+  // kiln's own layers list their names in byte order (a Linux layer's keys are its names): no
+  // sort then.
+  auto by_key = [](const Item& a, const Item& b) { return a.key < b.key; };
+  if (!std::is_sorted(items.begin(), items.end(), by_key)) std::sort(items.begin(), items.end(), by_key);
   std::vector<SbomFile> out;
   out.reserve(items.size());
-  for (const auto& item : items) {
-    std::string_view key = item.key;
-    for (size_t slash = key.find('/'); slash != std::string_view::npos; slash = key.find('/', slash + 1))
-      if (non_dirs.contains(key.substr(0, slash))) return std::nullopt;
+  std::string under;  // "<key>/": what would lie under a non-directory
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    if (i + 1 < items.size() && item.key == items[i + 1].key) return std::nullopt;
+    if (item.entry->type != layers::EntryType::kDirectory) {
+      // Keys under `key` sort together, from the first key that is not less than "<key>/".
+      under.assign(item.key);
+      under += '/';
+      auto next = std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(i) + 1, items.end(), under,
+                                   [](const Item& a, const std::string& k) { return a.key < k; });
+      if (next != items.end() && next->key.starts_with(under)) return std::nullopt;
+    }
     if (item.entry->type == layers::EntryType::kFile && !item.entry->sha256.empty())
       out.push_back({item.path, item.entry->sha256});
   }

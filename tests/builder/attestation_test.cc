@@ -134,6 +134,13 @@ TEST_CASE("one added layer flattens as the general rules do (fast path and its f
   layers::LayerFiles under;
   under.entries = {File("x", "file"), File("x/y", "under"), File("z", "z")};
   same(under, false);
+  // ... also when other names sort between the file and what lies under it, and deeper down.
+  layers::LayerFiles apart;
+  apart.entries = {File("x", "file"), File("x-1", "1"), File("x.2", "2"), File("x/a/b", "deep")};
+  same(apart, false);
+  layers::LayerFiles apart_win;
+  apart_win.entries = {File("Files/X", "file"), File("Files/x 1", "1"), File("Files/x/A", "under")};
+  same(apart_win, true);
   layers::LayerFiles linked;
   linked.entries = {File("a", "a"), Entry("b", EntryType::kHardLink, "a")};
   CHECK(same(linked, false) == 2);
