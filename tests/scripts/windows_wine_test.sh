@@ -255,6 +255,14 @@ case_w1() {
   rm -rf "$c"
 }
 
+# mingw_exe SRC.c OUT.exe [LIBS...]: a small test program for wine, built with mingw-w64's C
+# compiler; fails (with a kiln-skip line) when there is none.
+mingw_exe() {
+  local cc=${MINGW_CC:-x86_64-w64-mingw32-gcc}
+  command -v "$cc" > /dev/null || { echo "kiln-skip: no $cc to build $(basename "$2")"; return 1; }
+  "$cc" -O1 -Wall -Werror -o "$2" "$1" "${@:3}" || fail "building $(basename "$2")"
+}
+
 # --- registry ---------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -366,6 +374,14 @@ PY
     XS "$c" --config "$(wp "$c/empty-config")" --ca-cert "$(wp "$c/registry/tls.crt")" pull "$reg/wine/hello:1" \
       > /dev/null 2> "$c/ca.err" || fail "tls: kiln.exe --ca-cert: $(crlf < "$c/ca.err")"
     echo "  tls: refused without the CA (exit 3), trusted with certs.d and with --ca-cert"
+    if [[ -n $wine ]] && mingw_exe "$src/tests/support/windows/add_root_cert.c" "$c/add_root_cert.exe" -lcrypt32; then
+      # The CA in the Windows certificate store (wine's crypt32, in the prefix): trusted
+      # without certs.d or --ca-cert (registry/windows/tls_trust_win.cc).
+      "$wine" "$c/add_root_cert.exe" "$(wp "$c/registry/tls.crt")" || fail "tls: add_root_cert.exe"
+      XS "$c" --config "$(wp "$c/empty-config")" pull "$reg/wine/hello:1" > /dev/null 2> "$c/store.err" ||
+        fail "tls: kiln.exe does not trust a CA of the Windows certificate store: $(crlf < "$c/store.err")"
+      echo "  tls: trusted through the Windows certificate store (ROOT, wine's crypt32)"
+    fi
   fi
   if [[ $mode == token ]]; then
     X --config "$xcfg" logout "$reg" > /dev/null 2>&1 || fail "token: kiln.exe logout"
