@@ -488,8 +488,67 @@ case_defaults() {
   env -u DOCKER_CONFIG "${kx_cmd[@]}" logout "$reg" > /dev/null 2>&1 || fail "kiln.exe logout without --config"
 }
 
+# --- credential helpers -----------------------------------------------------------------------
+# credsStore in docker's config.json: kiln.exe runs docker-credential-<name>.exe, found on PATH
+# (WINEPATH) and started with CreateProcessW (registry/windows/credential_helper_win.cc), for
+# login (store), push (get) and logout (erase), as docker does; the helper here is
+# tests/support/windows/docker_credential_test.c. A missing helper, one that cannot start and
+# one that fails give one-line errors.
+case_credhelper() {
+  local c=$t/cred cfg xcfg rc name
+  if [[ -z $wine ]]; then echo "  (native mode: no .exe helper to run)"; return 0; fi
+  mkdir -p "$c/bin" "$c/state" "$c/cfg"
+  mingw_exe "$src/tests/support/windows/docker_credential_test.c" "$c/bin/docker-credential-kilntest.exe" || return 0
+  printf 'not a program\r\n' > "$c/bin/docker-credential-broken.exe"
+  start_reg "$c/registry" token
+  cfg=$c/cfg xcfg=$(wp "$c/cfg")
+  echo '{"credsStore": "kilntest"}' > "$cfg/config.json"
+  R --root "$c/exe-store" build -t hello:1 --iidfile "$c/iid" --build-context "$nano_ref=oci-layout://$base_dir:ltsc2022" \
+    "$src/samples/hello-nanoserver" > /dev/null || fail "Linux build for the credential helper case"
+  H() { env WINEPATH="$(wp "$c/bin")" KILN_CRED_DIR="$(wp "$c/state")" "${kx_cmd[@]}" --progress quiet --config "$xcfg" "$@"; }
+  echo kiln-Secret-pw1 | H login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
+    fail "kiln.exe login through docker-credential-kilntest.exe: $(crlf < "$c/login.err")"
+  python3 - "$c/state/store.json" "$cfg/config.json" "$reg" <<'PY' || fail "after login: the helper's store or config.json is wrong"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s == {"ServerURL": sys.argv[3], "Username": "kiln-user", "Secret": "kiln-Secret-pw1"}, s
+c = json.load(open(sys.argv[2]))
+assert c["auths"][sys.argv[3]] == {} and c["credsStore"] == "kilntest", c
+PY
+  H --root "$(wp "$c/exe-store")" push hello:1 "$reg/wine/hello:1" > /dev/null 2> "$c/push.err" ||
+    fail "kiln.exe push with the helper's credentials: $(crlf < "$c/push.err")"
+  grep -qx "get $reg" "$c/state/log.txt" || fail "push did not ask the helper: $(cat "$c/state/log.txt")"
+  same "pushed digest (credentials from the helper)" "$(digest_of < "$c/iid")" "$(remote_digest "$reg/wine/hello:1")"
+  H logout "$reg" > /dev/null 2> "$c/logout.err" || fail "kiln.exe logout through the helper: $(crlf < "$c/logout.err")"
+  grep -qx "erase $reg" "$c/state/log.txt" && [[ ! -e $c/state/store.json ]] || fail "logout did not erase through the helper"
+  echo "  docker-credential-kilntest.exe: store (login), get (push), erase (logout)"
+  # A helper that fails, one that is not on PATH, one that cannot start: one line each.
+  echo kiln-Secret-pw1 | H login -u kiln-user --password-stdin "$reg" > /dev/null 2>&1 || fail "second login"
+  for name in fail absent broken; do
+    if [[ $name == fail ]]; then
+      echo '{"credsStore": "kilntest"}' > "$cfg/config.json"
+    else
+      echo "{\"credsStore\": \"$name\"}" > "$cfg/config.json"
+    fi
+    rc=0
+    KILN_CRED_FAIL=$([[ $name == fail ]] && echo 5) H --root "$(wp "$c/exe-store")" push hello:1 "$reg/wine/hello:2" \
+      > /dev/null 2> "$c/$name.raw" || rc=$?
+    crlf < "$c/$name.raw" | grep -v '^docker-credential-kilntest: failing as told' > "$c/$name.err" || true
+    [[ $rc != 0 ]] || fail "push with credsStore $name succeeded"
+    [[ $(wc -l < "$c/$name.err") == 1 ]] || fail "credsStore $name: not one line: $(cat "$c/$name.err")"
+    case $name in
+      fail) grep -q "credential helper docker-credential-kilntest failed for $reg (exit 5)" "$c/$name.err" ;;
+      absent) grep -q "credential helper docker-credential-absent not found on PATH" "$c/$name.err" ;;
+      # (the system's message names the program: no "%1" left in it)
+      broken) grep -qE "cannot run docker-credential-broken: .*docker-credential-broken\.exe" "$c/$name.err" &&
+                ! grep -qF "%1" "$c/$name.err" ;;
+    esac || fail "credsStore $name: $(cat "$c/$name.err")"
+    echo "  credsStore $name: $(cat "$c/$name.err")"
+  done
+}
+
 # --- run --------------------------------------------------------------------------------------
-cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults interrupt}
+cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults credhelper interrupt}
 failed=()
 total_start=$SECONDS
 for name in $cases; do
