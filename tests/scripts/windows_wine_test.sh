@@ -335,8 +335,9 @@ registry_mode() {
     # Anonymous push is refused (the token server grants pull only to anonymous callers).
     rc=0; XS "$c" --config "$xcfg" push hello:1 "$reg/wine/hello:anon" > /dev/null 2> "$c/anon.err" || rc=$?
     [[ $rc != 0 ]] || fail "token: anonymous push by kiln.exe succeeded"
-    # kiln.exe login writes docker's config.json; skopeo logs in with it.
-    echo kiln-Secret-pw1 | X --config "$xcfg" login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
+    # kiln.exe login writes docker's config.json; skopeo logs in with it. The password comes
+    # with a CR LF line end, as Windows shells pipe it: not part of the password (docker's rule).
+    printf 'kiln-Secret-pw1\r\n' | X --config "$xcfg" login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
       fail "token: kiln.exe login: $(crlf < "$c/login.err")"
     python3 - "$cfg/config.json" "$reg" <<'PY' || fail "token: config.json after kiln.exe login"
 import base64, json, sys
@@ -547,8 +548,68 @@ PY
   done
 }
 
+# --- console ----------------------------------------------------------------------------------
+# kiln.exe on a console: wine's conhost on a pseudo-terminal from script(1). --progress auto
+# turns VT processing on and draws the live view (cli/windows/console_win.cc: IsTerminal,
+# EnableTerminalEscapes, TerminalColumns); with stderr in a file it prints plain lines. login
+# prompts for the password with echo off (EchoOff) and logs in with what was typed.
+# screen FILE: the text of a typescript (cursor-forward as spaces, other escapes and CRs dropped).
+screen() {
+  python3 -c '
+import re, sys
+s = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+s = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), s)
+s = re.sub(r"\x1b\][^\x07]*\x07|\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r", "", s)
+sys.stdout.write(s)' "$1"
+}
+wait_text() {  # FILE TEXT: up to 60 s
+  local i
+  for i in $(seq 600); do
+    screen "$1" 2> /dev/null | grep -qF -- "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+case_console() {
+  local c=$t/console pid rc
+  if [[ -z $wine ]] || ! command -v script > /dev/null; then echo "  (no wine or no script(1): skipped)"; return 0; fi
+  mkdir -p "$c/cfg"
+  local build=(build -t con:1 --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022"
+               "$(wp "$src/samples/hello-nanoserver")")
+  "${kx_cmd[@]}" --root "$(wp "$c/store1")" --progress auto "${build[@]}" > /dev/null 2> "$c/plain.err" ||
+    fail "kiln.exe build --progress auto, stderr a file: $(crlf < "$c/plain.err")"
+  grep -q ': done (' "$c/plain.err" && ! grep -q $'\x1b' "$c/plain.err" ||
+    fail "--progress auto without a console: not plain lines: $(head -5 "$c/plain.err")"
+  # script(1) ends its child when its own input ends: a FIFO kept open feeds it.
+  mkfifo "$c/in"
+  exec 8<> "$c/in"
+  rc=0
+  script -qefc "$(printf '%q ' "${kx_cmd[@]}" --root "$(wp "$c/store2")" --progress auto "${build[@]}")" "$c/build.tty" \
+    < "$c/in" > /dev/null 2>&1 || rc=$?
+  [[ $rc == 0 ]] || fail "kiln.exe build on a console: exit $rc: $(screen "$c/build.tty" | tail -5)"
+  screen "$c/build.tty" > "$c/build.txt"
+  ! grep -q ': done (' "$c/build.txt" && grep -qE '\[stage-0 3/7\] WORKDIR C:.app +done' "$c/build.txt" ||
+    fail "--progress auto on a console did not draw the live view: $(head -20 "$c/build.txt")"
+  echo "  --progress auto: live view on a console, plain lines into a file"
+  start_reg "$c/registry" token
+  script -qefc "$(printf '%q ' "${kx_cmd[@]}" --config "$(wp "$c/cfg")" login "$reg")" "$c/login.tty" \
+    < "$c/in" > /dev/null 2>&1 &
+  pid=$!
+  wait_text "$c/login.tty" "Username:" || { kill "$pid"; fail "no Username: prompt: $(screen "$c/login.tty")"; }
+  printf 'kiln-user\r' >&8
+  wait_text "$c/login.tty" "Password:" || { kill "$pid"; fail "no Password: prompt: $(screen "$c/login.tty")"; }
+  printf 'kiln-Secret-pw1\r' >&8
+  rc=0; wait "$pid" || rc=$?
+  exec 8>&-
+  screen "$c/login.tty" > "$c/login.txt"
+  [[ $rc == 0 ]] && grep -q "Login Succeeded" "$c/login.txt" || fail "login on a console: exit $rc: $(cat "$c/login.txt")"
+  grep -q "kiln-user" "$c/login.txt" || fail "the username was not echoed: $(cat "$c/login.txt")"
+  if grep -q "kiln-Secret-pw1" "$c/login.txt"; then fail "the password was echoed: $(cat "$c/login.txt")"; fi
+  echo "  login on a console: username echoed, password not, Login Succeeded"
+}
+
 # --- run --------------------------------------------------------------------------------------
-cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults credhelper interrupt}
+cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults credhelper console interrupt}
 failed=()
 total_start=$SECONDS
 for name in $cases; do
