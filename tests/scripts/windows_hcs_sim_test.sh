@@ -289,6 +289,18 @@ DOCKERFILE
   ((SECONDS - start < 60)) || fail "the timed-out build took $((SECONDS - start)) s"
   check_clean "kiln.exe --timeout"
   echo "ok: kiln.exe build --timeout 2 stops the step in $((SECONDS - start)) s"
+
+  # RUN --mount=type=cache has no Windows implementation (builder/windows/cache_mount_win.cc):
+  # one line naming the step, and the prepared scratch is removed.
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM mcr.microsoft.com/windows/nanoserver:ltsc2022
+RUN --mount=type=cache,target=C:\cache cmd /S /C "echo cached> C:\cache\x.txt"
+DOCKERFILE
+  kiln_exe_run build -t hcssim:cache --build-context "$base_ctx" "$(winpath "$ctx")"
+  [[ $rc != 0 ]] && grep -q "^Dockerfile:2:1: RUN --mount=type=cache is not supported on a Windows host$" "$work/err" ||
+    { show; fail "RUN --mount=type=cache under kiln.exe (exit $rc)"; }
+  check_clean "kiln.exe cache mount"
+  echo "ok: kiln.exe build: RUN --mount=type=cache is refused in one line, nothing left"
 }
 
 # --- Hyper-V isolation through kiln.exe (a utility VM per RUN step) ----------------------------
