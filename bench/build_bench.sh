@@ -20,8 +20,11 @@
 # (uncompressed layers; no oci/docker exporter in 20.10), so a second cold row adds `docker save`
 # to get an archive on disk (uncompressed too; kiln's OCI layout is gzip).
 # Peak RSS of each kiln build from /usr/bin/time -v. Results in bench/out/build_*.json.
+# Also in the cold rows (issue 16): `kiln layer create` of the same tree into a file, the bound a
+# cold COPY build is held to (the layer written once, plus the build's own work).
 # Usage: bench/build_bench.sh [path/to/kiln] [runs]   (SKIP_BUILDAH=1 / SKIP_DOCKER=1 leave
-# the peer out)
+# the peer out; DRIVERS="vfs" picks buildah's storage drivers; ONLY=cold runs the cold COPY
+# rows (2/3) alone, without the gzip-6 variants)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kiln=$(realpath "${1:-build/kiln}")
@@ -115,13 +118,14 @@ echo "cached: $(grep -c . "$cached/ctx/Dockerfile.windows") instructions"
 kbuild_cached=("$kiln" --root "$cached/store" --progress plain build -t cached:1
   --build-context "mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://$base:ltsc2022"
   -f "$cached/ctx/Dockerfile.windows" "$cached/ctx")
+read -r -a drivers <<<"${DRIVERS:-vfs overlay}"
+# buildah with its own storage per driver: bah DRIVER -> the command prefix.
+bah() { echo "buildah --root $work/buildah-root-$1 --runroot $work/buildah-run-$1 --storage-driver $1"; }
+if [[ ${ONLY:-} != cold ]]; then
 "${kbuild_cached[@]}" > /dev/null 2>&1
 kbuild_cached_linux=("$kiln" --root "$cached/store" --progress plain build -t cached:linux
   -f "$cached/ctx/Dockerfile.linux" "$cached/ctx")
 "${kbuild_cached_linux[@]}" > /dev/null 2>&1
-drivers=(vfs overlay)
-# buildah with its own storage per driver: bah DRIVER -> the command prefix.
-bah() { echo "buildah --root $work/buildah-root-$1 --runroot $work/buildah-run-$1 --storage-driver $1"; }
 cmds=(-n "kiln cached rebuild (30 instr, linux)" "${kbuild_cached_linux[*]} >/dev/null 2>&1"
       -n "kiln cached rebuild (30 instr, windows)" "${kbuild_cached[*]} >/dev/null 2>&1")
 if [[ -z ${SKIP_BUILDAH:-} ]]; then
@@ -134,6 +138,7 @@ if [[ -z ${SKIP_BUILDAH:-} ]]; then
 fi
 docker_cached_cmds "$cached/ctx"
 hyperfine --warmup 2 --runs 10 --export-json bench/out/build_cached.json "${cmds[@]}"
+fi
 
 # --- 2/3. COPY-only builds into an OCI layout ----------------------------------------------------
 # Builds every variant once more and prints the compressed size of its layers (the blobs the
@@ -146,6 +151,7 @@ output_sizes() {
   while read -r name; do
     bash -c "${preps[$name]}"
     bash -c "${vars[$name]}" > /dev/null 2>&1 || { echo "| $name | failed |"; continue; }
+    if [[ $name == *"layer create"* ]]; then echo "| $name | $(stat -c %s "$work/k-out/layer.tgz") |"; continue; fi
     out=$work/k-out; [[ $name == buildah* ]] && out=$work/b-out
     echo "| $name | $(python3 - "$out" <<'PY'
 import json, os, sys
@@ -169,10 +175,14 @@ for w in app small; do
 --build-context mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://$base:ltsc2022 \
 -o type=oci,dest=$work/k-out $ctx"
   declare -A variant=(["kiln $w linux"]="$klin" ["kiln $w windows"]="$kwin"
-                      ["kiln $w linux gzip-6"]="$klin --compression-level 6")
+                      ["kiln $w layer create (bound)"]="mkdir -p $work/k-out && $kiln layer create --format linux -o $work/k-out/layer.tgz $ctx/data")
   declare -A prepare=(["kiln $w linux"]="rm -rf $work/k-store $work/k-out")
   prepare["kiln $w windows"]=${prepare["kiln $w linux"]}
-  prepare["kiln $w linux gzip-6"]=${prepare["kiln $w linux"]}
+  prepare["kiln $w layer create (bound)"]=${prepare["kiln $w linux"]}
+  if [[ ${ONLY:-} != cold ]]; then
+    variant["kiln $w linux gzip-6"]="$klin --compression-level 6"
+    prepare["kiln $w linux gzip-6"]=${prepare["kiln $w linux"]}
+  fi
   if [[ -z ${SKIP_BUILDAH:-} ]]; then
     for d in "${drivers[@]}"; do
       b=$(bah "$d")
@@ -180,9 +190,11 @@ for w in app small; do
 $b push -q $w:1 oci:$work/b-out >/dev/null"
       prepare["buildah-$d $w linux"]="rm -rf $work/buildah-root-$d $work/buildah-run-$d $work/b-out"
     done
-    variant["buildah-overlay $w linux gzip-6"]="$b bud -q -t $w:1 -f $ctx/Dockerfile.linux $ctx \
+    if [[ ${ONLY:-} != cold ]]; then
+      variant["buildah-overlay $w linux gzip-6"]="$b bud -q -t $w:1 -f $ctx/Dockerfile.linux $ctx \
 >/dev/null && $b push -q --compression-format gzip --compression-level 6 $w:1 oci:$work/b-out >/dev/null"
-    prepare["buildah-overlay $w linux gzip-6"]=${prepare["buildah-overlay $w linux"]}
+      prepare["buildah-overlay $w linux gzip-6"]=${prepare["buildah-overlay $w linux"]}
+    fi
   fi
   cmds=()
   while read -r name; do
@@ -199,7 +211,9 @@ $b push -q $w:1 oci:$work/b-out >/dev/null"
     echo "peak RSS kiln $w $os: $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt") KiB"
   done
 done
-for w in app small; do copy_cached_bench "$w" "$work/ctx-$w"; done
+if [[ ${ONLY:-} != cold ]]; then
+  for w in app small; do copy_cached_bench "$w" "$work/ctx-$w"; done
+fi
 rm -rf "$work/k-store" "$work/k-out" "$work/b-out" "$work/d-out.tar"
 if [[ -z ${SKIP_BUILDAH:-} ]]; then
   for d in "${drivers[@]}"; do $(bah "$d") rm -a > /dev/null 2>&1 || true; done

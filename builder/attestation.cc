@@ -225,7 +225,7 @@ core::Result<core::Descriptor> AttachAttestations(
   prov.dockerfile = &session.dockerfile();
   prov.dockerfile_name = inputs.dockerfile_name;
   prov.dockerfile_digest = inputs.dockerfile_digest;
-  prov.context_digest = session.context().ReadFilesDigest();
+  prov.context_digest = inputs.context_digest;
   prov.bases = session.images().Resolved();
   prov.started = session.created_time();
   prov.finished = std::chrono::duration_cast<std::chrono::seconds>(

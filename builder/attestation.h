@@ -42,6 +42,8 @@ ProvenanceMode EffectiveProvenance(const BuildOptions& options);
 struct AttestationInputs {
   std::string dockerfile_name;
   core::Digest dockerfile_digest;
+  // BuildContext::ReadFilesDigest(), taken before the context memo is saved beside the outputs.
+  core::Digest context_digest;
 };
 
 // Writes an attestation manifest for each of result.images and stores an index over the

@@ -156,13 +156,16 @@ class BuildContext {
     void MarkRead(uint32_t index) { read_[index] = true; }
     bool read(uint32_t index) const { return read_[index]; }
     std::string PathOf(uint32_t index) const { return paths_.Get(entries_[index].path); }
+    void AppendPath(uint32_t index, std::string& out) const { paths_.AppendTo(entries_[index].path, out); }
     const Memo& MemoOf(uint32_t index) const { return entries_[index].memo; }
     size_t size() const { return entries_.size(); }
     void Clear() { *this = MemoTable(); }
-    // Indices sorted by path.
-    std::vector<uint32_t> Sorted() const;
+    // Indices sorted by path. Kept until an entry is added (paths never change): provenance's
+    // ReadFilesDigest and SaveMemo share one sort.
+    const std::vector<uint32_t>& Sorted() const;
 
    private:
+    mutable std::vector<uint32_t> sorted_;
     core::PathPool paths_;
     core::ChunkedVector<MemoEntry> entries_;
     core::IdIndex index_;

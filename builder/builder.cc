@@ -4,6 +4,7 @@
 #include <future>
 #include <set>
 
+#include "builder/attestation.h"
 #include "builder/build_graph.h"
 #include "builder/build_session.h"
 #include "builder/image_output.h"
@@ -158,10 +159,19 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
     KILN_ASSIGN(ImageState state, BuildStages(session, graph, platform, global));
     built.emplace_back(platform, std::move(state));
   }
-  KILN_TRY(context->SaveMemo());
   for (const auto& name : args.Unconsumed())
     result.warnings.push_back("build argument " + name + " was not consumed by any ARG");
-  KILN_TRY(WriteOutputs(session, built, result, AttestationInputs{in.display_name, in.dockerfile_digest}));
+  AttestationInputs attest{in.display_name, in.dockerfile_digest, {}};
+  if (EffectiveProvenance(options) != ProvenanceMode::kOff) attest.context_digest = context->ReadFilesDigest();
+  // The context memo (what makes the next build's context hashing cheap) is written while the
+  // outputs are: 30,000 entries are tens of ms on one core, the other core would idle. It is a
+  // cache: when it cannot be written, the build warns and the next one hashes the context again.
+  auto memo = std::async(std::launch::async, [&] { return context->SaveMemo(); });
+  core::Status written = WriteOutputs(session, built, result, attest);
+  if (core::Status saved = memo.get(); !saved)
+    result.warnings.push_back("the context memo was not saved (the next build hashes the context again): " +
+                              saved.error().ToString());
+  KILN_TRY(written);
   return result;
 }
 

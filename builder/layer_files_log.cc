@@ -19,11 +19,12 @@ LayerFilesLog::~LayerFilesLog() {
   for (auto& t : writers_) t.join();
 }
 
-void LayerFilesLog::Add(layers::LayerFiles&& files) {
+std::shared_ptr<const layers::LayerFiles> LayerFilesLog::Add(layers::LayerFiles&& files) {
   core::Digest id = files.diff_id;
   auto shared = std::make_shared<const layers::LayerFiles>(std::move(files));
   std::lock_guard lock(mu_);
   files_[id] = shared;
+  std::shared_ptr<const layers::LayerFiles> result = shared;
   // Best effort, on another thread: without the sidecar a later cached build reads the blob
   // instead (a torn one does not parse, or names another diff_id, and is read past the same way).
   writers_.emplace_back([this, shared = std::move(shared)] {
@@ -33,25 +34,26 @@ void LayerFilesLog::Add(layers::LayerFiles&& files) {
     } catch (...) {  // a name JSON cannot carry (not UTF-8): no sidecar
     }
   });
+  return result;
 }
 
-core::Result<layers::LayerFiles> LayerFilesLog::Get(const core::Digest& diff_id,
-                                                    const core::Digest& blob) {
+core::Result<std::shared_ptr<const layers::LayerFiles>> LayerFilesLog::Get(
+    const core::Digest& diff_id, const core::Digest& blob) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = files_.find(diff_id); it != files_.end()) return *it->second;
+    if (auto it = files_.find(diff_id); it != files_.end()) return it->second;
   }
   if (auto text = layers::ReadFileToString(SidecarPath(diff_id))) {
     auto parsed = layers::LayerFiles::Parse(*text);
-    if (parsed && parsed->diff_id == diff_id) return std::move(*parsed);
+    if (parsed && parsed->diff_id == diff_id)
+      return std::make_shared<const layers::LayerFiles>(std::move(*parsed));
   }
   KILN_ASSIGN(auto reader, store_.Open(blob));
   auto recorded = layers::RecordLayerBlob(*reader);
   if (!recorded) return core::Fail(recorded.error().Wrap("reading layer " + blob.ToString() + " for the SBOM"));
   if (recorded->diff_id != diff_id)
     return core::Fail(core::ErrorCode::kConflict, "layer " + blob.ToString() + " does not match its diff_id");
-  Add(layers::LayerFiles(*recorded));
-  return std::move(*recorded);
+  return Add(std::move(*recorded));
 }
 
 }  // namespace kiln::builder

@@ -31,10 +31,12 @@ class LayerFilesLog {
 
   // The record of the layer with `diff_id` whose blob is `blob`: from this build, the sidecar,
   // or (last) by reading the blob from the store.
-  core::Result<layers::LayerFiles> Get(const core::Digest& diff_id, const core::Digest& blob);
+  // Shared, not copied: a record of 30,000 files is a few MB.
+  core::Result<std::shared_ptr<const layers::LayerFiles>> Get(const core::Digest& diff_id,
+                                                              const core::Digest& blob);
 
  private:
-  void Add(layers::LayerFiles&& files);
+  std::shared_ptr<const layers::LayerFiles> Add(layers::LayerFiles&& files);
   std::string SidecarPath(const core::Digest& diff_id) const;
 
   layers::Store& store_;

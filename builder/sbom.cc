@@ -17,8 +17,8 @@ namespace {
 using core::Json;
 
 struct Node {
-  std::string path;
-  std::string sha256;
+  std::string_view path;    // views into the layer records
+  std::string_view sha256;
   size_t layer = 0;
 };
 
@@ -59,12 +59,13 @@ class Flat {
   std::map<std::string, Node> nodes_;
 };
 
-// The container path of a layer entry name, or nullopt for what a container does not see.
-std::optional<std::string> ContainerPath(std::string_view name, bool windows) {
-  if (!windows) return std::string(name);
+// The container path of a layer entry name (a view into it), or nullopt for what a container
+// does not see.
+std::optional<std::string_view> ContainerPath(std::string_view name, bool windows) {
+  if (!windows) return name;
   constexpr std::string_view kFiles = "Files/";
   if (name.size() <= kFiles.size() || !name.starts_with(kFiles)) return std::nullopt;
-  return std::string(name.substr(kFiles.size()));
+  return name.substr(kFiles.size());
 }
 
 std::string_view Base(std::string_view p) {
@@ -95,49 +96,60 @@ Json Purl(const std::string& locator) {
 // rules instead: a hard link, two names with one key, or a name under a non-directory (which
 // the layer rules refuse anyway).
 std::optional<std::vector<SbomFile>> FlattenOne(const layers::LayerFiles& layer, bool windows) {
-  layers::LayerFlavor flavor = windows ? layers::LayerFlavor::kWindows : layers::LayerFlavor::kLinux;
   struct Item {
-    std::string key;
-    std::string path;
+    std::string_view key;  // the path itself (Linux) or its case fold, in `folded` (Windows)
+    std::string_view path;
     const layers::LayerFile* entry;
   };
   std::vector<Item> items;
   items.reserve(layer.entries.size());
+  std::vector<std::string> folded;  // reserved once: the views into it stay valid
+  if (windows) folded.reserve(layer.entries.size());
   for (const auto& e : layer.entries) {
     if (e.type == layers::EntryType::kHardLink) return std::nullopt;
     auto path = ContainerPath(e.name, windows);
     if (!path) continue;
     std::string_view base = Base(*path);
     if (base == layers::kOpaqueWhiteout || base.starts_with(layers::windows::kWhiteoutPrefix)) continue;
-    std::string key = layers::PathKey(*path, flavor);
-    items.push_back({std::move(key), std::move(*path), &e});
+    std::string_view key = *path;
+    if (windows) key = folded.emplace_back(layers::PathKey(*path, layers::LayerFlavor::kWindows));
+    items.push_back({key, *path, &e});
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
-  std::unordered_set<std::string_view> non_dirs;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i + 1 < items.size() && items[i].key == items[i + 1].key) return std::nullopt;
-    if (items[i].entry->type != layers::EntryType::kDirectory) non_dirs.insert(items[i].key);
-  }
+  // kiln's own layers list their names in byte order (a Linux layer's keys are its names): no
+  // sort then.
+  auto by_key = [](const Item& a, const Item& b) { return a.key < b.key; };
+  if (!std::is_sorted(items.begin(), items.end(), by_key)) std::sort(items.begin(), items.end(), by_key);
   std::vector<SbomFile> out;
-  for (const auto& item : items) {
-    std::string_view key = item.key;
-    for (size_t slash = key.find('/'); slash != std::string_view::npos; slash = key.find('/', slash + 1))
-      if (non_dirs.contains(key.substr(0, slash))) return std::nullopt;
+  out.reserve(items.size());
+  std::string under;  // "<key>/": what would lie under a non-directory
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    if (i + 1 < items.size() && item.key == items[i + 1].key) return std::nullopt;
+    if (item.entry->type != layers::EntryType::kDirectory) {
+      // Keys under `key` sort together, from the first key that is not less than "<key>/".
+      under.assign(item.key);
+      under += '/';
+      auto next = std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(i) + 1, items.end(), under,
+                                   [](const Item& a, const std::string& k) { return a.key < k; });
+      if (next != items.end() && next->key.starts_with(under)) return std::nullopt;
+    }
     if (item.entry->type == layers::EntryType::kFile && !item.entry->sha256.empty())
       out.push_back({item.path, item.entry->sha256});
   }
-  std::sort(out.begin(), out.end(), [](const SbomFile& a, const SbomFile& b) { return a.path < b.path; });
+  // Linux keys are the paths: already in path order.
+  if (windows)
+    std::sort(out.begin(), out.end(), [](const SbomFile& a, const SbomFile& b) { return a.path < b.path; });
   return out;
 }
 
 }  // namespace
 
-std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added, bool windows) {
+std::vector<SbomFile> FlattenAdded(const std::vector<const layers::LayerFiles*>& added, bool windows) {
   if (added.size() == 1)
-    if (auto one = FlattenOne(added[0], windows)) return std::move(*one);
+    if (auto one = FlattenOne(*added[0], windows)) return std::move(*one);
   Flat flat(windows);
   for (size_t li = 0; li < added.size(); ++li) {
-    for (const auto& e : added[li].entries) {
+    for (const auto& e : added[li]->entries) {
       auto path = ContainerPath(e.name, windows);
       if (!path) continue;
       std::string_view base = Base(*path);
@@ -158,11 +170,11 @@ std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added,
         continue;
       }
       // A non-directory replaces whatever was at its path, with everything under it.
-      std::string sha = e.sha256;
+      std::string_view sha = e.sha256;
       if (e.type == layers::EntryType::kHardLink) {
         auto target = ContainerPath(e.link, windows);
         const Node* t = target ? flat.Find(flat.Key(*target)) : nullptr;
-        sha = t ? t->sha256 : std::string();
+        sha = t ? t->sha256 : std::string_view();
       }
       flat.EraseAll(key);
       if ((e.type == layers::EntryType::kFile || e.type == layers::EntryType::kHardLink) && !sha.empty())
@@ -176,17 +188,22 @@ std::vector<SbomFile> FlattenAdded(const std::vector<layers::LayerFiles>& added,
 }
 
 std::string Sbom(const SbomInputs& in) {
-  std::vector<SbomFile> files = FlattenAdded(in.added, in.windows);
-  // Packages whose manifest file is still there in the flattened view, from its last writer.
-  std::unordered_set<std::string_view> present;
-  present.reserve(files.size());
-  for (const auto& f : files) present.insert(f.path);
+  std::vector<const layers::LayerFiles*> added;
+  for (const auto& layer : in.added) added.push_back(layer.get());
+  std::vector<SbomFile> files = FlattenAdded(added, in.windows);
+  // Packages whose manifest file is still there in the flattened view (sorted by path), from
+  // its last writer.
+  auto present = [&](std::string_view path) {
+    auto it = std::lower_bound(files.begin(), files.end(), path,
+                               [](const SbomFile& f, std::string_view p) { return f.path < p; });
+    return it != files.end() && it->path == path;
+  };
   std::set<std::tuple<std::string, std::string, std::string>> seen;
   std::vector<layers::FoundPackage> packages;
-  for (const auto& layer : in.added)
-    for (const auto& p : layer.packages) {
+  for (const auto& layer : added)
+    for (const auto& p : layer->packages) {
       auto path = ContainerPath(p.source, in.windows);
-      if (!path || !present.count(*path)) continue;
+      if (!path || !present(*path)) continue;
       if (seen.insert({p.ecosystem, p.name, p.version}).second) packages.push_back(p);
     }
   std::sort(packages.begin(), packages.end());
@@ -235,7 +252,7 @@ std::string Sbom(const SbomInputs& in) {
                     {"downloadLocation", "NOASSERTION"},
                     {"filesAnalyzed", false},
                     {"primaryPackagePurpose", "LIBRARY"},
-                    {"sourceInfo", "listed in ./" + source.value_or(p.source)},
+                    {"sourceInfo", "listed in ./" + std::string(source.value_or(p.source))},
                     {"externalRefs", Purl(p.Purl())}});
     rels.push_back({{"spdxElementId", "SPDXRef-Image"}, {"relationshipType", "CONTAINS"},
                     {"relatedSpdxElement", id}});
@@ -247,12 +264,15 @@ std::string Sbom(const SbomInputs& in) {
   out.pop_back();  // the closing brace: "files" and "relationships" follow
   out.reserve(out.size() + files.size() * 192);
   out += ",\"files\":[";
+  std::string name = "./";  // reused: no allocation per file
   for (size_t i = 0; i < files.size(); ++i) {
     if (i) out += ',';
     out += "{\"SPDXID\":\"SPDXRef-File-";
     out += std::to_string(i + 1);
     out += "\",\"fileName\":";
-    core::AppendJsonString(out, "./" + files[i].path);
+    name.resize(2);
+    name += files[i].path;
+    core::AppendJsonString(out, name);
     out += ",\"checksums\":[{\"algorithm\":\"SHA256\",\"checksumValue\":";
     core::AppendJsonString(out, files[i].sha256);
     out += "}]}";

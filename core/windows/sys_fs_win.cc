@@ -76,8 +76,11 @@ int StatHandle(HANDLE h, FileStat* st) {
     st->kind = type == FILE_TYPE_CHAR ? Kind::kCharDevice
                : type == FILE_TYPE_PIPE ? Kind::kFifo
                                         : Kind::kRegular;
+    // Windows has no execute bits. As docker's and BuildKit's Windows clients do (BuildKit's
+    // contenthash: perm & 0755 | 0111 of Go's 0666/0444), every file counts as executable:
+    // 0755, or 0555 when read-only. Only Linux-format layers use these bits.
     st->mode = (st->kind == Kind::kRegular ? kModeRegular : 0) |
-               ((attrs & FILE_ATTRIBUTE_READONLY) ? 0444 : 0644);
+               ((attrs & FILE_ATTRIBUTE_READONLY) ? 0555 : 0755);
   }
   st->size = link || st->kind == Kind::kDirectory
                  ? 0

@@ -22,10 +22,11 @@ constexpr Row kTable[] = {
      ErrorCode::kRuntime},
     {0x80370101, "HCS_E_IMAGE_MISMATCH",
      "the container's Windows build does not match the host's (process isolation needs a "
-     "compatible host build)",
+     "compatible host build, Hyper-V isolation a host build no older than the image's)",
      ErrorCode::kUnsupported},
     {0x80370102, "HCS_E_HYPERV_NOT_INSTALLED",
-     "a required Windows feature is not installed (enable the Containers feature and reboot)",
+     "a required Windows feature is not installed (enable the Containers feature, and "
+     "Hyper-V for Hyper-V isolation, then reboot)",
      ErrorCode::kUnsupported},
     {0x80370105, "HCS_E_INVALID_STATE", "the container is in a state that does not allow this",
      ErrorCode::kRuntime},

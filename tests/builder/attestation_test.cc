@@ -67,9 +67,9 @@ TEST_CASE("the SBOM's files are what the added layers leave after whiteouts", "[
   l2.entries = {File("etc/conf", "c2"), Entry("app/.wh.old.txt", EntryType::kFile),
                 Entry("app/cache/.wh..wh..opq", EntryType::kFile), File("app/cache/y", "y"),
                 Entry("app/hard", EntryType::kHardLink, "app/a.txt")};
-  auto files = FlattenAdded({l1, l2}, /*windows=*/false);
+  auto files = FlattenAdded({&l1, &l2}, /*windows=*/false);
   std::vector<std::string> got;
-  for (const auto& f : files) got.push_back(f.path + " " + f.sha256.substr(0, 8));
+  for (const auto& f : files) got.push_back(std::string(f.path) + " " + std::string(f.sha256.substr(0, 8)));
   auto h = [](std::string s) { return core::Digest::Sha256Of(s).hex().substr(0, 8); };
   CHECK(got == std::vector<std::string>{"app/a.txt " + h("a"), "app/cache/y " + h("y"),
                                         "app/hard " + h("a"), "etc/conf " + h("c2")});
@@ -81,7 +81,7 @@ TEST_CASE("Windows SBOM files come from Files/ only and compare case-insensitive
   l1.entries = {Entry("Files", EntryType::kDirectory), Entry("Hives", EntryType::kDirectory),
                 File("Files/App/Run.cmd", "v1"), File("Hives/DefaultUser_Delta", "hive")};
   l2.entries = {Entry("Files", EntryType::kDirectory), File("Files/app/run.CMD", "v2")};
-  auto files = FlattenAdded({l1, l2}, /*windows=*/true);
+  auto files = FlattenAdded({&l1, &l2}, /*windows=*/true);
   REQUIRE(files.size() == 1);
   CHECK(files[0].path == "app/run.CMD");
   CHECK(files[0].sha256 == core::Digest::Sha256Of("v2").hex());
@@ -107,11 +107,12 @@ TEST_CASE("one added layer flattens as the general rules do (fast path and its f
   using layers::EntryType;
   auto same = [](const layers::LayerFiles& l, bool windows) {
     // Below an empty added layer, the same layer goes through the general (map) rules.
-    auto one = FlattenAdded({l}, windows);
-    auto general = FlattenAdded({layers::LayerFiles{}, l}, windows);
+    layers::LayerFiles empty;
+    auto one = FlattenAdded({&l}, windows);
+    auto general = FlattenAdded({&empty, &l}, windows);
     std::vector<std::string> a, b;
-    for (const auto& f : one) a.push_back(f.path + " " + f.sha256);
-    for (const auto& f : general) b.push_back(f.path + " " + f.sha256);
+    for (const auto& f : one) a.push_back(std::string(f.path) + " " + std::string(f.sha256));
+    for (const auto& f : general) b.push_back(std::string(f.path) + " " + std::string(f.sha256));
     CHECK(a == b);
     return a.size();
   };
@@ -133,6 +134,13 @@ TEST_CASE("one added layer flattens as the general rules do (fast path and its f
   layers::LayerFiles under;
   under.entries = {File("x", "file"), File("x/y", "under"), File("z", "z")};
   same(under, false);
+  // ... also when other names sort between the file and what lies under it, and deeper down.
+  layers::LayerFiles apart;
+  apart.entries = {File("x", "file"), File("x-1", "1"), File("x.2", "2"), File("x/a/b", "deep")};
+  same(apart, false);
+  layers::LayerFiles apart_win;
+  apart_win.entries = {File("Files/X", "file"), File("Files/x 1", "1"), File("Files/x/A", "under")};
+  same(apart_win, true);
   layers::LayerFiles linked;
   linked.entries = {File("a", "a"), Entry("b", EntryType::kHardLink, "a")};
   CHECK(same(linked, false) == 2);

@@ -183,3 +183,17 @@ TEST_CASE("a context walk hands out entries sorted by path, a subtree after name
   REQUIRE(walked->size() == seen.size());
   for (size_t i = 0; i < seen.size(); ++i) CHECK((*walked)[i].rel == seen[i]);
 }
+
+TEST_CASE("a context memo that cannot be written is a warning, not a failed build", "[integration]") {
+  TempDir store, ctx;
+  WriteContext(ctx);
+  // The memo's folder is taken by a file: the memo (written beside the outputs) cannot be saved.
+  REQUIRE(Build(store, ctx, {"-t", "t:0"}).exit_code == 0);
+  fs::remove_all(store / "cache/context");
+  WriteFile(store / "cache/context", "not a directory");
+  auto r = Build(store, ctx, {"-t", "t:1", "--no-cache"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("warning: the context memo was not saved") != std::string::npos);
+  CHECK(ReadStoredImage(store.path(), "t:1").manifest.layers.size() == 2);
+}

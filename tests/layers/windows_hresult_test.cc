@@ -19,7 +19,11 @@ TEST_CASE("HRESULTs become errors with a sentence, the code and the hex value", 
   CHECK(e.code == ErrorCode::kUnsupported);
   CHECK(e.message ==
         "creating container kiln-1: the container's Windows build does not match the host's "
-        "(process isolation needs a compatible host build) (0xC0370101)");
+        "(process isolation needs a compatible host build, Hyper-V isolation a host build no "
+        "older than the image's) (0xC0370101)");
+  CHECK(win::HcsError("starting utility VM kiln-1@vm", win::HResultOf(0x80370102)).message ==
+        "starting utility VM kiln-1@vm: a required Windows feature is not installed (enable the "
+        "Containers feature, and Hyper-V for Hyper-V isolation, then reboot) (0x80370102)");
   CHECK(win::HcsError("x", win::kHcsAccessDenied).message.find("elevated") != std::string::npos);
   CHECK(win::HcsError("x", win::kWin32SharingViolation).code == ErrorCode::kIo);
   CHECK(win::HcsError("x", win::HResultFromWin32(1314)).message ==

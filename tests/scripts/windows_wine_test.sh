@@ -175,6 +175,9 @@ PY
 case_layer() {
   local tree=$t/tree fmt comp r x
   make_tree "$tree"
+  # kiln.exe reads every file as 0755 (Windows has no execute bit; docker's rule): the Linux
+  # reference tree gets the same bits so the Linux-format layers can be byte-identical.
+  chmod -R 0755 "$tree"
   [[ $(find "$tree" -type f -printf '%P\n' | awk '{ if (length($0) > 260) n++ } END { print n+0 }') -ge 1 ]] ||
     fail "the tree has no path longer than 260 characters"
   for fmt in windows linux; do
@@ -194,6 +197,14 @@ case_layer() {
       echo "  same layer --format $fmt --compression $comp: $(sha256sum < "$x" | cut -d' ' -f1)"
     done
   done
+  # The mode rule itself: a 0644 file becomes 0755, a read-only one 0555, in Linux format.
+  mkdir -p "$t/modes" && echo a > "$t/modes/plain.txt" && echo b > "$t/modes/ro.txt"
+  chmod 0644 "$t/modes/plain.txt" && chmod 0444 "$t/modes/ro.txt"
+  X layer create --format linux --compression none -o "$(wp "$t/modes.tar")" "$(wp "$t/modes")" > /dev/null ||
+    fail "kiln.exe layer create of the mode tree"
+  [[ $(tar -tvf "$t/modes.tar" | awk '$NF == "plain.txt" || $NF == "ro.txt" { print $1, $NF }' | sort | tr '\n' ' ') == \
+     "-r-xr-xr-x ro.txt -rwxr-xr-x plain.txt " ]] ||
+    fail "kiln.exe's Linux-format modes: $(tar -tvf "$t/modes.tar" | tr '\n' ';')"
   X layer check "$(wp "$t/layer-windows-gzip.exe")" > /dev/null || fail "kiln.exe layer check refuses its own layer"
   R layer check "$t/layer-windows-zstd.exe" > /dev/null || fail "Linux layer check refuses kiln.exe's layer"
 }

@@ -21,6 +21,26 @@
 //   exit                    HcsWaitForProcessExit, the ProcessExited callback (HcsSetProcessCallback)
 //                           and HcsGetProcessProperties all report ProcessStatus JSON.
 //   HcsShutDown/Terminate   kill the job, wait for its processes, rename the drive folder back.
+// Hyper-V isolation (hcsshim's documents for a utility VM, the way kiln sends them):
+//   HcsCreateComputeSystem  a VirtualMachine document: UEFI boot from a VmbFs file under the VSMB
+//                           share "os" (the base layer's UtilityVM\Files), memory (even MB) and
+//                           processors (at most the host's), SCSI LUN 0 a copy of the base's
+//                           SystemTemplate.vhdx, other LUNs scratch layers' sandbox.vhdx, VSMB
+//                           shares of existing folders, HvSocket descriptors in SDDL.
+//   HcsStartComputeSystem   the VM opens its disks: refused while the host has one attached
+//                           (ActivateLayer) or when it was not granted (GrantVmAccess). Nothing
+//                           boots; state\vms\ records the VM and its disks.
+//   HcsModifyComputeSystem  guest requests: MappedVirtualDisk (a LUN at a guest path),
+//                           CombinedLayers (VSMB layer paths over a mounted scratch; the layers
+//                           must be those the scratch was created on).
+//   HcsCreateComputeSystem  HostedSystem + HostingSystemId: a Container whose Storage.Path is a
+//                           combined root of that running VM and whose layers are its VSMB paths;
+//                           it then runs exactly like a process-isolated one (the scratch behind
+//                           the mounted LUN is the drive; wine's cmd.exe). A VM that stops takes
+//                           its hosted containers with it.
+//   HcsGetProcessInfo       the process's stdio again (hcsshim's recovery when the wait after
+//                           HcsCreateProcess fails; HCSSIM_FAIL=HcsWaitForOperationResultAndProcessInfo
+//                           makes that wait fail while the process runs).
 // Operations complete before the call that starts them returns (allowed by the contract: the
 // caller waits on the operation either way).
 // Build flags: -DHCSSIM_WS2019 leaves out HcsWaitForProcessExit (absent before Windows Server
@@ -32,6 +52,8 @@
 // clang-format off
 #include <computecore.h>
 // clang-format on
+
+#include <sddl.h>
 
 #include <nlohmann/json.hpp>
 
@@ -46,26 +68,36 @@ namespace {
 
 const char* const kDll = "computecore";
 
+struct Process;
+
 struct Op {
   HANDLE done = CreateEventW(nullptr, TRUE, FALSE, nullptr);
   bool started = false;
   HCS_OPERATION_TYPE type = HcsOperationTypeNone;
   HRESULT hr = kHcsOperationNotStarted;
   std::string result;
-  HCS_PROCESS_INFORMATION info{};
+  Process* process = nullptr;  // HcsCreateProcess / HcsGetProcessInfo: whose information it carries
   void* context = nullptr;
   HCS_OPERATION_COMPLETION callback = nullptr;
 };
 
-struct Process;
-
 struct System {
   std::string id;
-  std::wstring scratch;  // layer folder of the scratch
+  // A process-isolated container, a utility VM (Hyper-V isolation) or a container hosted in one.
+  enum Kind { kContainer, kVm, kHosted } kind = kContainer;
+  std::wstring scratch;  // containers: the scratch layer folder whose volume is the container's C:
   bool terminate_on_close = false;
   enum { kCreated, kRunning, kStopped } state = kCreated;
   HANDLE job = nullptr;
   std::vector<HANDLE> processes;  // duplicated handles, for the stop
+  // utility VM
+  std::wstring uvm;                              // <base>\UtilityVM (parent of the "os" share)
+  std::map<std::string, std::wstring> shares;    // VSMB share name -> host folder
+  std::map<int, std::wstring> disks;             // SCSI LUN -> VHD
+  std::map<std::string, int> mounts;             // guest path (lower case) -> LUN
+  std::map<std::string, std::string> combined;   // guest root (lower case) -> layer chain
+  // hosted container
+  std::string hosting;  // the utility VM's id (HostingSystemId)
 };
 
 struct Process {
@@ -78,6 +110,10 @@ struct Process {
   HCS_EVENT_CALLBACK callback = nullptr;
   void* context = nullptr;
   bool closing = false;
+  // stdio: ours until a wait ...AndProcessInfo hands them to the caller (who closes them);
+  // HcsCloseProcess closes them if that never happened.
+  HCS_PROCESS_INFORMATION info{};
+  bool handed_out = false;
 };
 
 std::mutex g_mu;
@@ -213,23 +249,88 @@ std::wstring ScratchOfVolume(const std::string& path) {
   return Widen(scratch);
 }
 
-// Validates a ComputeSystem document for a process-isolated container; returns the scratch.
-std::wstring CheckComputeSystem(const Json& doc, bool* terminate_on_close) {
-  OnlyKeys(doc, "ComputeSystem",
-           {"Owner", "SchemaVersion", "HostingSystemId", "HostedSystem", "Container",
-            "VirtualMachine", "ShouldTerminateOnLastHandleClosed"});
-  String(doc, "Owner", "ComputeSystem");
-  const Json& version = Need(doc, "SchemaVersion", "ComputeSystem");
+std::string LowerA(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::wstring ParentOf(const std::wstring& path) {
+  std::wstring p = Plain(path);
+  size_t slash = p.find_last_of(L'\\');
+  return slash == std::wstring::npos ? std::wstring() : p.substr(0, slash);
+}
+
+void SchemaVersion2(const Json& j, const char* where) {
+  const Json& version = Need(j, "SchemaVersion", where);
   OnlyKeys(version, "SchemaVersion", {"Major", "Minor"});
   if (!Need(version, "Major", "SchemaVersion").is_number_integer() ||
       !Need(version, "Minor", "SchemaVersion").is_number_integer() || version["Major"] != 2)
-    throw Invalid{"SchemaVersion must be 2.x"};
-  Bool(doc, "ShouldTerminateOnLastHandleClosed", "ComputeSystem");
-  *terminate_on_close = doc.value("ShouldTerminateOnLastHandleClosed", false);
-  if (doc.contains("VirtualMachine") || doc.contains("HostedSystem") ||
-      doc.contains("HostingSystemId"))
-    throw Invalid{"only process-isolated containers are simulated (no VirtualMachine)"};
-  const Json& c = Need(doc, "Container", "ComputeSystem");
+    throw Invalid{std::string(where) + ".SchemaVersion must be 2.x"};
+}
+
+void CheckRegistryChanges(const Json& j) {
+  OnlyKeys(j, "RegistryChanges", {"AddValues", "DeleteKeys"});
+  for (const auto& v : j.value("AddValues", Json::array())) {
+    OnlyKeys(v, "RegistryValue",
+             {"Key", "Name", "Type", "StringValue", "BinaryValue", "DWordValue", "QWordValue",
+              "CustomTypeValue"});
+    const Json& key = Need(v, "Key", "RegistryValue");
+    OnlyKeys(key, "RegistryKey", {"Hive", "Name", "Volatile"});
+    std::string hive = String(key, "Hive", "RegistryKey");
+    if (hive != "System" && hive != "Software" && hive != "Security" && hive != "Sam")
+      throw Invalid{"RegistryKey.Hive \"" + hive + "\" is not System/Software/Security/Sam"};
+    String(key, "Name", "RegistryKey");
+    String(v, "Name", "RegistryValue");
+    std::string type = String(v, "Type", "RegistryValue");
+    static const char* kTypes[] = {"None",  "String", "ExpandedString", "MultiString",
+                                   "Binary", "DWord", "QWord", "CustomType"};
+    if (std::find_if(std::begin(kTypes), std::end(kTypes),
+                     [&](const char* t) { return type == t; }) == std::end(kTypes))
+      throw Invalid{"RegistryValue.Type \"" + type + "\" is not a RegistryValueType"};
+    if (type == "String" && !v.contains("StringValue"))
+      throw Invalid{"RegistryValue of type String without StringValue"};
+    if (type == "DWord" && !(v.contains("DWordValue") && v["DWordValue"].is_number_unsigned()))
+      throw Invalid{"RegistryValue of type DWord without an unsigned DWordValue"};
+  }
+}
+
+// Where a utility VM's VSMB shares appear in the guest (hcsshim internal/uvm/vsmb.go:
+// `\\?\VMSMB\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\<share name>`; the inbox guest's
+// convention, not documented by Microsoft).
+const std::string kVsmbPrefix = "\\\\?\\VMSMB\\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\\";
+
+// Storage.Layers / CombinedLayers.Layers: each {Id, Path}, Id = NameToGuid(folder name), the
+// folder a layer (has Files). With `vm`, each Path is a VSMB path of one of its shares and the
+// layer is the share's host folder. Returns the chain (host folders, nearest first).
+std::string CheckLayerList(const Json& layers, const char* where, const System* vm) {
+  if (!layers.is_array() || layers.empty()) throw Invalid{std::string(where) + " is empty"};
+  std::string chain;
+  for (const auto& l : layers) {
+    OnlyKeys(l, "Layer", {"Id", "Path", "PathType", "Cache"});
+    std::string id = String(l, "Id", "Layer"), path = String(l, "Path", "Layer");
+    if (!IsGuid(id)) throw Invalid{"Layer.Id \"" + id + "\" is not a GUID string"};
+    std::wstring p;
+    if (vm) {
+      if (LowerA(path).rfind(LowerA(kVsmbPrefix), 0) != 0)
+        throw Invalid{"Layer.Path " + path + " is not a VSMB path of the utility VM"};
+      auto share = vm->shares.find(path.substr(kVsmbPrefix.size()));
+      if (share == vm->shares.end())
+        throw Invalid{"Layer.Path " + path + " names no VSMB share of the utility VM"};
+      p = share->second;
+    } else {
+      p = Plain(Widen(path));
+    }
+    if (id != GuidString(GuidOf(BaseName(p))))
+      throw Invalid{"Layer.Id of " + path + " is not NameToGuid of its folder name"};
+    if (!IsDir(Join(p, L"Files"))) throw Invalid{"Layer.Path " + path + " is not a layer folder"};
+    chain += Narrow(LowerW(p)) + "\n";
+  }
+  return chain;
+}
+
+// The Container object (process isolation, or HostedSystem.Container in a utility VM). Sets
+// s->scratch: the scratch layer whose volume becomes the container's C:.
+void CheckContainer(const Json& c, const System* vm, System* s) {
   OnlyKeys(c, "Container",
            {"GuestOs", "Storage", "MappedDirectories", "MappedPipes", "Memory", "Processor",
             "Networking", "HvSocket", "ContainerCredentialGuard", "RegistryChanges",
@@ -241,51 +342,222 @@ std::wstring CheckComputeSystem(const Json& doc, bool* terminate_on_close) {
   }
   if (c.contains("MappedDirectories") || c.contains("MappedPipes") || c.contains("Networking"))
     throw Invalid{"MappedDirectories, MappedPipes and Networking are not simulated"};
-  if (auto it = c.find("RegistryChanges"); it != c.end()) {
-    OnlyKeys(*it, "RegistryChanges", {"AddValues", "DeleteKeys"});
-    for (const auto& v : it->value("AddValues", Json::array())) {
-      OnlyKeys(v, "RegistryValue",
-               {"Key", "Name", "Type", "StringValue", "BinaryValue", "DWordValue", "QWordValue",
-                "CustomTypeValue"});
-      const Json& key = Need(v, "Key", "RegistryValue");
-      OnlyKeys(key, "RegistryKey", {"Hive", "Name", "Volatile"});
-      std::string hive = String(key, "Hive", "RegistryKey");
-      if (hive != "System" && hive != "Software" && hive != "Security" && hive != "Sam")
-        throw Invalid{"RegistryKey.Hive \"" + hive + "\" is not System/Software/Security/Sam"};
-      String(key, "Name", "RegistryKey");
-      String(v, "Name", "RegistryValue");
-      std::string type = String(v, "Type", "RegistryValue");
-      static const char* kTypes[] = {"None",  "String", "ExpandedString", "MultiString",
-                                     "Binary", "DWord", "QWord", "CustomType"};
-      if (std::find_if(std::begin(kTypes), std::end(kTypes),
-                       [&](const char* t) { return type == t; }) == std::end(kTypes))
-        throw Invalid{"RegistryValue.Type \"" + type + "\" is not a RegistryValueType"};
-      if (type == "String" && !v.contains("StringValue"))
-        throw Invalid{"RegistryValue of type String without StringValue"};
-    }
-  }
+  if (auto it = c.find("RegistryChanges"); it != c.end()) CheckRegistryChanges(*it);
   const Json& storage = Need(c, "Storage", "Container");
   OnlyKeys(storage, "Storage", {"Layers", "Path", "QoS"});
-  const Json& layers = Need(storage, "Layers", "Storage");
-  if (!layers.is_array() || layers.empty()) throw Invalid{"Storage.Layers is empty"};
-  std::string chain;
-  for (const auto& l : layers) {
-    OnlyKeys(l, "Layer", {"Id", "Path", "PathType", "Cache"});
-    std::string id = String(l, "Id", "Layer"), path = String(l, "Path", "Layer");
-    if (!IsGuid(id)) throw Invalid{"Layer.Id \"" + id + "\" is not a GUID string"};
-    std::wstring p = Plain(Widen(path));
-    if (id != GuidString(GuidOf(BaseName(p))))
-      throw Invalid{"Layer.Id of " + path + " is not NameToGuid of its folder name"};
-    if (!IsDir(Join(p, L"Files"))) throw Invalid{"Layer.Path " + path + " is not a layer folder"};
-    chain += Narrow(LowerW(p)) + "\n";
-  }
-  std::wstring scratch = ScratchOfVolume(String(storage, "Path", "Storage"));
+  std::string chain = CheckLayerList(Need(storage, "Layers", "Storage"), "Storage.Layers", vm);
+  std::string path = String(storage, "Path", "Storage");
   std::string saved;
+  if (vm) {
+    // The container's root is a guest path where CombinedLayers joined these layers over a
+    // mounted scratch disk (hcsshim hcsoci/hcsdoc_wcow.go: Storage.Path = the combined root).
+    auto combined = vm->combined.find(LowerA(path));
+    if (combined == vm->combined.end())
+      throw Invalid{"Storage.Path " + path + " is no CombinedLayers root in the utility VM"};
+    if (combined->second != chain)
+      throw Invalid{"Storage.Layers differ from the layers combined at " + path};
+    s->scratch = ParentOf(vm->disks.at(vm->mounts.at(LowerA(path))));
+    return;
+  }
+  std::wstring scratch = ScratchOfVolume(path);
   if (!ReadText(ScratchChain(scratch), &saved) || saved != chain)
     throw Invalid{"Storage.Layers differ from the layers the scratch was prepared on"};
   if (!Exists(ScratchPrepared(scratch)))
     throw Invalid{"the scratch volume is not prepared (PrepareLayer)"};
-  return scratch;
+  s->scratch = scratch;
+}
+
+void Bools(const Json& j, const char* where) {
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!it->is_boolean()) throw Invalid{std::string(where) + "." + it.key() + " is not a boolean"};
+}
+
+void CheckSecurityDescriptor(const Json& j, const char* key, const char* where) {
+  std::string sddl = String(j, key, where, false);
+  if (sddl.empty()) return;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(Widen(sddl).c_str(), SDDL_REVISION_1,
+                                                            &sd, nullptr))
+    throw Invalid{std::string(where) + "." + key + " \"" + sddl + "\" is not SDDL"};
+  LocalFree(sd);
+}
+
+// The VirtualMachine object of a utility VM for Windows containers (SchemaReference:
+// VirtualMachine, Chipset, Uefi, UefiBootEntry, Topology, Memory2, Processor2, Devices, Scsi,
+// Attachment, HvSocket2, HvSocketSystemConfig, VirtualSmb, VirtualSmbShare,
+// VirtualSmbShareOptions, RegistryChanges), as far as kiln uses it. What only a VM can check
+// (the disks are free and granted) waits for HcsStartComputeSystem.
+void CheckVirtualMachine(const Json& vm, System* s) {
+  OnlyKeys(vm, "VirtualMachine",
+           {"Version", "StopOnReset", "Chipset", "ComputeTopology", "Devices", "GuestState",
+            "RestoreState", "RegistryChanges", "StorageQoS", "DebugOptions", "GuestConnection",
+            "SecuritySettings"});
+  Bool(vm, "StopOnReset", "VirtualMachine");
+  if (vm.contains("GuestState") || vm.contains("RestoreState") || vm.contains("GuestConnection"))
+    throw Invalid{"GuestState, RestoreState and GuestConnection are not simulated"};
+  // Devices first: the boot entry names a share.
+  const Json& devices = Need(vm, "Devices", "VirtualMachine");
+  OnlyKeys(devices, "Devices",
+           {"ComPorts", "Scsi", "VirtualPMem", "NetworkAdapters", "VideoMonitor", "Keyboard",
+            "Mouse", "HvSocket", "EnhancedModeVideo", "GuestCrashReporting", "VirtualSmb", "Plan9",
+            "Battery", "FlexibleIov", "SharedMemory", "VirtualPci"});
+  if (auto it = devices.find("HvSocket"); it != devices.end()) {
+    OnlyKeys(*it, "HvSocket2", {"HvSocketConfig"});
+    if (auto c = it->find("HvSocketConfig"); c != it->end()) {
+      OnlyKeys(*c, "HvSocketSystemConfig",
+               {"DefaultBindSecurityDescriptor", "DefaultConnectSecurityDescriptor",
+                "ServiceTable"});
+      CheckSecurityDescriptor(*c, "DefaultBindSecurityDescriptor", "HvSocketSystemConfig");
+      CheckSecurityDescriptor(*c, "DefaultConnectSecurityDescriptor", "HvSocketSystemConfig");
+    }
+  }
+  const Json& smb = Need(devices, "VirtualSmb", "Devices");
+  OnlyKeys(smb, "VirtualSmb", {"Shares", "DirectFileMappingInMB"});
+  if (auto it = smb.find("DirectFileMappingInMB"); it != smb.end() && !it->is_number_integer())
+    throw Invalid{"VirtualSmb.DirectFileMappingInMB is not an integer"};
+  const Json& shares = Need(smb, "Shares", "VirtualSmb");
+  if (!shares.is_array()) throw Invalid{"VirtualSmb.Shares is not an array"};
+  for (const auto& share : shares) {
+    OnlyKeys(share, "VirtualSmbShare", {"Name", "Path", "AllowedFiles", "Options"});
+    std::string name = String(share, "Name", "VirtualSmbShare");
+    std::wstring path = Plain(Widen(String(share, "Path", "VirtualSmbShare")));
+    if (name.empty() || s->shares.count(name))
+      throw Invalid{"VirtualSmbShare.Name \"" + name + "\" is empty or used twice"};
+    if (!IsDir(path)) throw Invalid{"VirtualSmbShare " + name + ": " + Narrow(path) + " is not a folder"};
+    if (auto o = share.find("Options"); o != share.end()) {
+      OnlyKeys(*o, "VirtualSmbShareOptions",
+               {"ReadOnly", "ShareRead", "CacheIo", "NoOplocks", "TakeBackupPrivilege",
+                "UseShareRootIdentity", "NoDirectmap", "NoLocks", "PseudoOplocks", "PseudoDirnotify",
+                "SingleFileMapping", "RestrictFileAccess", "ForceLevelIIOplocks",
+                "ReparseBaseLayer", "NonCacheIo", "SupportCloudFiles"});
+      Bools(*o, "VirtualSmbShareOptions");
+    }
+    s->shares[name] = path;
+  }
+  // Boot: UEFI from a VmbFs path. The simulation reads DevicePath under the share named "os"
+  // (hcsshim's name for UtilityVM\Files, uvm/create_wcow.go; HCS's own rule for which share a
+  // VmbFs boot uses is not documented).
+  const Json& chipset = Need(vm, "Chipset", "VirtualMachine");
+  OnlyKeys(chipset, "Chipset",
+           {"Uefi", "IsNumLockDisabled", "BaseBoardSerialNumber", "ChassisSerialNumber",
+            "ChassisAssetTag", "UseUtc", "LinuxKernelDirect"});
+  const Json& uefi = Need(chipset, "Uefi", "Chipset");
+  OnlyKeys(uefi, "Uefi",
+           {"EnableDebugger", "SecureBootTemplateId", "BootThis", "Console", "StopOnBootFailure"});
+  const Json& boot = Need(uefi, "BootThis", "Uefi");
+  OnlyKeys(boot, "UefiBootEntry",
+           {"DeviceType", "DevicePath", "DiskNumber", "OptionalData", "VmbFsRootPath"});
+  std::string type = String(boot, "DeviceType", "UefiBootEntry");
+  if (type != "ScsiDrive" && type != "VmbFs" && type != "Network" && type != "File")
+    throw Invalid{"UefiBootEntry.DeviceType \"" + type + "\" is not a UefiBootDevice"};
+  if (type != "VmbFs") throw Invalid{"only a VmbFs boot (utility VM for Windows) is simulated"};
+  auto os = s->shares.find("os");
+  if (os == s->shares.end()) throw Invalid{"a VmbFs boot needs the VSMB share \"os\""};
+  std::wstring device = Widen(String(boot, "DevicePath", "UefiBootEntry"));
+  while (!device.empty() && device[0] == L'\\') device.erase(0, 1);
+  if (device.empty() || !Exists(Join(os->second, device)) || IsDir(Join(os->second, device)))
+    throw Invalid{"the boot file " + Narrow(Join(os->second, device)) + " does not exist"};
+  s->uvm = ParentOf(os->second);
+  // Memory (even MB: hcsshim vm/vmutils/normalize.go:25-35) and processors (at most the host's).
+  const Json& topology = Need(vm, "ComputeTopology", "VirtualMachine");
+  OnlyKeys(topology, "Topology", {"Memory", "Processor"});
+  const Json& memory = Need(topology, "Memory", "Topology");
+  OnlyKeys(memory, "Memory2",
+           {"SizeInMB", "AllowOvercommit", "EnableHotHint", "EnableColdHint", "EnableEpf",
+            "EnableDeferredCommit", "EnableColdDiscardHint", "LowMMIOGapInMB", "HighMMIOBaseInMB",
+            "HighMMIOGapInMB"});
+  const Json& size = Need(memory, "SizeInMB", "Memory2");
+  if (!size.is_number_unsigned() || size.get<uint64_t>() == 0 || size.get<uint64_t>() % 2)
+    throw Invalid{"Memory2.SizeInMB must be a positive even number"};
+  for (const char* b : {"AllowOvercommit", "EnableHotHint", "EnableColdHint", "EnableEpf",
+                        "EnableDeferredCommit", "EnableColdDiscardHint"})
+    Bool(memory, b, "Memory2");
+  const Json& processor = Need(topology, "Processor", "Topology");
+  OnlyKeys(processor, "Processor2",
+           {"Count", "Limit", "Weight", "ExposeVirtualizationExtensions", "EnablePerfmonPmu",
+            "EnablePerfmonLbr", "EnablePerfmonPebs", "EnablePerfmonIpt", "EnableSchedulerAssist"});
+  const Json& count = Need(processor, "Count", "Processor2");
+  SYSTEM_INFO info{};
+  GetSystemInfo(&info);
+  if (!count.is_number_unsigned() || count.get<uint64_t>() == 0 ||
+      count.get<uint64_t>() > info.dwNumberOfProcessors)
+    throw Invalid{"Processor2.Count must be 1.." + std::to_string(info.dwNumberOfProcessors) +
+                  " (the host's logical processors)"};
+  // SCSI: LUN 0 the VM's own scratch, a copy of SystemTemplate.vhdx (hcsshim
+  // uvm/create_wcow.go:601-605); others scratch layers' sandbox.vhdx for its containers.
+  const Json& scsi = Need(devices, "Scsi", "Devices");
+  if (!scsi.is_object() || scsi.empty()) throw Invalid{"Devices.Scsi has no controller"};
+  for (auto controller = scsi.begin(); controller != scsi.end(); ++controller) {
+    if (!IsGuid(controller.key())) throw Invalid{"Scsi controller \"" + controller.key() + "\" is not a GUID"};
+    OnlyKeys(*controller, "Scsi", {"Attachments"});
+    const Json& attachments = Need(*controller, "Attachments", "Scsi");
+    if (!attachments.is_object()) throw Invalid{"Scsi.Attachments is not an object"};
+    for (auto a = attachments.begin(); a != attachments.end(); ++a) {
+      const std::string& lun_text = a.key();
+      if (lun_text.empty() || lun_text.size() > 2 ||
+          lun_text.find_first_not_of("0123456789") != std::string::npos || std::stoi(lun_text) > 63)
+        throw Invalid{"Scsi attachment \"" + lun_text + "\" is not a LUN 0..63"};
+      OnlyKeys(*a, "Attachment",
+               {"Type", "Path", "ReadOnly", "CachingMode", "SupportCompressedVolumes",
+                "AlwaysAllowSparseFiles", "SupportEncryptedFiles", "ExtensibleVirtualDiskType"});
+      if (String(*a, "Type", "Attachment") != "VirtualDisk")
+        throw Invalid{"only VirtualDisk attachments are simulated"};
+      std::wstring vhd = Plain(Widen(String(*a, "Path", "Attachment")));
+      if (!Exists(vhd) || IsDir(vhd)) throw Invalid{"Attachment " + Narrow(vhd) + " is not a file"};
+      int lun = std::stoi(lun_text);
+      if (s->disks.count(lun)) throw Invalid{"LUN " + lun_text + " used twice"};
+      s->disks[lun] = vhd;
+    }
+  }
+  auto system_disk = s->disks.find(0);
+  if (system_disk == s->disks.end()) throw Invalid{"the utility VM has no scratch disk at LUN 0"};
+  std::string text;
+  if (!ReadText(system_disk->second, &text) || text != TemplateMarker(s->uvm))
+    throw Invalid{"LUN 0 " + Narrow(system_disk->second) +
+                  " is not a copy of the utility VM's SystemTemplate.vhdx (ProcessUtilityImage)"};
+  for (const auto& [lun, vhd] : s->disks)
+    if (lun != 0 && (LowerW(BaseName(vhd)) != L"sandbox.vhdx" || !Exists(ScratchChain(ParentOf(vhd)))))
+      throw Invalid{"LUN " + std::to_string(lun) + " " + Narrow(vhd) +
+                    " is not a scratch layer's sandbox.vhdx (CreateSandboxLayer)"};
+  if (auto it = vm.find("RegistryChanges"); it != vm.end()) CheckRegistryChanges(*it);
+}
+
+// A ComputeSystem document (SchemaReference: ComputeSystem): exactly one of Container (process
+// isolation), VirtualMachine (a utility VM) or HostedSystem + HostingSystemId (a container in a
+// running utility VM; hcsshim uvm/create.go). Fills `s`; g_mu held.
+void CheckComputeSystem(const Json& doc, System* s) {
+  OnlyKeys(doc, "ComputeSystem",
+           {"Owner", "SchemaVersion", "HostingSystemId", "HostedSystem", "Container",
+            "VirtualMachine", "ShouldTerminateOnLastHandleClosed"});
+  String(doc, "Owner", "ComputeSystem");
+  SchemaVersion2(doc, "ComputeSystem");
+  Bool(doc, "ShouldTerminateOnLastHandleClosed", "ComputeSystem");
+  s->terminate_on_close = doc.value("ShouldTerminateOnLastHandleClosed", false);
+  const int kinds = int(doc.contains("Container")) + int(doc.contains("VirtualMachine")) +
+                    int(doc.contains("HostedSystem"));
+  if (kinds != 1) throw Invalid{"exactly one of Container, VirtualMachine, HostedSystem is expected"};
+  if (doc.contains("HostedSystem") != doc.contains("HostingSystemId"))
+    throw Invalid{"HostedSystem and HostingSystemId go together"};
+  if (doc.contains("Container")) {
+    s->kind = System::kContainer;
+    CheckContainer(doc["Container"], nullptr, s);
+    return;
+  }
+  if (doc.contains("VirtualMachine")) {
+    s->kind = System::kVm;
+    CheckVirtualMachine(doc["VirtualMachine"], s);
+    return;
+  }
+  s->kind = System::kHosted;
+  s->hosting = String(doc, "HostingSystemId", "ComputeSystem");
+  auto vm = g_systems.find(s->hosting);
+  if (vm == g_systems.end() || vm->second->kind != System::kVm ||
+      vm->second->state != System::kRunning)
+    throw Invalid{"HostingSystemId \"" + s->hosting + "\" names no running utility VM"};
+  const Json& hosted = doc["HostedSystem"];
+  OnlyKeys(hosted, "HostedSystem", {"SchemaVersion", "Container"});
+  SchemaVersion2(hosted, "HostedSystem");
+  CheckContainer(Need(hosted, "Container", "HostedSystem"), vm->second, s);
 }
 
 struct ProcessParameters {
@@ -353,9 +625,20 @@ std::string ProcessStatus(Process* p) {
   return j.dump();
 }
 
-// Stops every process of the system and gives its drive folder back to the scratch.
+// Stops every process of the system and gives its drive folder back to the scratch. A utility
+// VM takes its hosted containers down with it and lets go of its disks.
 HRESULT StopSystem(System* s, const char* why) {
   if (s->state == System::kStopped) return kHcsSystemAlreadyStopped;
+  if (s->kind == System::kVm) {
+    std::vector<System*> hosted;
+    {
+      std::lock_guard lock(g_mu);
+      for (auto& [id, h] : g_systems)
+        if (h->kind == System::kHosted && h->hosting == s->id && h->state != System::kStopped)
+          hosted.push_back(h);
+    }
+    for (System* h : hosted) StopSystem(h, "its utility VM stopped");
+  }
   if (s->job) TerminateJobObject(s->job, 0xC000013A);
   for (HANDLE h : s->processes) {
     WaitForSingleObject(h, 10000);
@@ -363,7 +646,11 @@ HRESULT StopSystem(System* s, const char* why) {
   }
   s->processes.clear();
   HRESULT hr = S_OK;
-  if (s->state == System::kRunning) {
+  if (s->state == System::kRunning && s->kind == System::kVm) {
+    if (!DeleteFileW(VmRecord(s->id).c_str())) hr = HRESULT_FROM_WIN32(GetLastError());
+    s->mounts.clear();
+    s->combined.clear();
+  } else if (s->state == System::kRunning) {
     std::wstring drive = Join(StateDir(), L"drive");
     if (!MoveFileExW(drive.c_str(), ScratchVolume(s->scratch).c_str(), 0))
       hr = HRESULT_FROM_WIN32(GetLastError());
@@ -371,6 +658,91 @@ HRESULT StopSystem(System* s, const char* why) {
   s->state = System::kStopped;
   Log(kDll, "(stop)", hr, s->id + ": " + why);
   return hr;
+}
+
+// HcsStartComputeSystem of a utility VM: it opens its disks. One the host still has attached
+// (ActivateLayer) or another VM holds is a sharing violation; one not granted to this VM
+// (GrantVmAccess) is access denied. The VM's record lists them (vmcompute.dll reads it).
+HRESULT StartVm(System* s, std::string* why) {
+  std::string record = s->id + "\n";
+  for (const auto& [lun, vhd] : s->disks) {
+    if (std::string other = VmHolding(vhd); !other.empty()) {
+      *why = Narrow(vhd) + " is held by utility VM " + other;
+      return HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION);
+    }
+    if (lun != 0 && Activated(ParentOf(vhd))) {
+      *why = Narrow(vhd) + " is attached on the host (ActivateLayer)";
+      return HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION);
+    }
+    if (!Granted(vhd, s->id)) {
+      *why = "utility VM " + s->id + " may not open " + Narrow(vhd) + " (GrantVmAccess)";
+      return HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED);
+    }
+    record += Narrow(LowerW(vhd)) + "\n";
+  }
+  CreateDirectoryW(StateDir().c_str(), nullptr);
+  CreateDirectoryW(VmRecordDir().c_str(), nullptr);
+  if (!WriteText(VmRecord(s->id), record)) {
+    *why = "cannot record the utility VM";
+    return HRESULT_FROM_WIN32(GetLastError());
+  }
+  return S_OK;
+}
+
+// A guest request through HcsModifyComputeSystem to a running utility VM (the inbox guest agent
+// applies it; hcsshim's `uvm.gc == nil` path): MappedVirtualDisk mounts a SCSI LUN at a guest
+// path (hcsshim guestresource.WCOWMappedVirtualDisk), CombinedLayers joins layers over a mounted
+// scratch (guestresource.WCOWCombinedLayers). The layers must be the ones the scratch was
+// created on; a scratch never prepared on the host gets its volume here.
+HRESULT GuestRequest(System* vm, const Json& request, std::string* detail) {
+  OnlyKeys(request, "ModifySettingRequest", {"ResourcePath", "RequestType", "Settings", "GuestRequest"});
+  if (request.contains("ResourcePath"))
+    throw Invalid{"only guest requests (GuestRequest) are simulated, not ResourcePath changes"};
+  const Json& g = Need(request, "GuestRequest", "ModifySettingRequest");
+  OnlyKeys(g, "GuestRequest", {"ResourceType", "RequestType", "Settings"});
+  std::string type = String(g, "ResourceType", "GuestRequest");
+  std::string request_type = String(g, "RequestType", "GuestRequest");
+  if (request_type != "Add" && request_type != "Remove" && request_type != "Update")
+    throw Invalid{"GuestRequest.RequestType \"" + request_type + "\" is not Add/Remove/Update"};
+  if (request_type != "Add") throw Invalid{"only Add guest requests are simulated"};
+  const Json& settings = Need(g, "Settings", "GuestRequest");
+  *detail = type;
+  if (type == "MappedVirtualDisk") {
+    OnlyKeys(settings, "MappedVirtualDisk", {"ContainerPath", "Lun", "ReadOnly"});
+    const Json& lun = Need(settings, "Lun", "MappedVirtualDisk");
+    if (!lun.is_number_integer() || !vm->disks.count(lun.get<int>()) || lun.get<int>() == 0)
+      throw Invalid{"MappedVirtualDisk.Lun is no container disk of the utility VM"};
+    std::string path = String(settings, "ContainerPath", "MappedVirtualDisk");
+    if (path.size() < 3 || path[1] != ':' || path[2] != '\\')
+      throw Invalid{"MappedVirtualDisk.ContainerPath \"" + path + "\" is not an absolute guest path"};
+    if (vm->mounts.count(LowerA(path))) throw Invalid{"something is mounted at " + path + " already"};
+    for (const auto& [p, l] : vm->mounts)
+      if (l == lun.get<int>()) throw Invalid{"LUN " + std::to_string(l) + " is mounted at " + p + " already"};
+    vm->mounts[LowerA(path)] = lun.get<int>();
+    *detail += " LUN " + std::to_string(lun.get<int>()) + " at " + path;
+    return S_OK;
+  }
+  if (type == "CombinedLayers") {
+    OnlyKeys(settings, "CombinedLayers", {"ContainerRootPath", "Layers", "ScratchPath", "FilterType"});
+    if (auto f = settings.find("FilterType"); f != settings.end() && *f != "WCIFS")
+      throw Invalid{"only the WCIFS filter is simulated"};
+    std::string root = String(settings, "ContainerRootPath", "CombinedLayers");
+    auto mount = vm->mounts.find(LowerA(root));
+    if (mount == vm->mounts.end()) throw Invalid{"CombinedLayers.ContainerRootPath " + root + " is not mounted"};
+    if (vm->combined.count(LowerA(root))) throw Invalid{"layers are combined at " + root + " already"};
+    std::string chain = CheckLayerList(Need(settings, "Layers", "CombinedLayers"), "CombinedLayers.Layers", vm);
+    std::wstring scratch = ParentOf(vm->disks.at(mount->second));
+    std::string saved;
+    if (!ReadText(ScratchChain(scratch), &saved) || saved != chain)
+      throw Invalid{"CombinedLayers.Layers differ from the layers the scratch was created on"};
+    std::wstring nearest = Widen(chain.substr(0, chain.find('\n')));
+    if (!IsDir(ScratchVolume(scratch)) && !CopyTree(Join(nearest, L"Files"), ScratchVolume(scratch)))
+      return HRESULT_FROM_WIN32(GetLastError());
+    vm->combined[LowerA(root)] = chain;
+    *detail += " at " + root + " on " + std::to_string(std::count(chain.begin(), chain.end(), '\n')) + " layers";
+    return S_OK;
+  }
+  throw Invalid{"GuestRequest.ResourceType \"" + type + "\" is not simulated"};
 }
 
 DWORD WINAPI WatchExit(void* arg) {
@@ -449,8 +821,27 @@ __declspec(dllexport) HRESULT WINAPI HcsWaitForOperationResultAndProcessInfo(
   if (WaitForSingleObject(op->done, timeout_ms) != WAIT_OBJECT_0) return kHcsOperationTimeout;
   if (op->type != HcsOperationTypeCreateProcess && op->type != HcsOperationTypeGetProcessInfo)
     return E_INVALIDARG;  // documented: only for these two operation types
+  // HCSSIM_FAIL=HcsWaitForOperationResultAndProcessInfo: the wait fails although the process was
+  // created (what hcsshim works around with HcsGetProcessInfo, internal/hcs/v2/system.go).
+  if (Injected i; op->type == HcsOperationTypeCreateProcess && SUCCEEDED(op->hr) &&
+                  Inject("HcsWaitForOperationResultAndProcessInfo", &i)) {
+    Log(kDll, "HcsWaitForOperationResultAndProcessInfo", i.hr, "injected (the process runs)");
+    return i.hr;
+  }
   if (result && !op->result.empty()) *result = Alloc(op->result);
-  if (SUCCEEDED(op->hr) && info) *info = op->info;
+  if (SUCCEEDED(op->hr) && info && op->process) {
+    // The caller owns (and closes) the handles it receives; a second hand-out gets duplicates.
+    Process* p = op->process;
+    std::lock_guard lock(p->mu);
+    *info = p->info;
+    if (p->handed_out) {
+      for (HANDLE* h : {&info->StdInput, &info->StdOutput, &info->StdError})
+        if (*h && !DuplicateHandle(GetCurrentProcess(), *h, GetCurrentProcess(), h, 0, FALSE,
+                                   DUPLICATE_SAME_ACCESS))
+          *h = nullptr;
+    }
+    p->handed_out = true;
+  }
   Log(kDll, "HcsWaitForOperationResultAndProcessInfo", op->hr, "");
   return op->hr;
 }
@@ -488,14 +879,14 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR co
     return Complete(op, fn, HcsOperationTypeCreate, kHcsInvalidJson, "", "not JSON");
   auto* s = new System();
   s->id = name;
-  try {
-    s->scratch = CheckComputeSystem(doc, &s->terminate_on_close);
-  } catch (const Invalid& e) {
-    delete s;
-    return Complete(op, fn, HcsOperationTypeCreate, kHcsInvalidJson, "", e.why);
-  }
   {
     std::lock_guard lock(g_mu);
+    try {
+      CheckComputeSystem(doc, s);
+    } catch (const Invalid& e) {
+      delete s;
+      return Complete(op, fn, HcsOperationTypeCreate, kHcsInvalidJson, "", e.why);
+    }
     if (g_systems.count(name)) {
       delete s;
       return Complete(op, fn, HcsOperationTypeCreate, kHcsSystemAlreadyExists, "", name);
@@ -503,10 +894,17 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR co
     g_systems[name] = s;
   }
   *computeSystem = reinterpret_cast<HCS_SYSTEM>(s);
-  if (Env("HCSSIM_IMAGE_MISMATCH", "0") == "1")
+  if (Env("HCSSIM_IMAGE_MISMATCH", "0") == "1" && s->kind != System::kVm)
     return Complete(op, fn, HcsOperationTypeCreate, kHcsImageMismatch, "",
                     "The container operating system does not match the host operating system.");
-  return Complete(op, fn, HcsOperationTypeCreate, S_OK, "", name + " on " + Narrow(s->scratch));
+  std::string what = s->kind == System::kVm
+                         ? "utility VM " + name + " booting " + Narrow(s->uvm) + ", " +
+                               std::to_string(s->disks.size()) + " disks, " +
+                               std::to_string(s->shares.size()) + " VSMB shares"
+                         : (s->kind == System::kHosted ? "container " + name + " in " + s->hosting
+                                                       : "container " + name) +
+                               " on " + Narrow(s->scratch);
+  return Complete(op, fn, HcsOperationTypeCreate, S_OK, "", what);
 }
 
 // https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsstartcomputesystem
@@ -522,6 +920,20 @@ __declspec(dllexport) HRESULT WINAPI HcsStartComputeSystem(HCS_SYSTEM computeSys
   if (options) return Complete(op, fn, HcsOperationTypeStart, E_INVALIDARG, "", "options must be NULL");
   if (s->state != System::kCreated)
     return Complete(op, fn, HcsOperationTypeStart, kHcsInvalidState, "", "not in Created state");
+  if (s->kind == System::kVm) {
+    std::string why;
+    if (HRESULT hr = StartVm(s, &why); FAILED(hr))
+      return Complete(op, fn, HcsOperationTypeStart, hr, "", why);
+    s->state = System::kRunning;
+    return Complete(op, fn, HcsOperationTypeStart, S_OK, "", "utility VM " + s->id);
+  }
+  if (s->kind == System::kHosted) {
+    std::lock_guard lock(g_mu);
+    auto vm = g_systems.find(s->hosting);
+    if (vm == g_systems.end() || vm->second->state != System::kRunning)
+      return Complete(op, fn, HcsOperationTypeStart, kHcsInvalidState, "",
+                      "its utility VM " + s->hosting + " is not running");
+  }
   std::wstring drive = Join(StateDir(), L"drive");
   if (Exists(drive))
     return Complete(op, fn, HcsOperationTypeStart, HRESULT_FROM_WIN32(ERROR_BUSY), "",
@@ -542,6 +954,40 @@ __declspec(dllexport) HRESULT WINAPI HcsStartComputeSystem(HCS_SYSTEM computeSys
   SetInformationJobObject(s->job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
   s->state = System::kRunning;
   return Complete(op, fn, HcsOperationTypeStart, S_OK, "", s->id);
+}
+
+// https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsmodifycomputesystem
+// configuration: a ModifySettingRequest; identity optional (an access token; kiln passes none).
+// Simulated: guest requests to a running utility VM (GuestRequest above).
+__declspec(dllexport) HRESULT WINAPI HcsModifyComputeSystem(HCS_SYSTEM computeSystem,
+                                                            HCS_OPERATION operation,
+                                                            PCWSTR configuration,
+                                                            HANDLE identity) {
+  const char* fn = "HcsModifyComputeSystem";
+  auto* s = reinterpret_cast<System*>(computeSystem);
+  if (!s || !configuration) {
+    Log(kDll, fn, E_INVALIDARG, "system and configuration needed");
+    return E_INVALIDARG;
+  }
+  Op* op = nullptr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeModify, &injected); FAILED(hr) || injected) return hr;
+  const auto type = HcsOperationTypeModify;
+  if (identity) return Complete(op, fn, type, E_INVALIDARG, "", "an identity token is not simulated");
+  if (s->kind != System::kVm)
+    return Complete(op, fn, type, E_NOTIMPL, "", "only utility VMs take modify requests here");
+  if (s->state != System::kRunning)
+    return Complete(op, fn, type, kHcsInvalidState, "", "utility VM " + s->id + " is not running");
+  Json doc = Json::parse(Narrow(configuration), nullptr, false);
+  if (doc.is_discarded()) return Complete(op, fn, type, kHcsInvalidJson, "", "not JSON");
+  std::string detail;
+  HRESULT hr = S_OK;
+  try {
+    hr = GuestRequest(s, doc, &detail);
+  } catch (const Invalid& e) {
+    return Complete(op, fn, type, kHcsInvalidJson, "", e.why);
+  }
+  return Complete(op, fn, type, hr, "", detail);
 }
 
 // https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsshutdowncomputesystem
@@ -677,14 +1123,34 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem,
   DuplicateHandle(GetCurrentProcess(), pi.hProcess, GetCurrentProcess(), &dup, 0, FALSE,
                   DUPLICATE_SAME_ACCESS);
   s->processes.push_back(dup);
-  op->info.ProcessId = pi.dwProcessId;
-  op->info.StdInput = in_w;
-  op->info.StdOutput = out_r;
-  op->info.StdError = err_r;
+  p->info.ProcessId = pi.dwProcessId;
+  p->info.StdInput = in_w;
+  p->info.StdOutput = out_r;
+  p->info.StdError = err_r;
+  op->process = p;
   *process = reinterpret_cast<HCS_PROCESS>(p);
   return Complete(op, fn, type, S_OK, ProcessStatus(p),
                   "pid " + std::to_string(pi.dwProcessId) + ": " + Narrow(command) + " in " +
                       Narrow(cwd));
+}
+
+// https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsgetprocessinfo
+// The process's startup information, read with ...AndProcessInfo on the operation
+// (hcsgetoperationresultandprocessinfo: "the operation used to track HcsCreateProcess or
+// HcsGetProcessInfo").
+__declspec(dllexport) HRESULT WINAPI HcsGetProcessInfo(HCS_PROCESS process, HCS_OPERATION operation) {
+  const char* fn = "HcsGetProcessInfo";
+  auto* p = reinterpret_cast<Process*>(process);
+  if (!p) {
+    Log(kDll, fn, E_INVALIDARG, "no process");
+    return E_INVALIDARG;
+  }
+  Op* op = nullptr;
+  bool injected = false;
+  if (HRESULT hr = Claim(operation, fn, &op, HcsOperationTypeGetProcessInfo, &injected); FAILED(hr) || injected) return hr;
+  op->process = p;
+  return Complete(op, fn, HcsOperationTypeGetProcessInfo, S_OK, ProcessStatus(p),
+                  "pid " + std::to_string(p->pid));
 }
 
 // https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsgetprocessproperties
@@ -772,6 +1238,9 @@ __declspec(dllexport) void WINAPI HcsCloseProcess(HCS_PROCESS process) {
   }
   CloseHandle(p->stop);
   CloseHandle(p->handle);
+  if (!p->handed_out)
+    for (HANDLE h : {p->info.StdInput, p->info.StdOutput, p->info.StdError})
+      if (h) CloseHandle(h);
   Log(kDll, "HcsCloseProcess", S_OK, "pid " + std::to_string(p->pid));
   delete p;
 }

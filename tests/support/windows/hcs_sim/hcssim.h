@@ -6,6 +6,8 @@
 // State folder (env HCSSIM_STATE, default C:\hcssim), everything in it is the simulation's:
 //   log.txt                one line per call, "<dll> <function> <hr> <detail>" (HCSSIM_LOG=0: off)
 //   volumes\<guid>.txt     an activated scratch layer: its folder (ActivateLayer..DeactivateLayer)
+//   vms\<guid>.txt         a running utility VM (Hyper-V isolation): its id, then the VHDs it
+//                          holds open (HcsStartComputeSystem..stop), one per line
 //   drive\                 the folder the container drive letter (HCSSIM_DRIVE, default K) points
 //                          at, through a dosdevices symlink the test creates; it exists only
 //                          while a compute system runs (the scratch's materialised root is
@@ -125,8 +127,9 @@ inline void Log(const char* dll, const char* function, HRESULT hr, const std::st
   CloseHandle(h);
 }
 
-// Fault injection for the tests: HCSSIM_FAIL="Name[=HRESULT][@sync][*N]" makes the export Name
-// fail with HRESULT (default E_FAIL) for its first N calls (default: every call). computecore
+// Fault injection for the tests: HCSSIM_FAIL="Name[=HRESULT][@sync][+K][*N]" makes the export
+// Name fail with HRESULT (default E_FAIL) for N calls (default: every call) after the first K
+// (default 0; e.g. ActivateLayer+1*1 fails only the second ActivateLayer). computecore
 // functions that take an operation fail through the operation, or with "@sync" from the call
 // itself (the result document then comes from HcsGetOperationResult, as the docs describe).
 struct Injected {
@@ -136,15 +139,17 @@ struct Injected {
 inline bool Inject(const char* function, Injected* out) {
   std::string spec = Env("HCSSIM_FAIL", "");
   if (spec.empty()) return false;
-  std::string name = spec.substr(0, spec.find_first_of("=@*"));
+  std::string name = spec.substr(0, spec.find_first_of("=@+*"));
   if (name != function) return false;
   static std::mutex mu;
   static std::map<std::string, long> calls;
-  long limit = -1;
+  long limit = -1, skip = 0;
   if (size_t star = spec.find('*'); star != std::string::npos) limit = std::stol(spec.substr(star + 1));
+  if (size_t plus = spec.find('+'); plus != std::string::npos) skip = std::stol(spec.substr(plus + 1));
   {
     std::lock_guard lock(mu);
-    if (limit >= 0 && calls[name]++ >= limit) return false;
+    long n = calls[name]++;
+    if (n < skip || (limit >= 0 && n >= skip + limit)) return false;
   }
   Injected i;
   if (size_t eq = spec.find('='); eq != std::string::npos)
@@ -269,6 +274,63 @@ inline std::wstring ScratchPrepared(const std::wstring& scratch) {
 }
 inline std::wstring VolumeFile(const std::string& guid) {
   return Join(Join(StateDir(), L"volumes"), Widen(guid) + L".txt");
+}
+
+// The volume GUID ActivateLayer gives a scratch, and whether the host has it activated (attached).
+inline std::string VolumeGuid(const std::wstring& scratch) {
+  return GuidString(GuidOf(LowerW(Plain(scratch)) + L"#volume"));
+}
+inline bool Activated(const std::wstring& scratch) { return Exists(VolumeFile(VolumeGuid(scratch))); }
+
+// --- Hyper-V isolation ---------------------------------------------------------------------------
+
+// What the simulated ProcessUtilityImage writes into <base>\UtilityVM\SystemTemplate.vhdx (and
+// SystemTemplateBase.vhdx): a marker naming the UtilityVM folder, so that the utility VM's
+// scratch disk can be checked to be a copy of it (hcsshim copies SystemTemplate.vhdx,
+// internal/wcow/scratch.go). Not a VHD.
+inline std::string TemplateMarker(const std::wstring& uvm_folder) {
+  return "hcssim SystemTemplate.vhdx of " + Narrow(LowerW(Plain(uvm_folder))) + "\n";
+}
+
+// GrantVmAccess's record: the VM ids allowed to open a VHD, one per line, in a file beside it
+// (the real call adds an ACE for the VM to the file's own ACL, so the grant lives and dies with
+// the file; wine keeps no such ACLs).
+inline std::wstring GrantFile(const std::wstring& vhd) { return Plain(vhd) + L".hcssim-grant"; }
+inline bool Granted(const std::wstring& vhd, const std::string& vm_id) {
+  std::string text;
+  if (!ReadText(GrantFile(vhd), &text)) return false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (text.substr(start, end - start) == vm_id) return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Running utility VMs and the VHDs they hold (state\vms\<guid>.txt, see above).
+inline std::wstring VmRecordDir() { return Join(StateDir(), L"vms"); }
+inline std::wstring VmRecord(const std::string& id) {
+  return Join(VmRecordDir(), Widen(GuidString(GuidOf(Widen(id)))) + L".txt");
+}
+// The id of the running VM that holds `vhd` open, or "".
+inline std::string VmHolding(const std::wstring& vhd) {
+  const std::string want = Narrow(LowerW(Plain(vhd)));
+  for (const auto& e : List(VmRecordDir())) {
+    std::string text;
+    if (!ReadText(Join(VmRecordDir(), e.name), &text)) continue;
+    size_t nl = text.find('\n');
+    std::string id = text.substr(0, nl);
+    size_t start = nl == std::string::npos ? text.size() : nl + 1;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (text.substr(start, end - start) == want) return id;
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  return {};
 }
 
 }  // namespace hcssim

@@ -4,7 +4,9 @@
 # - DLL_DIR/{computecore,vmcompute,computestorage}.dll (build.sh) go into System32, where kiln
 #   loads them from (LoadLibraryExW with LOAD_LIBRARY_SEARCH_SYSTEM32); with "ws2019",
 #   DLL_DIR/ws2019/computecore.dll (no HcsWaitForProcessExit) instead;
-# - a "vmcompute" service entry (never started), which kiln's pre-flight looks for;
+# - a "vmcompute" service entry (never started), which kiln's pre-flight looks for, and a "vmms"
+#   one (the Hyper-V role, asked for when Hyper-V isolation may be used); HCSSIM_HYPERV=0 leaves
+#   vmms out (removes it), a host without the role;
 # - the reported Windows build: wine's RtlGetVersion reads HKLM\...\Windows NT\CurrentVersion
 #   (CurrentVersion "10.0", CurrentBuildNumber HOST_BUILD, default 20348; UBR 2340) when no
 #   HKCU\Software\Wine "Version" is set;
@@ -30,8 +32,13 @@ else
 fi
 key='HKLM\Software\Microsoft\Windows NT\CurrentVersion'
 svc='HKLM\System\CurrentControlSet\Services\vmcompute'
+vmms='HKLM\System\CurrentControlSet\Services\vmms'
 new_service=0
 "$wine" reg query "$svc" /v ImagePath >/dev/null 2>&1 || new_service=1
+have_vmms=0
+"$wine" reg query "$vmms" /v ImagePath >/dev/null 2>&1 && have_vmms=1
+want_vmms=1
+[[ ${HCSSIM_HYPERV:-1} == 0 ]] && want_vmms=0
 {
   "$wine" reg delete 'HKCU\Software\Wine' /v Version /f || true
   "$wine" reg add "$key" /v CurrentVersion /d 10.0 /f
@@ -46,8 +53,16 @@ new_service=0
     "$wine" reg add "$svc" /v ErrorControl /t REG_DWORD /d 1 /f
     "$wine" reg add "$svc" /v ImagePath /t REG_EXPAND_SZ /d 'C:\windows\system32\vmcompute.exe' /f
   fi
+  if ((want_vmms && !have_vmms)); then
+    "$wine" reg add "$vmms" /v Type /t REG_DWORD /d 16 /f
+    "$wine" reg add "$vmms" /v Start /t REG_DWORD /d 3 /f
+    "$wine" reg add "$vmms" /v ErrorControl /t REG_DWORD /d 1 /f
+    "$wine" reg add "$vmms" /v ImagePath /t REG_EXPAND_SZ /d 'C:\windows\system32\vmms.exe' /f
+  elif ((!want_vmms && have_vmms)); then
+    "$wine" reg delete "$vmms" /f
+  fi
 } >/dev/null 2>&1
-if ((new_service)); then
+if ((new_service || want_vmms != have_vmms)); then
   # services.exe reads its list when it starts: stop this prefix's wine so the next start sees it.
   WINEPREFIX=$prefix wineserver -k 2>/dev/null || true
   WINEPREFIX=$prefix wineserver -w 2>/dev/null || true

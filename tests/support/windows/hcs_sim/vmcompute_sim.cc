@@ -19,6 +19,11 @@
 //                             differences in the transport format (Files\ + <dir>.$wcidirs$ with
 //                             attribute word + Win32 backup stream, Hives\*_Delta,
 //                             tombstones.txt)
+//   base L\UtilityVM          ProcessUtilityImage writes SystemTemplate(Base).vhdx markers there;
+//                             a utility VM's LUN 0 must be a copy (computecore_sim.cc)
+//   VHD grants                GrantVmAccess records the VM id in <vhd>.hcssim-grant
+//   S while lent to a VM      ActivateLayer/DestroyLayer refuse a scratch whose sandbox.vhdx a
+//                             running utility VM holds (state\vms\, written by computecore)
 //
 // Also (test-only): wine's kernel32!BackupWrite is a stub that fails with ERROR_NOT_SUPPORTED,
 // which makes kiln's base-layer writer (layers/windows/win32_layer_fs_win.cc) fail before any
@@ -113,11 +118,6 @@ std::string JoinChain(const std::vector<std::wstring>& chain) {
   return out;
 }
 
-std::string VolumeGuid(const std::wstring& scratch) {
-  return GuidString(GuidOf(LowerW(Plain(scratch)) + L"#volume"));
-}
-
-bool Activated(const std::wstring& scratch) { return Exists(VolumeFile(VolumeGuid(scratch))); }
 
 HRESULT Done(const char* fn, HRESULT hr, const std::string& detail) {
   Log(kDll, fn, hr, detail);
@@ -583,6 +583,58 @@ __declspec(dllexport) HRESULT WINAPI ProcessBaseImage(const wchar_t* path) {
   return Done("ProcessBaseImage", S_OK, Narrow(p));
 }
 
+// ProcessUtilityImage(PCWSTR path): hcsshim internal/wclayer/processimage.go:29-42, called by its
+// base-layer writer on <layer>\UtilityVM (baselayerwriter.go:166-179). Real Windows prepares the
+// utility VM image there: SystemTemplateBase.vhdx and SystemTemplate.vhdx (wclayer.go:25) and
+// changes the boot store (UtilityVM\Files\EFI\Microsoft\Boot\BCD, hence the bcd*.bak copies
+// the importer keeps, pkg/ociwclayer/import.go:26-31). The simulation writes the two .vhdx as
+// markers (TemplateMarker) and appends a line to the BCD, so that a copy taken before the call
+// differs from the processed file as it does on Windows. No learn.microsoft.com page exists for
+// this export; the nearest documented call is computestorage's HcsSetupBaseOSLayer.
+__declspec(dllexport) HRESULT WINAPI ProcessUtilityImage(const wchar_t* path) {
+  const char* fn = "ProcessUtilityImage";
+  if (Injected i; Inject(fn, &i)) return Done(fn, i.hr, "injected");
+  if (!path) return Done(fn, E_POINTER, "");
+  std::wstring uvm = Plain(path);
+  if (LowerW(BaseName(uvm)) != L"utilityvm")
+    return Done(fn, E_INVALIDARG, Narrow(uvm) + " is not a layer's UtilityVM folder");
+  std::wstring layer = uvm.substr(0, uvm.size() - BaseName(uvm).size() - 1);
+  if (!IsDir(Join(layer, L"Files")))
+    return Done(fn, kHcsInvalidLayer, Narrow(layer) + " is not a layer folder (no Files)");
+  if (!IsDir(Join(uvm, L"Files"))) return Done(fn, kHcsInvalidLayer, Narrow(uvm) + " has no Files");
+  for (const wchar_t* vhd : {L"SystemTemplateBase.vhdx", L"SystemTemplate.vhdx"})
+    if (!WriteText(Join(uvm, vhd), TemplateMarker(uvm)))
+      return Done(fn, Win32(GetLastError()), "cannot write " + Narrow(Join(uvm, vhd)));
+  std::wstring bcd = Join(uvm, L"Files\\EFI\\Microsoft\\Boot\\BCD");
+  std::string text;
+  if (ReadText(bcd, &text) && !WriteText(bcd, text + "hcssim: processed by ProcessUtilityImage\n"))
+    return Done(fn, Win32(GetLastError()), "cannot update " + Narrow(bcd));
+  return Done(fn, S_OK, Narrow(uvm));
+}
+
+// GrantVmAccess(PCWSTR vmId, PCWSTR path): hcsshim internal/wclayer/grantvmaccess.go. The
+// documented equivalent is computecore.dll's HcsGrantVmAccess(vmId, filePath)
+// (https://learn.microsoft.com/en-us/virtualization/api/hcs/reference/hcsgrantvmaccess): it adds
+// an entry to the file's ACL granting access to the account the VM with that compute system id
+// runs as. The simulation records the id beside the file (GrantFile); a utility VM may open
+// only VHDs granted to it (checked at HcsStartComputeSystem).
+__declspec(dllexport) HRESULT WINAPI GrantVmAccess(const wchar_t* vm_id, const wchar_t* path) {
+  const char* fn = "GrantVmAccess";
+  if (Injected i; Inject(fn, &i)) return Done(fn, i.hr, "injected");
+  if (!vm_id || !vm_id[0] || !path || !path[0]) return Done(fn, E_INVALIDARG, "");
+  std::wstring file = Plain(path);
+  DWORD a = GetFileAttributesW(file.c_str());
+  if (a == INVALID_FILE_ATTRIBUTES) return Done(fn, Win32(ERROR_FILE_NOT_FOUND), Narrow(file));
+  if (a & FILE_ATTRIBUTE_DIRECTORY) return Done(fn, E_INVALIDARG, Narrow(file) + " is a directory");
+  std::string id = Narrow(vm_id), text;
+  if (!Granted(file, id)) {
+    ReadText(GrantFile(file), &text);
+    if (!WriteText(GrantFile(file), text + id + "\n"))
+      return Done(fn, Win32(GetLastError()), "cannot record the grant for " + Narrow(file));
+  }
+  return Done(fn, S_OK, id + " " + Narrow(file));
+}
+
 // CreateSandboxLayer(DriverInfo*, PCWSTR id, PCWSTR parentId (NULL), WC_LAYER_DESCRIPTOR*,
 // count): hcsshim internal/wclayer/createscratchlayer.go.
 __declspec(dllexport) HRESULT WINAPI CreateSandboxLayer(DriverInfo* info, const wchar_t* id,
@@ -624,6 +676,8 @@ __declspec(dllexport) HRESULT WINAPI ActivateLayer(DriverInfo* info, const wchar
   std::wstring s = Plain(id);
   if (!Exists(Join(s, L"sandbox.vhdx")))
     return Done("ActivateLayer", Win32(ERROR_FILE_NOT_FOUND), "no sandbox.vhdx in " + Narrow(s));
+  if (std::string vm = VmHolding(Join(s, L"sandbox.vhdx")); !vm.empty())
+    return Done("ActivateLayer", Win32(ERROR_SHARING_VIOLATION), "utility VM " + vm + " holds it");
   CreateDirectoryW(StateDir().c_str(), nullptr);
   CreateDirectoryW(Join(StateDir(), L"volumes").c_str(), nullptr);
   if (!WriteText(VolumeFile(VolumeGuid(s)), Narrow(s)))
@@ -705,6 +759,8 @@ __declspec(dllexport) HRESULT WINAPI DestroyLayer(DriverInfo* info, const wchar_
   if (HRESULT hr = CheckInfo(info, id); FAILED(hr)) return Done("DestroyLayer", hr, "bad id");
   std::wstring s = Plain(id);
   if (Activated(s)) return Done("DestroyLayer", Win32(ERROR_SHARING_VIOLATION), "still activated");
+  if (std::string vm = VmHolding(Join(s, L"sandbox.vhdx")); !vm.empty())
+    return Done("DestroyLayer", Win32(ERROR_SHARING_VIOLATION), "utility VM " + vm + " holds it");
   if (!RemoveTree(s)) return Done("DestroyLayer", Win32(ERROR_ACCESS_DENIED), "left " + Narrow(s));
   return Done("DestroyLayer", S_OK, Narrow(s));
 }
