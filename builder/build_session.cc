@@ -31,9 +31,14 @@ BuildSession::BuildSession(const BuildOptions& options, layers::Store& store,
 }
 
 BuildSession::~BuildSession() {
-  for (const auto& dir : scratch_) {
+  // Released before removal: on Windows the handle that marks a directory as owned denies
+  // deletion to everyone, this process included (layers/windows/owned_temp_win.cc).
+  std::vector<std::string> paths;
+  for (const auto& dir : scratch_) paths.push_back(dir.path());
+  scratch_.clear();
+  for (const auto& path : paths) {
     std::error_code ec;
-    std::filesystem::remove_all(sys::U8Path(dir.path()), ec);
+    std::filesystem::remove_all(sys::U8Path(path), ec);
   }
 }
 

@@ -44,6 +44,9 @@ core::Status RunLogin(Globals& g, LoginArgs& a) {
   if (a.password_stdin) {
     std::string all, line;
     while (std::getline(std::cin, line)) all += (all.empty() ? "" : "\n") + line;
+    // docker's rule: one line end is not part of the password, CR LF included (what Windows
+    // shells pipe).
+    if (all.ends_with('\r')) all.pop_back();
     a.password = all;
   } else if (a.password.empty()) {
     a.password = Prompt("Password: ", true);

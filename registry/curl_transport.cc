@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/cancel.h"
+#include "registry/tls_trust.h"
 #include "registry/transport.h"
 
 namespace kiln::registry {
@@ -218,6 +219,8 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.tls.verify ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req.tls.verify ? 2L : 0L);
+    if (long trust = HostTrustSslOptions(); trust != 0 && req.tls.verify)
+      curl_easy_setopt(h, CURLOPT_SSL_OPTIONS, trust);
     if (!req.tls.ca_files.empty()) {
       curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, OnSslContext);
       curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &req.tls);

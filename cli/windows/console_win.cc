@@ -70,7 +70,9 @@ EchoOff::~EchoOff() {
 }  // namespace kiln::cli
 
 // The arguments arrive as UTF-16; kiln works in UTF-8 throughout. stdout and stderr stay in
-// binary mode, so what kiln prints is byte for byte what the Linux build prints.
+// binary mode, so what kiln prints is byte for byte what the Linux build prints. stdin is binary
+// too unless it is a console: a line typed there ends in CR LF, and text mode turns that into
+// the "\n" kiln's prompts (login) read lines up to.
 int wmain(int argc, wchar_t** wargv) {
   std::vector<std::string> args;
   args.reserve(static_cast<size_t>(argc));
@@ -80,6 +82,6 @@ int wmain(int argc, wchar_t** wargv) {
   argv.push_back(nullptr);
   _setmode(_fileno(stdout), _O_BINARY);
   _setmode(_fileno(stderr), _O_BINARY);
-  _setmode(_fileno(stdin), _O_BINARY);
+  if (!kiln::cli::IsTerminal(stdin)) _setmode(_fileno(stdin), _O_BINARY);
   return kiln::cli::Main(argc, argv.data());
 }

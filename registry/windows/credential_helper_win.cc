@@ -12,7 +12,9 @@
 namespace kiln::registry {
 namespace {
 
-std::string Win32Message(DWORD error) {
+// The system's text for `error`, with its %1 (the file concerned, e.g. in "%1 is not a valid
+// Win32 application") replaced by `subject`.
+std::string Win32Message(DWORD error, std::string_view subject) {
   wchar_t* text = nullptr;
   DWORD n = FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
                                FORMAT_MESSAGE_IGNORE_INSERTS,
@@ -21,6 +23,8 @@ std::string Win32Message(DWORD error) {
   if (text) LocalFree(text);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == '.'))
     out.pop_back();
+  for (size_t at = out.find("%1"); at != std::string::npos; at = out.find("%1", at + subject.size()))
+    out.replace(at, 2, subject);
   return out;
 }
 
@@ -51,7 +55,7 @@ core::Result<HelperResult> RunCredentialHelper(std::string_view name, std::strin
   Handle in_read, in_write, out_read, out_write;
   if (!CreatePipe(&in_read.h, &in_write.h, &inherit, 0) ||
       !CreatePipe(&out_read.h, &out_write.h, &inherit, 0))
-    return core::Fail(core::ErrorCode::kIo, "pipe: " + Win32Message(GetLastError()));
+    return core::Fail(core::ErrorCode::kIo, "pipe: " + Win32Message(GetLastError(), "pipe"));
   // kiln's own ends stay in kiln.
   SetHandleInformation(in_write.h, HANDLE_FLAG_INHERIT, 0);
   SetHandleInformation(out_read.h, HANDLE_FLAG_INHERIT, 0);
@@ -67,7 +71,7 @@ core::Result<HelperResult> RunCredentialHelper(std::string_view name, std::strin
   if (!CreateProcessW(path.c_str(), command.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW,
                       nullptr, nullptr, &si, &pi))
     return core::Fail(core::ErrorCode::kIo, "cannot run " + program + ": " +
-                                                Win32Message(GetLastError()));
+                                                Win32Message(GetLastError(), sys::WideToUtf8(path)));
   Handle process{pi.hProcess}, thread{pi.hThread};
   in_read.Close();
   out_write.Close();

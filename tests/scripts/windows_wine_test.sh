@@ -255,6 +255,14 @@ case_w1() {
   rm -rf "$c"
 }
 
+# mingw_exe SRC.c OUT.exe [LIBS...]: a small test program for wine, built with mingw-w64's C
+# compiler; fails (with a kiln-skip line) when there is none.
+mingw_exe() {
+  local cc=${MINGW_CC:-x86_64-w64-mingw32-gcc}
+  command -v "$cc" > /dev/null || { echo "kiln-skip: no $cc to build $(basename "$2")"; return 1; }
+  "$cc" -O1 -Wall -Werror -o "$2" "$1" "${@:3}" || fail "building $(basename "$2")"
+}
+
 # --- registry ---------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -327,8 +335,9 @@ registry_mode() {
     # Anonymous push is refused (the token server grants pull only to anonymous callers).
     rc=0; XS "$c" --config "$xcfg" push hello:1 "$reg/wine/hello:anon" > /dev/null 2> "$c/anon.err" || rc=$?
     [[ $rc != 0 ]] || fail "token: anonymous push by kiln.exe succeeded"
-    # kiln.exe login writes docker's config.json; skopeo logs in with it.
-    echo kiln-Secret-pw1 | X --config "$xcfg" login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
+    # kiln.exe login writes docker's config.json; skopeo logs in with it. The password comes
+    # with a CR LF line end, as Windows shells pipe it: not part of the password (docker's rule).
+    printf 'kiln-Secret-pw1\r\n' | X --config "$xcfg" login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
       fail "token: kiln.exe login: $(crlf < "$c/login.err")"
     python3 - "$cfg/config.json" "$reg" <<'PY' || fail "token: config.json after kiln.exe login"
 import base64, json, sys
@@ -366,6 +375,14 @@ PY
     XS "$c" --config "$(wp "$c/empty-config")" --ca-cert "$(wp "$c/registry/tls.crt")" pull "$reg/wine/hello:1" \
       > /dev/null 2> "$c/ca.err" || fail "tls: kiln.exe --ca-cert: $(crlf < "$c/ca.err")"
     echo "  tls: refused without the CA (exit 3), trusted with certs.d and with --ca-cert"
+    if [[ -n $wine ]] && mingw_exe "$src/tests/support/windows/add_root_cert.c" "$c/add_root_cert.exe" -lcrypt32; then
+      # The CA in the Windows certificate store (wine's crypt32, in the prefix): trusted
+      # without certs.d or --ca-cert (registry/windows/tls_trust_win.cc).
+      "$wine" "$c/add_root_cert.exe" "$(wp "$c/registry/tls.crt")" || fail "tls: add_root_cert.exe"
+      XS "$c" --config "$(wp "$c/empty-config")" pull "$reg/wine/hello:1" > /dev/null 2> "$c/store.err" ||
+        fail "tls: kiln.exe does not trust a CA of the Windows certificate store: $(crlf < "$c/store.err")"
+      echo "  tls: trusted through the Windows certificate store (ROOT, wine's crypt32)"
+    fi
   fi
   if [[ $mode == token ]]; then
     X --config "$xcfg" logout "$reg" > /dev/null 2>&1 || fail "token: kiln.exe logout"
@@ -472,8 +489,149 @@ case_defaults() {
   env -u DOCKER_CONFIG "${kx_cmd[@]}" logout "$reg" > /dev/null 2>&1 || fail "kiln.exe logout without --config"
 }
 
+# --- credential helpers -----------------------------------------------------------------------
+# credsStore in docker's config.json: kiln.exe runs docker-credential-<name>.exe, found on PATH
+# (WINEPATH) and started with CreateProcessW (registry/windows/credential_helper_win.cc), for
+# login (store), push (get) and logout (erase), as docker does; the helper here is
+# tests/support/windows/docker_credential_test.c. A missing helper, one that cannot start and
+# one that fails give one-line errors.
+case_credhelper() {
+  local c=$t/cred cfg xcfg rc name
+  if [[ -z $wine ]]; then echo "  (native mode: no .exe helper to run)"; return 0; fi
+  mkdir -p "$c/bin" "$c/state" "$c/cfg"
+  mingw_exe "$src/tests/support/windows/docker_credential_test.c" "$c/bin/docker-credential-kilntest.exe" || return 0
+  printf 'not a program\r\n' > "$c/bin/docker-credential-broken.exe"
+  start_reg "$c/registry" token
+  cfg=$c/cfg xcfg=$(wp "$c/cfg")
+  echo '{"credsStore": "kilntest"}' > "$cfg/config.json"
+  R --root "$c/exe-store" build -t hello:1 --iidfile "$c/iid" --build-context "$nano_ref=oci-layout://$base_dir:ltsc2022" \
+    "$src/samples/hello-nanoserver" > /dev/null || fail "Linux build for the credential helper case"
+  H() { env WINEPATH="$(wp "$c/bin")" KILN_CRED_DIR="$(wp "$c/state")" "${kx_cmd[@]}" --progress quiet --config "$xcfg" "$@"; }
+  echo kiln-Secret-pw1 | H login -u kiln-user --password-stdin "$reg" > /dev/null 2> "$c/login.err" ||
+    fail "kiln.exe login through docker-credential-kilntest.exe: $(crlf < "$c/login.err")"
+  python3 - "$c/state/store.json" "$cfg/config.json" "$reg" <<'PY' || fail "after login: the helper's store or config.json is wrong"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s == {"ServerURL": sys.argv[3], "Username": "kiln-user", "Secret": "kiln-Secret-pw1"}, s
+c = json.load(open(sys.argv[2]))
+assert c["auths"][sys.argv[3]] == {} and c["credsStore"] == "kilntest", c
+PY
+  H --root "$(wp "$c/exe-store")" push hello:1 "$reg/wine/hello:1" > /dev/null 2> "$c/push.err" ||
+    fail "kiln.exe push with the helper's credentials: $(crlf < "$c/push.err")"
+  grep -qx "get $reg" "$c/state/log.txt" || fail "push did not ask the helper: $(cat "$c/state/log.txt")"
+  same "pushed digest (credentials from the helper)" "$(digest_of < "$c/iid")" "$(remote_digest "$reg/wine/hello:1")"
+  H logout "$reg" > /dev/null 2> "$c/logout.err" || fail "kiln.exe logout through the helper: $(crlf < "$c/logout.err")"
+  grep -qx "erase $reg" "$c/state/log.txt" && [[ ! -e $c/state/store.json ]] || fail "logout did not erase through the helper"
+  echo "  docker-credential-kilntest.exe: store (login), get (push), erase (logout)"
+  # A helper that fails, one that is not on PATH, one that cannot start: one line each.
+  echo kiln-Secret-pw1 | H login -u kiln-user --password-stdin "$reg" > /dev/null 2>&1 || fail "second login"
+  for name in fail absent broken; do
+    if [[ $name == fail ]]; then
+      echo '{"credsStore": "kilntest"}' > "$cfg/config.json"
+    else
+      echo "{\"credsStore\": \"$name\"}" > "$cfg/config.json"
+    fi
+    rc=0
+    KILN_CRED_FAIL=$([[ $name == fail ]] && echo 5) H --root "$(wp "$c/exe-store")" push hello:1 "$reg/wine/hello:2" \
+      > /dev/null 2> "$c/$name.raw" || rc=$?
+    crlf < "$c/$name.raw" | grep -v '^docker-credential-kilntest: failing as told' > "$c/$name.err" || true
+    [[ $rc != 0 ]] || fail "push with credsStore $name succeeded"
+    [[ $(wc -l < "$c/$name.err") == 1 ]] || fail "credsStore $name: not one line: $(cat "$c/$name.err")"
+    case $name in
+      fail) grep -q "credential helper docker-credential-kilntest failed for $reg (exit 5)" "$c/$name.err" ;;
+      absent) grep -q "credential helper docker-credential-absent not found on PATH" "$c/$name.err" ;;
+      # (the system's message names the program: no "%1" left in it)
+      broken) grep -qE "cannot run docker-credential-broken: .*docker-credential-broken\.exe" "$c/$name.err" &&
+                ! grep -qF "%1" "$c/$name.err" ;;
+    esac || fail "credsStore $name: $(cat "$c/$name.err")"
+    echo "  credsStore $name: $(cat "$c/$name.err")"
+  done
+}
+
+# --- console ----------------------------------------------------------------------------------
+# kiln.exe on a console: wine's conhost on a pseudo-terminal from script(1). --progress auto
+# turns VT processing on and draws the live view (cli/windows/console_win.cc: IsTerminal,
+# EnableTerminalEscapes, TerminalColumns); with stderr in a file it prints plain lines. login
+# prompts for the password with echo off (EchoOff) and logs in with what was typed.
+# screen FILE: the text of a typescript (cursor-forward as spaces, other escapes and CRs dropped).
+screen() {
+  python3 -c '
+import re, sys
+s = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+s = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), s)
+s = re.sub(r"\x1b\][^\x07]*\x07|\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r", "", s)
+sys.stdout.write(s)' "$1"
+}
+wait_text() {  # FILE TEXT: up to 60 s
+  local i
+  for i in $(seq 600); do
+    screen "$1" 2> /dev/null | grep -qF -- "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+case_console() {
+  local c=$t/console pid rc
+  if [[ -z $wine ]] || ! command -v script > /dev/null; then echo "  (no wine or no script(1): skipped)"; return 0; fi
+  mkdir -p "$c/cfg"
+  local build=(build -t con:1 --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022"
+               "$(wp "$src/samples/hello-nanoserver")")
+  "${kx_cmd[@]}" --root "$(wp "$c/store1")" --progress auto "${build[@]}" > /dev/null 2> "$c/plain.err" ||
+    fail "kiln.exe build --progress auto, stderr a file: $(crlf < "$c/plain.err")"
+  grep -q ': done (' "$c/plain.err" && ! grep -q $'\x1b' "$c/plain.err" ||
+    fail "--progress auto without a console: not plain lines: $(head -5 "$c/plain.err")"
+  # script(1) ends its child when its own input ends: a FIFO kept open feeds it.
+  mkfifo "$c/in"
+  exec 8<> "$c/in"
+  rc=0
+  script -qefc "$(printf '%q ' "${kx_cmd[@]}" --root "$(wp "$c/store2")" --progress auto "${build[@]}")" "$c/build.tty" \
+    < "$c/in" > /dev/null 2>&1 || rc=$?
+  [[ $rc == 0 ]] || fail "kiln.exe build on a console: exit $rc: $(screen "$c/build.tty" | tail -5)"
+  screen "$c/build.tty" > "$c/build.txt"
+  ! grep -q ': done (' "$c/build.txt" && grep -qE '\[stage-0 3/7\] WORKDIR C:.app +done' "$c/build.txt" ||
+    fail "--progress auto on a console did not draw the live view: $(head -20 "$c/build.txt")"
+  echo "  --progress auto: live view on a console, plain lines into a file"
+  start_reg "$c/registry" token
+  script -qefc "$(printf '%q ' "${kx_cmd[@]}" --config "$(wp "$c/cfg")" login "$reg")" "$c/login.tty" \
+    < "$c/in" > /dev/null 2>&1 &
+  pid=$!
+  wait_text "$c/login.tty" "Username:" || { kill "$pid"; fail "no Username: prompt: $(screen "$c/login.tty")"; }
+  printf 'kiln-user\r' >&8
+  wait_text "$c/login.tty" "Password:" || { kill "$pid"; fail "no Password: prompt: $(screen "$c/login.tty")"; }
+  printf 'kiln-Secret-pw1\r' >&8
+  rc=0; wait "$pid" || rc=$?
+  exec 8>&-
+  screen "$c/login.tty" > "$c/login.txt"
+  [[ $rc == 0 ]] && grep -q "Login Succeeded" "$c/login.txt" || fail "login on a console: exit $rc: $(cat "$c/login.txt")"
+  grep -q "kiln-user" "$c/login.txt" || fail "the username was not echoed: $(cat "$c/login.txt")"
+  if grep -q "kiln-Secret-pw1" "$c/login.txt"; then fail "the password was echoed: $(cat "$c/login.txt")"; fi
+  echo "  login on a console: username echoed, password not, Login Succeeded"
+}
+
+# --- what kiln.exe does not do yet ------------------------------------------------------------
+# ADD --unpack=true of a local archive (a Windows target unpacks only when asked, as docker)
+# unpacks a layer into a directory: not implemented on Windows (layers/windows/apply_layer_win.cc).
+# kiln.exe refuses with one line naming the step and leaves nothing in tmp/.
+case_unsupported() {
+  local c=$t/unsup rc=0
+  if [[ -z $wine ]]; then echo "  (native mode: the Linux kiln unpacks archives)"; return 0; fi
+  mkdir -p "$c/ctx/src"
+  echo hi > "$c/ctx/src/hi.txt"
+  tar -C "$c/ctx/src" -czf "$c/ctx/a.tar.gz" hi.txt
+  printf 'FROM %s\nADD --unpack=true a.tar.gz C:/a/\n' "$nano_ref" > "$c/ctx/Dockerfile"
+  XS "$c" build -t unsup:1 --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022" "$(wp "$c/ctx")" \
+    > /dev/null 2> "$c/err.raw" || rc=$?
+  crlf < "$c/err.raw" > "$c/err"
+  [[ $rc != 0 ]] || fail "ADD --unpack=true of a local archive succeeded in kiln.exe"
+  [[ $(wc -l < "$c/err") == 1 ]] && grep -q "Dockerfile:2" "$c/err" &&
+    grep -q "unpacking a layer into a directory (.*) is not implemented in kiln.exe yet" "$c/err" ||
+    fail "ADD of a local archive: $(cat "$c/err")"
+  [[ -z $(ls -A "$c/exe-store/tmp" 2> /dev/null) ]] || fail "the refused ADD left $(ls "$c/exe-store/tmp")"
+  echo "  ADD of a local archive: exit $rc, $(cat "$c/err")"
+}
+
 # --- run --------------------------------------------------------------------------------------
-cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults interrupt}
+cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults credhelper console unsupported interrupt}
 failed=()
 total_start=$SECONDS
 for name in $cases; do
