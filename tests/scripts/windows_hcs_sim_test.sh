@@ -597,6 +597,19 @@ DOCKERFILE
   check_clean "HcsGetProcessInfo recovery"
   echo "ok: a failed wait after HcsCreateProcess is recovered through HcsGetProcessInfo"
 
+  # A Windows Server 2019 host (17763, computecore without HcsWaitForProcessExit), --isolation
+  # hyperv with the ltsc2019 image: the hosted container's exit comes through the ProcessExited
+  # callback.
+  "$sim/prefix.sh" "$prefix" "$dlls" 17763 ws2019
+  : >"$state/log.txt"
+  kiln_exe_run build --no-cache --isolation hyperv -t hcssim:hv-2019 --build-context "$base_ctx19" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] && grep -q "^computecore HcsCreateComputeSystem 0x00000000 utility VM" "$state/log.txt" &&
+    grep -q "^computecore (ProcessExited event)" "$state/log.txt" && ! grep -q "HcsWaitForProcessExit" "$state/log.txt" ||
+    { show; cat "$state/log.txt"; fail "Hyper-V step with the Windows Server 2019 computecore"; }
+  check_clean "Hyper-V on a 17763 host"
+  "$sim/prefix.sh" "$prefix" "$dlls" 20348
+  echo "ok: --isolation hyperv on a 17763 host (no HcsWaitForProcessExit): the exit comes through the callback"
+
   # No Hyper-V role (no vmms service): auto fails in pre-flight naming both builds and both ways out.
   HCSSIM_HYPERV=0 "$sim/prefix.sh" "$prefix" "$dlls" 20348
   kiln_exe_run build -t hcssim:hv-norole --build-context "$base_ctx19" "$(winpath "$ctx")"
