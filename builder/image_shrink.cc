@@ -231,13 +231,14 @@ core::Result<layers::ImageAnalysis> AnalyzeManifest(layers::Store& store,
                                                     std::optional<size_t> base_layers,
                                                     const layers::ShrinkOptions& estimate,
                                                     const EnsureLayerFn& ensure,
-                                                    core::ProgressSink* progress) {
+                                                    core::ProgressSink* progress,
+                                                    bool list_files) {
   KILN_ASSIGN(layers::LocalImage image, layers::LoadImage(store, manifest));
   layers::LayerFlavor flavor = FlavorOf(image.config);
   KILN_ASSIGN(auto catalogs, LoadCatalogs(store, image.manifest, flavor, estimate.dedupe, ensure,
                                           progress));
   size_t base = std::min(base_layers.value_or(DetectBaseLayers(catalogs)), catalogs.size());
-  KILN_ASSIGN(layers::ImageAnalysis a, layers::AnalyzeCatalogs(catalogs, base, estimate));
+  KILN_ASSIGN(layers::ImageAnalysis a, layers::AnalyzeCatalogs(catalogs, base, estimate, list_files));
   a.manifest = manifest;
   std::vector<std::string> created_by;
   for (const auto& h : image.config.history)

@@ -71,12 +71,14 @@ core::Result<std::pair<core::Descriptor, std::vector<ShrinkReport>>> ShrinkImage
 // "pass                 saved" lines and the before/after sizes.
 std::string RenderShrinkReport(const ShrinkReport& report);
 
-// `kiln analyze` of one image manifest in the store.
+// `kiln analyze` of one image manifest in the store. `list_files`: fill ImageAnalysis::files
+// (every file of the image, for the HTML treemap; the tables and JSON do not need it).
 core::Result<layers::ImageAnalysis> AnalyzeManifest(layers::Store& store,
                                                     const core::Descriptor& manifest,
                                                     std::optional<size_t> base_layers,
                                                     const layers::ShrinkOptions& estimate,
                                                     const EnsureLayerFn& ensure,
-                                                    core::ProgressSink* progress = nullptr);
+                                                    core::ProgressSink* progress = nullptr,
+                                                    bool list_files = true);
 
 }  // namespace kiln::builder

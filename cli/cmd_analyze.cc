@@ -84,7 +84,7 @@ core::Status RunAnalyze(Globals& g, const AnalyzeArgs& a) {
   estimate.dedupe = a.dedupe;
   auto progress = ProgressRenderer::Make(g.progress);
   auto analyzed = builder::AnalyzeManifest(*t.store, manifest, a.junk.BaseLayers(), estimate,
-                                           t.ensure, progress.get());
+                                           t.ensure, progress.get(), !a.html.empty());
   progress->Finish();
   KILN_ASSIGN(auto report, std::move(analyzed));
   report.name = a.name;

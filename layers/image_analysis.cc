@@ -94,7 +94,8 @@ DiveNumbers DiveAnalysis(const std::vector<LayerCatalog>& layers) {
 
 core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& layers,
                                             size_t base_layers,
-                                            const ShrinkOptions& estimate_options) {
+                                            const ShrinkOptions& estimate_options,
+                                            bool list_files) {
   ImageAnalysis a;
   a.flavor = layers.empty() ? LayerFlavor::kLinux : layers[0].flavor;
   a.base_layers = std::min(base_layers, layers.size());
@@ -136,11 +137,24 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
     }
   }
   // Largest files and directories of the flattened image (directories: up to 3 levels deep).
+  auto by_size = [](const SizedPath& x, const SizedPath& y) {
+    return x.bytes != y.bytes ? x.bytes > y.bytes : x.path < y.path;
+  };
+  // The 10 largest files, kept as a heap while walking (paths are unique, so the order is
+  // total and the result is that of sorting every file).
+  constexpr size_t kLargest = 10;
   std::map<std::string, SizedPath> dirs;
   for (const auto& [key, n] : flat.nodes()) {
     if (n.kind == CatalogKind::kDir) continue;
-    a.largest_files.push_back({n.path, n.size, n.layer});
-    a.files.push_back({n.path, n.size, n.layer});
+    if (a.largest_files.size() < kLargest || by_size(SizedPath{n.path, n.size, n.layer}, a.largest_files.front())) {
+      a.largest_files.push_back({n.path, n.size, n.layer});
+      std::push_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
+      if (a.largest_files.size() > kLargest) {
+        std::pop_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
+        a.largest_files.pop_back();
+      }
+    }
+    if (list_files) a.files.push_back({n.path, n.size, n.layer});
     std::string_view p = n.path;
     for (std::string_view d = ParentPath(p); !d.empty(); d = ParentPath(d)) {
       if (std::count(d.begin(), d.end(), '/') >= 3) continue;
@@ -149,9 +163,6 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
       sp.bytes += n.size;
     }
   }
-  auto by_size = [](const SizedPath& x, const SizedPath& y) {
-    return x.bytes != y.bytes ? x.bytes > y.bytes : x.path < y.path;
-  };
   // Per layer: content the final filesystem does not show (overwritten or deleted later).
   for (size_t l = 0; l < layers.size(); ++l)
     for (const auto& e : layers[l].entries) {
@@ -160,7 +171,6 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
       if (!top || top->layer != l) a.layers[l].wasted_bytes += e.size();
     }
   std::sort(a.largest_files.begin(), a.largest_files.end(), by_size);
-  if (a.largest_files.size() > 10) a.largest_files.resize(10);
   for (auto& [k, d] : dirs) a.largest_dirs.push_back(d);
   std::sort(a.largest_dirs.begin(), a.largest_dirs.end(), by_size);
   if (a.largest_dirs.size() > 10) a.largest_dirs.resize(10);

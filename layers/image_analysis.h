@@ -55,7 +55,8 @@ struct ImageAnalysis {
   uint64_t added_tar_bytes = 0, added_compressed_bytes = 0;  // layers above the base
   uint64_t added_wasted_bytes = 0;  // dive's wasted bytes counted in the added layers only
   std::vector<SizedPath> largest_files, largest_dirs;
-  std::vector<SizedPath> files;  // every non-directory of the flattened image (HTML treemap)
+  std::vector<SizedPath> files;  // every non-directory of the flattened image (HTML treemap;
+                                 // only with AnalyzeCatalogs' list_files)
   ShrinkSavings estimate;  // what `kiln shrink` would drop (see ShrinkPlan)
   std::vector<std::string> notes;
 };
@@ -66,10 +67,12 @@ struct ImageAnalysis {
 DiveNumbers DiveAnalysis(const std::vector<LayerCatalog>& layers);
 
 // Everything but the descriptors and history (the caller fills LayerSummary::blob and
-// created_by). `estimate_options` are the shrink options whose savings are estimated.
+// created_by). `estimate_options` are the shrink options whose savings are estimated;
+// `list_files` fills ImageAnalysis::files (one record per file: only the HTML page needs it).
 core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& layers,
                                             size_t base_layers,
-                                            const ShrinkOptions& estimate_options);
+                                            const ShrinkOptions& estimate_options,
+                                            bool list_files = true);
 
 // Text report (tables) or one JSON document (dive's export field names where they exist).
 std::string RenderAnalysis(const ImageAnalysis& analysis, bool json);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Issue 16: the memory of `kiln analyze` and `kiln shrink` is bounded by design. Both read every
+# layer's catalog and plan the squash; the per-file state they keep is documented in
+# docs/architecture.md ("Memory of analyze and shrink"): a fixed part plus PER_ENTRY bytes per
+# file of the image. A COPY-only Windows image (synthetic Nano Server base) of SMALL and of
+# LARGE generated files is analyzed (--json) and shrunk; the small image measures the fixed
+# part on this machine, the large one must stay within it plus N * PER_ENTRY. Peak RSS is
+# /usr/bin/time's "Maximum resident set size" (VmHWM), not a timing.
+# Before the compact catalogs and plans, analyze took ~3 KiB and shrink ~2.5 KiB per file.
+set -euo pipefail
+kiln=$(realpath "$1")
+src=${KILN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ -x /usr/bin/time ] || { echo "kiln-skip: /usr/bin/time is not installed"; exit 77; }
+work=$(mktemp -d /tmp/kiln-analyze-memory.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# The documented bound (docs/architecture.md, "Memory of analyze and shrink").
+PER_ENTRY=${PER_ENTRY:-1024}  # bytes per file of the image
+SMALL=2000
+LARGE=${LARGE:-60000}
+
+# N files of 100-900 bytes in N/100 directories (as copy_memory_test's contexts).
+make_context() {  # DIR N
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+data = os.path.join(root, "data")
+for i in range(n):
+    d = os.path.join(data, "d%03d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "file-%06d.js" % i), "w") as f:
+        f.write(("x%d " % i) * (25 + i % 200))
+with open(os.path.join(root, "Dockerfile"), "w") as f:
+    f.write("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY data C:/data\n")
+with open(os.path.join(root, ".dockerignore"), "w") as f:
+    f.write("Dockerfile\n")
+PY
+}
+
+nano="mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://$src/samples/bases/nanoserver:ltsc2022"
+peak_kib() {  # STORE ARGS... -> peak RSS in KiB
+  local store=$1
+  shift
+  /usr/bin/time -v "$kiln" --root "$store" --progress quiet "$@" > "$work/out.txt" 2> "$work/time.txt" ||
+    { cat "$work/time.txt" >&2; fail "kiln $*"; }
+  sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt"
+}
+
+declare -A rss
+for n in "$SMALL" "$LARGE"; do
+  make_context "$work/ctx$n" "$n"
+  "$kiln" --root "$work/store$n" --progress quiet build -t mem:1 --build-context "$nano" \
+    "$work/ctx$n" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "build of $n files"; }
+  rm -rf "$work/ctx$n"
+  rss[analyze$n]=$(peak_kib "$work/store$n" analyze mem:1 --json)
+  rss[shrink$n]=$(peak_kib "$work/store$n" shrink mem:1 -t mem:shrunk)
+  rm -rf "$work/store$n"
+done
+status=0
+for cmd in analyze shrink; do
+  small=${rss[$cmd$SMALL]} large=${rss[$cmd$LARGE]}
+  per_entry=$(( (large - small) * 1024 / (LARGE - SMALL) ))
+  echo "$cmd peak RSS: $SMALL files $small KiB, $LARGE files $large KiB; $per_entry bytes per file"
+  limit=$(( small + (LARGE - SMALL) * PER_ENTRY / 1024 ))
+  [ "$large" -le "$limit" ] || {
+    echo "FAIL: $cmd of $LARGE files peaked at $large KiB, over $limit KiB ($small KiB + $PER_ENTRY bytes per file)" >&2
+    status=1
+  }
+done
+exit $status
