@@ -478,6 +478,9 @@ case_defaults() {
   # The same verbs in the same order as the Linux kiln's --help.
   verbs() { sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }' | tr '\n' ' '; }
   same "verbs in --help" "$(R --help | verbs)" "$(X --help | crlf | verbs)"
+  # A positional argument starting with '/' is a path, not a Windows-style option.
+  X parse "$src/samples/hello-nanoserver" > /dev/null 2> "$c/p.err" ||
+    fail "kiln.exe parse of a /-path: $(crlf < "$c/p.err")"
   store=$(find "$WINEPREFIX/drive_c/users" -maxdepth 5 -path '*/AppData/Local/kiln/index.json' | head -1)
   [[ -n $store ]] || fail "no store under %LOCALAPPDATA%\\kiln in the prefix: $(find "$WINEPREFIX/drive_c/users" -maxdepth 4 -name kiln)"
   grep -q 'defaults:1' "$store" || fail "the default store does not name defaults:1"
