@@ -18,7 +18,8 @@
 #              the same digest (kiln-skip line when ../shared is absent);
 #   registry   push / pull / copy / login / logout against docker-registry over plain HTTP on
 #              loopback, TLS with a test CA (refused without it) and token auth
-#              (tests/support/token_server.py), checked with skopeo; a CA in the Windows
+#              (tests/support/token_server.py), checked with skopeo (a 40 MiB layer goes up
+#              in chunks); a CA in the Windows
 #              certificate store (wine's crypt32) is trusted;
 #   shrink     kiln shrink and kiln analyze --json of samples/shrink/copy-only-windows: the same
 #              digests and the same analysis as on Linux;
@@ -399,6 +400,19 @@ PY
   XS "$c" --config "$xcfg" copy "$reg/wine/hello:1" "$reg/wine/copied:1" > /dev/null 2> "$c/copy.err" ||
     fail "$mode: kiln.exe copy: $(crlf < "$c/copy.err")"
   same "$mode: copied digest" "$want" "$(remote_digest "$reg/wine/copied:1")"
+  if [[ $mode == plain ]]; then
+    # A layer over the 32 MiB chunk size goes up in PATCH chunks, each reading the blob from
+    # its offset (sys::Seek); the registry checks the digest of what arrived.
+    mkdir -p "$c/big"
+    head -c $((40 << 20)) /dev/urandom > "$c/big/big.bin"
+    printf 'FROM %s\nCOPY big.bin C:/big.bin\n' "$nano_ref" > "$c/big/Dockerfile"
+    R --root "$c/exe-store" build -t big:1 --iidfile "$c/big.iid" --build-context "$nano_ref=oci-layout://$base_dir:ltsc2022" \
+      "$c/big" > /dev/null || fail "Linux build of the 40 MiB image"
+    XS "$c" --config "$xcfg" push big:1 "$reg/wine/big:1" > /dev/null 2> "$c/big.err" ||
+      fail "plain: kiln.exe push of a 40 MiB layer (chunked): $(crlf < "$c/big.err")"
+    same "plain: pushed digest with a 40 MiB layer (chunked upload)" "$(digest_of < "$c/big.iid")" "$(remote_digest "$reg/wine/big:1")"
+    rm -rf "$c/big"
+  fi
   if [[ $mode == tls ]]; then
     # Without the test CA the registry is refused (exit 3); with --ca-cert it is trusted.
     rc=0; XS "$c" --config "$(wp "$c/empty-config")" pull "$reg/wine/hello:1" > /dev/null 2> "$c/noca.err" || rc=$?
