@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all kiln setup setup-test demo test unit fuzz windows-deps windows windows-check bench clean
+.PHONY: all kiln setup setup-test demo test unit fuzz windows-deps windows windows-check windows-unit bench clean
 
 all: kiln
 
@@ -25,12 +25,14 @@ kiln: setup $(BUILD)/build.ninja
 demo: kiln
 	@scripts/demo.sh $(BUILD)/kiln
 
-# The whole suite: unit + integration tests (ctest), fuzzers, the Windows cross-build.
+# The whole suite: unit + integration tests (ctest), fuzzers, the Windows cross-build and the
+# Catch2 [unit] suites built for Windows under wine (windows-unit).
 # windows-check and windows first: ctest's windows_hcs_sim_test and windows_wine_test drive what
 # they build (build-windows/kiln-hcs-selftest.exe, build-windows/kiln.exe) under wine.
 test: setup-test kiln
 	$(MAKE) windows-check
 	$(MAKE) windows
+	$(MAKE) windows-unit
 	cd $(BUILD) && ctest --output-on-failure --timeout 1800
 	$(MAKE) fuzz
 
@@ -46,13 +48,17 @@ windows-deps: setup-test
 	@scripts/windows_deps.sh
 
 # kiln.exe: the whole program cross-built with mingw-w64 (static, stripped), import table checked.
-# Not yet part of `make test` (issue 14: it had not completed a build when it landed).
 windows: setup-test
 	@scripts/windows_build.sh
 
-# mingw-w64 cross build of the Windows code, core/ and parser/; core and parser suites under wine.
+# mingw-w64 cross build of the Windows code, core/ and parser/, and the HCS self-test.
 windows-check: setup-test
 	@scripts/windows_check.sh
+
+# The core, parser, layers, registry and builder [unit] suites, built in the same CMake cross build
+# as kiln.exe, run under wine (scripts/windows_unit.sh; tests/windows_suites.cmake).
+windows-unit: setup-test
+	@scripts/windows_unit.sh
 
 bench: kiln
 	@scripts/setup.sh bench

@@ -225,7 +225,6 @@ core::Result<core::Descriptor> AttachAttestations(
   prov.dockerfile = &session.dockerfile();
   prov.dockerfile_name = inputs.dockerfile_name;
   prov.dockerfile_digest = inputs.dockerfile_digest;
-  prov.context_digest = inputs.context_digest;
   prov.bases = session.images().Resolved();
   prov.started = session.created_time();
   prov.finished = std::chrono::duration_cast<std::chrono::seconds>(
@@ -239,15 +238,18 @@ core::Result<core::Descriptor> AttachAttestations(
     index.push_back(m);
     std::string subject = SubjectName(o, image.platform);
     std::vector<StatementBlob> statements;
+    // The SBOM first: the context digest provenance names may still be computed meanwhile.
+    std::string sbom;
+    if (o.attest.sbom) {
+      KILN_ASSIGN(sbom, SbomStatement(session, built[i].second, image, subject));
+    }
     if (mode != ProvenanceMode::kOff) {
+      if (i == 0 && inputs.context_digest) prov.context_digest = inputs.context_digest();
       std::string_view type = o.attest.slsa_version == "v0.2" ? kSlsaV02 : kSlsaV1;
       statements.push_back({std::string(type), Statement(subject, image.manifest.digest, type,
                                                          Provenance(prov, image.platform))});
     }
-    if (o.attest.sbom) {
-      KILN_ASSIGN(std::string sbom, SbomStatement(session, built[i].second, image, subject));
-      statements.push_back({std::string(kSpdxDocument), std::move(sbom)});
-    }
+    if (o.attest.sbom) statements.push_back({std::string(kSpdxDocument), std::move(sbom)});
     KILN_ASSIGN(core::Descriptor att,
                 PutAttestationManifest(session.store(), image.manifest.digest, statements));
     attestations.push_back(std::move(att));

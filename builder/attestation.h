@@ -7,6 +7,8 @@
 // (builder/sbom.h) predicates.
 #pragma once
 
+#include <functional>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,8 +44,9 @@ ProvenanceMode EffectiveProvenance(const BuildOptions& options);
 struct AttestationInputs {
   std::string dockerfile_name;
   core::Digest dockerfile_digest;
-  // BuildContext::ReadFilesDigest(), taken before the context memo is saved beside the outputs.
-  core::Digest context_digest;
+  // BuildContext::ReadFilesDigest(), asked for by provenance only (the build computes it on
+  // another thread while the SBOM is written). Null: no context digest.
+  std::function<core::Digest()> context_digest;
 };
 
 // Writes an attestation manifest for each of result.images and stores an index over the

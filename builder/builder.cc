@@ -161,12 +161,19 @@ core::Result<BuildResult> Build(const BuildOptions& options) {
   }
   for (const auto& name : args.Unconsumed())
     result.warnings.push_back("build argument " + name + " was not consumed by any ARG");
+  // On a second thread while the outputs are written: provenance's context digest, then the
+  // context memo (what makes the next build's context hashing cheap): at 30,000 files each is
+  // tens of ms on one core while the other would idle. The memo is a cache: when it cannot be
+  // written, the build warns and the next one hashes the context again.
+  bool provenance = EffectiveProvenance(options) != ProvenanceMode::kOff;
+  std::promise<core::Digest> read_files;
+  std::shared_future<core::Digest> read_files_digest = read_files.get_future().share();
   AttestationInputs attest{in.display_name, in.dockerfile_digest, {}};
-  if (EffectiveProvenance(options) != ProvenanceMode::kOff) attest.context_digest = context->ReadFilesDigest();
-  // The context memo (what makes the next build's context hashing cheap) is written while the
-  // outputs are: 30,000 entries are tens of ms on one core, the other core would idle. It is a
-  // cache: when it cannot be written, the build warns and the next one hashes the context again.
-  auto memo = std::async(std::launch::async, [&] { return context->SaveMemo(); });
+  if (provenance) attest.context_digest = [read_files_digest] { return read_files_digest.get(); };
+  auto memo = std::async(std::launch::async, [&context, &read_files, provenance] {
+    if (provenance) read_files.set_value(context->ReadFilesDigest());
+    return context->SaveMemo();
+  });
   core::Status written = WriteOutputs(session, built, result, attest);
   if (core::Status saved = memo.get(); !saved)
     result.warnings.push_back("the context memo was not saved (the next build hashes the context again): " +

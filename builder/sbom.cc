@@ -95,7 +95,28 @@ Json Purl(const std::string& locator) {
 // can be deleted, so its view is its own regular files. nullopt when its names need the general
 // rules instead: a hard link, two names with one key, or a name under a non-directory (which
 // the layer rules refuse anyway).
+// A layer a LayerTree wrote needs no checks of its names (layers::LayerFiles::from_tree): its
+// regular files, in path order.
+std::optional<std::vector<SbomFile>> FlattenTreeLayer(const layers::LayerFiles& layer, bool windows) {
+  std::vector<SbomFile> out;
+  out.reserve(layer.entries.size());
+  for (const auto& e : layer.entries) {
+    if (e.type == layers::EntryType::kHardLink) return std::nullopt;
+    if (e.type != layers::EntryType::kFile || e.sha256.empty()) continue;
+    auto path = ContainerPath(e.name, windows);
+    if (!path) continue;
+    std::string_view base = Base(*path);
+    if (base == layers::kOpaqueWhiteout || base.starts_with(layers::windows::kWhiteoutPrefix)) continue;
+    out.push_back({*path, e.sha256});
+  }
+  // A tree writes '/' before every other byte: byte order may differ ("a/b" before "a-b").
+  auto by_path = [](const SbomFile& a, const SbomFile& b) { return a.path < b.path; };
+  if (!std::is_sorted(out.begin(), out.end(), by_path)) std::sort(out.begin(), out.end(), by_path);
+  return out;
+}
+
 std::optional<std::vector<SbomFile>> FlattenOne(const layers::LayerFiles& layer, bool windows) {
+  if (layer.from_tree) return FlattenTreeLayer(layer, windows);
   struct Item {
     std::string_view key;  // the path itself (Linux) or its case fold, in `folded` (Windows)
     std::string_view path;

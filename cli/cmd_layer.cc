@@ -129,7 +129,7 @@ void AddLayerCommand(CLI::App& app, Globals& g) {
   check->callback([c, &g] { g.status = RunCheck(*c, g); });
 }
 
-const CommandRegistrar kReg(60, &AddLayerCommand);
+const CommandRegistrar kReg(58, &AddLayerCommand);
 
 }  // namespace
 }  // namespace kiln::cli

@@ -24,6 +24,9 @@ class LayerFileHook {
   virtual void End(const core::Digest* sha256) = 0;
   // The layer is committed: its uncompressed digest (diff_id).
   virtual void Finish(const core::Digest& diff_id) = 0;
+  // Called before its entries when a LayerTree writes the layer (LayerTree::WriteTo): its names
+  // are unique by the flavour's key and none lies under a non-directory.
+  virtual void FromTree() {}
 };
 
 }  // namespace kiln::layers

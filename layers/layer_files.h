@@ -29,6 +29,9 @@ struct LayerFiles {
   core::Digest diff_id;
   std::vector<LayerFile> entries;  // in tar order
   std::vector<FoundPackage> packages;
+  // Recorded while a LayerTree wrote the layer (LayerFileHook::FromTree): names unique by the
+  // flavour's key, none under a non-directory. Not serialized: a record read back is checked.
+  bool from_tree = false;
 
   // Compact JSON (the store's sidecar, <cache>/layer-files/<diff_id hex>.json).
   std::string Serialize() const;
@@ -43,6 +46,7 @@ class LayerFilesRecorder : public LayerFileHook {
   void Data(const char* data, size_t size) override;
   void End(const core::Digest* sha256) override;
   void Finish(const core::Digest& diff_id) override;
+  void FromTree() override { files_.from_tree = true; }
 
  private:
   std::function<void(LayerFiles&&)> done_;

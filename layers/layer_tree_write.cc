@@ -27,6 +27,7 @@ core::Status LayerTree::WriteTo(LayerWriter& writer, const FileDigestFn& on_file
   static const EntryMeta kNoMeta;
   TarEntry e;
   std::string host_path;
+  writer.FromTree();  // unique keys, parents are directories: the record need not check them
   for (uint32_t id : Sorted()) {
     const Node& n = nodes_[id];
     const Extra* extra = ExtraOf(n);

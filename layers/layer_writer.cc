@@ -196,6 +196,10 @@ core::Status LayerWriter::AddEntry(const TarEntry& entry, core::Reader* content,
   return {};
 }
 
+void LayerWriter::FromTree() {
+  if (impl_->hook) impl_->hook->FromTree();
+}
+
 core::Result<LayerResult> LayerWriter::Finish() {
   if (impl_->finished) return core::Fail(core::ErrorCode::kInternal, "layer already finished");
   impl_->finished = true;

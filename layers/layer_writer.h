@@ -83,6 +83,8 @@ class LayerWriter : public DiffSink {
   const LayerOptions& options() const { return options_; }
   // Counts regular files and content bytes into `meter` as they are written (null: none).
   void SetMeter(core::ProgressMeter* meter) { meter_ = meter; }
+  // Tells the file hook that a LayerTree writes this layer (LayerFileHook::FromTree).
+  void FromTree();
 
  private:
   class Impl;

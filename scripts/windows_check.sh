@@ -5,9 +5,8 @@
 # scripts/windows_deps.sh builds from Debian's source packages (cached; built once), and links
 # kiln-hcs-selftest.exe. Then checks its import table: computecore.dll, computestorage.dll and
 # vmcompute.dll must NOT be imported (kiln loads them at run time so one kiln.exe starts on
-# Windows Server 2019 to 2025). Then links the core and parser Catch2 suites
-# (kiln_core_tests.exe, kiln_parser_tests.exe) and, where wine is installed, runs them under wine
-# in a throw-away prefix (unit_suites_*). Wine is not Windows: nothing here ran on Windows.
+# Windows Server 2019 to 2025). The Catch2 suites for Windows are built and run under wine by
+# scripts/windows_unit.sh (`make windows-unit`). Wine is not Windows: nothing here ran on Windows.
 #
 # `scripts/windows_check.sh --check-imports FILE.exe` runs only the import-table check.
 # Env: WINDOWS_BUILD (default build-windows), MINGW_CXX, MINGW_OBJDUMP, JOBS (default 2),
@@ -43,67 +42,6 @@ check_imports() {
       return 1
     fi
   done
-}
-
-# --- The core and parser Catch2 suites, for Windows (unit_suites_*) ---------------------------
-# Tests tagged [posix] need POSIX behaviour (none of core's or parser's today) and are not run.
-UNIT_SUITES=(core parser)
-UNIT_SPEC='[unit]~[posix]'
-
-# Prints "source object [response-file]" lines for compile(): the suites, the neutral test
-# support with its Windows half, and a Catch2 main. test_env.cc gets the source and ../shared
-# paths (as the CMake build passes them) through a response file, rewritten only on change.
-unit_suites_sources() {
-  local shared=$PWD/../shared rsp=$OUT/test_env.rsp new suite src
-  [[ -d $shared || ! -d $PWD/../../shared ]] || shared=$(cd ../../shared && pwd)
-  ln -sfn /usr/include/catch2 "$OUT/include/catch2"   # Catch2 v2 single header, works with mingw
-  # gcc reads a response file with shell-like quoting: '...' keeps the macro's double quotes.
-  new="'-DKILN_SOURCE_DIR=\"$PWD\"' '-DKILN_SHARED_DIR=\"$shared\"' '-DKILN_BINARY=\"kiln.exe\"'"
-  [[ -f $rsp && $(<"$rsp") == "$new" ]] || printf '%s' "$new" >"$rsp"
-  [[ -f $OUT/catch_main.cc ]] || printf '#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n' \
-    >"$OUT/catch_main.cc"
-  echo "$OUT/catch_main.cc $OUT/obj/catch_main.o"
-  echo "tests/support/test_env.cc $OUT/obj/tests_support_test_env.cc.o $rsp"
-  for src in tests/support/windows/*_win.cc; do echo "$src $OUT/obj/${src//\//_}.o"; done
-  for suite in "${UNIT_SUITES[@]}"; do
-    for src in tests/"$suite"/*_test.cc; do echo "$src $OUT/obj/${src//\//_}.o"; done
-  done
-}
-
-# Links build-windows/kiln_<suite>_tests.exe for each suite, statically (no mingw DLLs needed).
-unit_suites_link() {
-  local suite src objs support=("$OUT/obj/catch_main.o" "$OUT/obj/tests_support_test_env.cc.o")
-  for src in tests/support/windows/*_win.cc; do support+=("$OUT/obj/${src//\//_}.o"); done
-  for suite in "${UNIT_SUITES[@]}"; do
-    objs=()
-    for src in tests/"$suite"/*_test.cc; do objs+=("$OUT/obj/${src//\//_}.o"); done
-    "$CXX" -std=c++23 -static -o "$OUT/kiln_${suite}_tests.exe" "${objs[@]}" "${support[@]}" \
-      "$lib" -L"$deps/lib" -lcrypto -lws2_32 -lcrypt32 -lgdi32 -luser32 -ladvapi32
-    echo "windows-check: linked $OUT/kiln_${suite}_tests.exe ($(stat -c %s "$OUT/kiln_${suite}_tests.exe") bytes)"
-  done
-}
-
-# Runs each suite under wine (64-bit loader) in a private prefix under $TMPDIR, removed after;
-# fails on the first failing suite. Without wine the run is skipped, and says so.
-unit_suites_run() {
-  local wine="" w suite prefix start=$SECONDS
-  for w in "$(command -v wine64)" /usr/lib/wine/wine64 "$(command -v wine)"; do
-    if [[ -n $w && -x $w ]]; then wine=$w; break; fi
-  done
-  if [[ -z $wine ]]; then
-    echo "windows-check: core/parser suites under wine SKIPPED: no wine64 (scripts/setup.sh test installs it)"
-    return 0
-  fi
-  prefix=$(mktemp -d "${TMPDIR:-/tmp}/kiln-wine.XXXXXX")
-  # shellcheck disable=SC2064
-  trap "WINEPREFIX='$prefix' wineserver -k 2>/dev/null || true; rm -rf '$prefix'" EXIT
-  for suite in "${UNIT_SUITES[@]}"; do
-    echo "windows-check: running kiln_${suite}_tests.exe '$UNIT_SPEC' under wine (not Windows)"
-    # mscoree/mshtml off: no Mono or Gecko install prompt in a fresh prefix.
-    WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' \
-      "$wine" "$OUT/kiln_${suite}_tests.exe" "$UNIT_SPEC" --use-colour no
-  done
-  echo "windows-check: core/parser suites passed under wine in $((SECONDS - start)) s"
 }
 
 if [[ ${1:-} == --check-imports ]]; then
@@ -147,12 +85,9 @@ compile() {
 }
 export -f compile
 
-{
-  for src in "${srcs[@]}" "${core_srcs[@]}"; do
-    echo "$src $OUT/obj/${src//\//_}.o"
-  done
-  unit_suites_sources
-} | xargs -P "$JOBS" -L 1 bash -c 'compile "$0" "$1" "${2:-}"'
+for src in "${srcs[@]}" "${core_srcs[@]}"; do
+  echo "$src $OUT/obj/${src//\//_}.o"
+done | xargs -P "$JOBS" -L 1 bash -c 'compile "$0" "$1" "${2:-}"'
 # Everything goes into one archive; the selftest links what it references, so sources that
 # need more than mingw has (layer_unpack.cc: zstd/ISA-L/OpenSSL through layers/ and core/) are
 # compiled and type-checked but not linked.
@@ -171,8 +106,6 @@ exe="$OUT/kiln-hcs-selftest.exe"
 "$CXX" -std=c++23 -static -municode -o "$exe" $main_obj "$lib" -ladvapi32
 echo "windows-check: compiled ${#srcs[@]} Windows and ${#core_srcs[@]} core/parser sources; linked $exe ($(stat -c %s "$exe") bytes)"
 check_imports "$exe"
-unit_suites_link
-unit_suites_run
 
 # Optional: where wine is installed (it is not a kiln dependency), run the self-test's part that
 # needs no HCS: a transport folder written and read back with the real Win32 file code. Wine is

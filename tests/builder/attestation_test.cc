@@ -144,4 +144,17 @@ TEST_CASE("one added layer flattens as the general rules do (fast path and its f
   layers::LayerFiles linked;
   linked.entries = {File("a", "a"), Entry("b", EntryType::kHardLink, "a")};
   CHECK(same(linked, false) == 2);
+  // A record a LayerTree wrote skips the checks: still the general rules' files, in byte order
+  // (a tree writes "a/b" before "a-b").
+  layers::LayerFiles tree_linux = linux_layer, tree_win = win;
+  tree_linux.from_tree = tree_win.from_tree = true;
+  tree_linux.entries.push_back(File("a-b/c", "3"));
+  linux_layer.entries.push_back(File("a-b/c", "3"));
+  CHECK(same(tree_linux, false) == 6);
+  std::vector<std::string> a, b;
+  for (const auto& f : FlattenAdded({&tree_linux}, false)) a.push_back(std::string(f.path));
+  for (const auto& f : FlattenAdded({&linux_layer}, false)) b.push_back(std::string(f.path));
+  CHECK(a == b);
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(same(tree_win, true) == 2);
 }

@@ -45,7 +45,8 @@ COPY --from=2 /x /x
 
 }  // namespace
 
-TEST_CASE("the graph of every sample equals its golden dump", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("the graph of every sample equals its golden dump", "[unit][posix]") {
   struct Case {
     std::string name, args;
   };
@@ -66,7 +67,9 @@ TEST_CASE("the graph of every sample equals its golden dump", "[unit]") {
   CHECK_FALSE(fs::exists("/nonexistent/never-created"));
 }
 
-TEST_CASE("unused stages are pruned and --target keeps only what the target needs", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("unused stages are pruned and --target keeps only what the target needs",
+          "[unit][posix]") {
   TempDir ctx;
   WriteFile(ctx / "Dockerfile", kCorner);
   struct Case {
@@ -88,7 +91,8 @@ TEST_CASE("unused stages are pruned and --target keeps only what the target need
   }
 }
 
-TEST_CASE("graph errors name the Dockerfile line", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("graph errors name the Dockerfile line", "[unit][posix]") {
   TempDir ctx;
   WriteFile(ctx / "Dockerfile", kCorner);
   auto r = PrintGraph("--target nosuch " + ctx.path().string());
@@ -113,7 +117,9 @@ TEST_CASE("graph errors name the Dockerfile line", "[unit]") {
 // parseMount with a nil expander), refuses COPY --from=$VAR while planning
 // (dockerfile2llb/convert.go, toCommand) and compares meta-ARG names the way the target's
 // environment does.
-TEST_CASE("RUN --mount from a stage keeps its edge when other options need variables", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("RUN --mount from a stage keeps its edge when other options need variables",
+          "[unit][posix]") {
   TempDir ctx;
   // moby/moby's Dockerfile does this: target and cache id use ARGs, `from` names a stage.
   WriteFile(ctx / "Dockerfile", R"(FROM scratch AS src
@@ -133,7 +139,8 @@ RUN --mount=from=src,target=/y$V --mount=type=cache,id=c-${TARGETPLATFORM},targe
   CheckGolden("mount-from-with-variables", r.out);
 }
 
-TEST_CASE("COPY --from with a variable is refused while planning, located", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("COPY --from with a variable is refused while planning, located", "[unit][posix]") {
   TempDir ctx;
   for (const char* from : {"$SRC", "${SRC}", "x${SRC:-}"}) {
     INFO(from);
@@ -155,7 +162,9 @@ TEST_CASE("COPY --from with a variable is refused while planning, located", "[un
   CHECK(r.out.find("<- image img$ (at 2:1)") != std::string::npos);
 }
 
-TEST_CASE("meta ARG names are case-insensitive for Windows targets in the planner too", "[unit]") {
+// [posix]: runs the kiln binary through bash -c (PrintGraph).
+TEST_CASE("meta ARG names are case-insensitive for Windows targets in the planner too",
+          "[unit][posix]") {
   TempDir ctx;
   WriteFile(ctx / "Dockerfile",
             "ARG img=mcr.microsoft.com/windows/nanoserver:ltsc2022\nARG Tag=x\nFROM $IMG AS base\n"

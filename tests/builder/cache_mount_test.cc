@@ -23,7 +23,8 @@ TEST_CASE("sharing modes parse from their BuildKit names only", "[unit]") {
   CHECK_FALSE(ParseCacheSharing("Shared"));
 }
 
-TEST_CASE("shared cache users get the same directory at the same time", "[unit]") {
+// [linux]: CacheMount::Acquire is Linux-only (builder/windows/cache_mount_win.cc refuses).
+TEST_CASE("shared cache users get the same directory at the same time", "[unit][linux]") {
   TempDir tmp;
   auto a = CacheMount::Acquire((tmp / "c").string(), CacheSharing::kShared);
   auto b = CacheMount::Acquire((tmp / "c").string(), CacheSharing::kShared);
@@ -32,7 +33,9 @@ TEST_CASE("shared cache users get the same directory at the same time", "[unit]"
   CHECK(a->path() == b->path());
 }
 
-TEST_CASE("a cache home whose parent directories are missing is created with them", "[unit]") {
+// [linux]: CacheMount::Acquire is Linux-only (builder/windows/cache_mount_win.cc refuses).
+TEST_CASE("a cache home whose parent directories are missing is created with them",
+          "[unit][linux]") {
   TempDir tmp;
   auto a = CacheMount::Acquire((tmp / "store/cache/mounts/id").string(), CacheSharing::kShared);
   INFO((a ? "" : a.error().message));
@@ -40,7 +43,9 @@ TEST_CASE("a cache home whose parent directories are missing is created with the
   CHECK(std::filesystem::is_directory(a->path()));
 }
 
-TEST_CASE("a private cache user gets another directory while the first is in use", "[unit]") {
+// [linux]: CacheMount::Acquire is Linux-only (builder/windows/cache_mount_win.cc refuses).
+TEST_CASE("a private cache user gets another directory while the first is in use",
+          "[unit][linux]") {
   TempDir tmp;
   std::string home = (tmp / "c").string();
   std::string first;
@@ -61,7 +66,8 @@ TEST_CASE("a private cache user gets another directory while the first is in use
   CHECK(again->path() == first);  // free again: the data of the last use is there
 }
 
-TEST_CASE("a locked cache user waits until the holder is done", "[unit]") {
+// [linux]: CacheMount::Acquire is Linux-only (builder/windows/cache_mount_win.cc refuses).
+TEST_CASE("a locked cache user waits until the holder is done", "[unit][linux]") {
   TempDir tmp;
   std::string home = (tmp / "c").string();
   auto holder = std::make_unique<CacheMount>(*CacheMount::Acquire(home, CacheSharing::kLocked));
@@ -73,7 +79,8 @@ TEST_CASE("a locked cache user waits until the holder is done", "[unit]") {
   CHECK(waiter.get());
 }
 
-TEST_CASE("waiting for a locked cache stops on Ctrl-C", "[unit]") {
+// [linux]: CacheMount::Acquire is Linux-only (builder/windows/cache_mount_win.cc refuses).
+TEST_CASE("waiting for a locked cache stops on Ctrl-C", "[unit][linux]") {
   TempDir tmp;
   std::string home = (tmp / "c").string();
   auto holder = CacheMount::Acquire(home, CacheSharing::kLocked);

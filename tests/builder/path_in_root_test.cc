@@ -20,7 +20,8 @@ std::string Resolved(const TempDir& root, const std::string& path, bool follow_l
 
 }  // namespace
 
-TEST_CASE("symlinks along a path resolve inside the root, wherever they point", "[unit]") {
+// [posix]: POSIX symlinks ("/", "/etc" targets); also, wine 8.0 cannot create symlinks.
+TEST_CASE("symlinks along a path resolve inside the root, wherever they point", "[unit][posix]") {
   TempDir root;
   fs::create_directories(root / "etc");
   fs::create_directories(root / "sub/deeper");
@@ -48,7 +49,8 @@ TEST_CASE("symlinks along a path resolve inside the root, wherever they point", 
   CHECK(r->st.IsRegular());
 }
 
-TEST_CASE("missing entries, files used as directories and symlink loops fail", "[unit]") {
+// [posix]: POSIX symlinks ("/", "/etc" targets); also, wine 8.0 cannot create symlinks.
+TEST_CASE("missing entries, files used as directories and symlink loops fail", "[unit][posix]") {
   TempDir root;
   WriteFile(root / "file", "x");
   fs::create_symlink("b", root / "a");
@@ -64,7 +66,8 @@ TEST_CASE("missing entries, files used as directories and symlink loops fail", "
         core::ErrorCode::kNotFound);
 }
 
-TEST_CASE("a hidden entry is absent whatever path reaches it", "[unit]") {
+// [posix]: POSIX symlinks ("/", "/etc" targets); also, wine 8.0 cannot create symlinks.
+TEST_CASE("a hidden entry is absent whatever path reaches it", "[unit][posix]") {
   TempDir root;
   WriteFile(root / "secret.txt", "s");
   WriteFile(root / "keep.txt", "k");

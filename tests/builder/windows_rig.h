@@ -119,7 +119,7 @@ class WindowsRig : public layers::LayerOpener {
  public:
   // `utility_vm`: the base layer carries UtilityVM/ (Hyper-V isolation needs it).
   explicit WindowsRig(bool utility_vm = false) : layer_api(fs, &log), compute(&log) {
-    layer_api.root_prefix = (dir.path() / "wf").string() + "/";
+    layer_api.root_prefix = (dir.path() / "wf" / "").string();  // ends in the host's separator
     layers::windows::WindowsfilterOptions options;
     options.root = dir.path() / "wf";
     options.retry_delay = std::chrono::milliseconds(1);

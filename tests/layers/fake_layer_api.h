@@ -8,6 +8,7 @@
 // appended to `log` (shared with the compute fake).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -93,9 +94,7 @@ class FakeLayerApi : public win::LayerApi {
     return 0;
   }
   win::HResult GrantVmAccess(const std::string& vm_id, const std::string& path) override {
-    std::string shown = path;
-    if (!root_prefix.empty() && shown.starts_with(root_prefix)) shown = shown.substr(root_prefix.size());
-    if (auto hr = Enter("GrantVmAccess", vm_id + " " + shown)) return hr;
+    if (auto hr = Enter("GrantVmAccess", vm_id + " " + Shown(path))) return hr;
     if (!stdfs::is_regular_file(path)) return win::kWin32FileNotFound;
     granted_[path].insert(vm_id);
     return 0;
@@ -163,14 +162,21 @@ class FakeLayerApi : public win::LayerApi {
     return ec ? win::kWin32AccessDenied : 0;
   }
 
-  // Layer names in log lines are shortened to what follows the test root.
+  // Layer names in log lines are shortened to what follows the test root (ending in the host's
+  // separator), written with '/' whatever the host (so one golden log serves Linux and Windows).
   std::string root_prefix;
 
  private:
-  win::HResult Enter(const std::string& call, const std::string& arg) {
-    std::string shown = arg;
-    if (!root_prefix.empty() && shown.starts_with(root_prefix))
+  std::string Shown(const std::string& path) const {
+    std::string shown = path;
+    if (!root_prefix.empty() && shown.starts_with(root_prefix)) {
       shown = shown.substr(root_prefix.size());
+      std::replace(shown.begin(), shown.end(), '\\', '/');
+    }
+    return shown;
+  }
+  win::HResult Enter(const std::string& call, const std::string& arg) {
+    std::string shown = Shown(arg);
     log_.push_back(call + " " + shown);
     if (auto d = delayed_.find(call); d != delayed_.end()) {
       if (d->second.first-- == 0) {

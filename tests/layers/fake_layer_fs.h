@@ -4,8 +4,6 @@
 // way Windows would). Records the mutating calls it receives.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -21,6 +19,7 @@
 #include "layers/windows/layer_fs.h"
 #include "layers/windows/reparse_point.h"
 #include "layers/windows/utf16.h"
+#include "tests/support/test_env.h"
 
 namespace kiln::testing {
 
@@ -35,9 +34,19 @@ struct FakeMeta {
   std::map<std::string, std::string> alternate_streams;  // stream name -> bytes
 };
 
+// FakeMeta by path string. Keys take the host's separator (make_preferred), so a test's
+// `root / "Files/a"` and the `root\Files\a` kiln builds name one file on Windows, as on NTFS.
+struct FakeMetaByPath : std::map<std::string, FakeMeta> {
+  using Base = std::map<std::string, FakeMeta>;
+  static std::string Key(const std::string& p) { return stdfs::path(p).make_preferred().string(); }
+  FakeMeta& operator[](const std::string& p) { return Base::operator[](Key(p)); }
+  Base::iterator find(const std::string& p) { return Base::find(Key(p)); }
+  size_t erase(const std::string& p) { return Base::erase(Key(p)); }
+};
+
 class FakeLayerFs : public win::LayerFs {
  public:
-  std::map<std::string, FakeMeta> meta;  // by path string
+  FakeMetaByPath meta;
   std::vector<std::string> calls;
   // Paths for which Rename/Remove fail as if a file inside were open (set by tests/FakeLayerApi).
   std::function<bool(const stdfs::path&)> in_use = [](const stdfs::path&) { return false; };
@@ -67,9 +76,8 @@ class FakeLayerFs : public win::LayerFs {
       auto& m = owner_.meta[path_.string()];
       if (m.info) return *m.info;
       win::FileBasicInfo info;
-      struct stat st {};
-      if (::lstat(path_.c_str(), &st) == 0) {
-        int64_t ticks = win::TarTimeToFileTime({st.st_mtim.tv_sec, uint32_t(st.st_mtim.tv_nsec)});
+      if (auto st = LinkStatus(path_)) {
+        int64_t ticks = win::TarTimeToFileTime({st->mtime_sec, st->mtime_nsec});
         info.creation_time = info.last_access_time = info.last_write_time = info.change_time =
             ticks;
       }
@@ -81,9 +89,9 @@ class FakeLayerFs : public win::LayerFs {
       return {};
     }
     core::Result<win::FileLinkInfo> GetLinkInfo() override {
-      struct stat st {};
-      if (::lstat(path_.c_str(), &st) != 0) return core::Fail(core::ErrorCode::kIo, "stat");
-      return win::FileLinkInfo{uint64_t(st.st_dev), 0, uint64_t(st.st_ino), uint32_t(st.st_nlink)};
+      auto st = LinkStatus(path_);
+      if (!st) return core::Fail(core::ErrorCode::kIo, "stat");
+      return win::FileLinkInfo{st->device, 0, st->inode, st->links};
     }
     core::Status BackupWrite(const void* data, size_t size) override {
       backup_.append(static_cast<const char*>(data), size);

@@ -159,3 +159,15 @@ TEST_CASE("a layer file record serialises to the bytes its JSON tree dumps, and 
     CHECK(back->entries[i].link == f.entries[i].link);
   }
 }
+
+TEST_CASE("a record made while a LayerTree writes says so, and one read back from the blob does not", "[unit]") {
+  LayerTree tree(LayerFlavor::kLinux);
+  REQUIRE(tree.AddData("app/a.txt", "a", {}));
+  auto [files, blob] = WriteRecorded(tree, LayerFlavor::kLinux);
+  CHECK(files.from_tree);
+  core::StringReader in(blob);
+  auto again = RecordLayerBlob(in);
+  REQUIRE(again);
+  CHECK_FALSE(again->from_tree);
+  CHECK_FALSE(LayerFiles::Parse(files.Serialize())->from_tree);
+}

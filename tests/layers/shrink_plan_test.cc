@@ -83,8 +83,9 @@ TEST_CASE("an image with every path in one layer scores 1.0 and wastes nothing",
   CHECK(d.wasted_user_percent == 0.0);
 }
 
+// [linux]: checked by unpacking with ApplyLayer, Linux-only (apply_layer_win.cc refuses).
 TEST_CASE("squashing drops overwritten and deleted files, keeps base deletions, same flat tree",
-          "[unit]") {
+          "[unit][linux]") {
   for (auto flavor : {LayerFlavor::kLinux, LayerFlavor::kWindows}) {
     FixtureImage img(flavor);
     BuildDiveFixture(img, flavor == LayerFlavor::kWindows ? "Files/" : "");
@@ -128,7 +129,9 @@ TEST_CASE("squashing drops overwritten and deleted files, keeps base deletions, 
   }
 }
 
-TEST_CASE("a directory deleted and made again still hides what the base has under it", "[unit]") {
+// [linux]: checked by unpacking with ApplyLayer, Linux-only (apply_layer_win.cc refuses).
+TEST_CASE("a directory deleted and made again still hides what the base has under it",
+          "[unit][linux]") {
   for (auto flavor : {LayerFlavor::kLinux, LayerFlavor::kWindows}) {
     std::string p = flavor == LayerFlavor::kWindows ? "Files/" : "";
     FixtureImage img(flavor);
@@ -230,7 +233,8 @@ TEST_CASE("metadata-only layers and whiteouts deleting nothing are dropped witho
   CHECK(plan->savings.useless_whiteouts == 1);
 }
 
-TEST_CASE("dedupe turns identical files into hard links to the first one", "[unit]") {
+// [linux]: checked by unpacking with ApplyLayer, Linux-only (apply_layer_win.cc refuses).
+TEST_CASE("dedupe turns identical files into hard links to the first one", "[unit][linux]") {
   FixtureImage img(LayerFlavor::kWindows);
   LayerTree l0(img.flavor), l1(img.flavor), l2(img.flavor);
   REQUIRE_OK(l0.AddData("Files/base", "b"));

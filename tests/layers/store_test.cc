@@ -1,50 +1,15 @@
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 
-#include "core/media_types.h"
 #include "layers/store.h"
+#include "tests/layers/store_fixture.h"
 #include "tests/support/test_env.h"
 
 using namespace kiln;
 using namespace kiln::layers;
+using namespace kiln::layers::testutil;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::unique_ptr<Store> OpenStore(const testing::TempDir& dir) {
-  auto s = Store::Open((dir / "store").string());
-  REQUIRE(s);
-  return std::move(*s);
-}
-
-core::Descriptor Put(Store& s, const std::string& bytes, std::string_view type = "x/y") {
-  auto d = PutBlob(s, bytes, type);
-  REQUIRE(d);
-  return *d;
-}
-
-// A manifest referencing a config and layers, all stored.
-core::Descriptor PutManifest(Store& s, const std::vector<std::string>& layers) {
-  core::Manifest m;
-  m.media_type = std::string(core::media::kOciManifest);
-  m.config = Put(s, R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}})",
-                 core::media::kOciConfig);
-  for (const auto& l : layers) m.layers.push_back(Put(s, l, core::media::kOciLayerGzip));
-  return Put(s, m.Serialize(), core::media::kOciManifest);
-}
-
-size_t CountFiles(const fs::path& dir) {
-  size_t n = 0;
-  for (auto it = fs::directory_iterator(dir); it != fs::directory_iterator(); ++it) ++n;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("a new store is an OCI image layout", "[unit]") {
   testing::TempDir dir;
@@ -126,31 +91,6 @@ TEST_CASE("names are normalised docker-style and kept in index.json", "[unit]") 
   CHECK(s->Tag("x", absent).error().code == core::ErrorCode::kNotFound);
 }
 
-TEST_CASE("concurrent kiln processes tagging the same store lose no names", "[integration]") {
-  testing::TempDir dir;
-  auto s = OpenStore(dir);
-  auto m = PutManifest(*s, {"l"});
-  std::vector<pid_t> kids;
-  for (int p = 0; p < 4; ++p) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      auto child = Store::Open((dir / "store").string());
-      int bad = !child;
-      for (int i = 0; i < 25 && !bad; ++i)
-        bad = !(*child)->Tag("app:p" + std::to_string(p) + "-" + std::to_string(i), m);
-      _exit(bad);
-    }
-    kids.push_back(pid);
-  }
-  for (pid_t k : kids) {
-    int status = 0;
-    waitpid(k, &status, 0);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-  }
-  CHECK(s->List()->size() == 100);
-}
-
 TEST_CASE("blobs known but not local keep the repositories they come from", "[unit]") {
   testing::TempDir dir;
   auto s = OpenStore(dir);
@@ -205,39 +145,8 @@ TEST_CASE("prune removes unreferenced blobs and dead temp files, keeps what is r
   CHECK(s->Prune()->blobs_removed == 0);  // the lock is shared again, prune works twice
 }
 
-TEST_CASE("opening the store removes temp files of dead writers and keeps those of live ones",
-          "[unit]") {
-  testing::TempDir dir;
-  auto s = OpenStore(dir);
-  auto live = s->NewWriter();  // a write in progress in this process
-  REQUIRE(live);
-  REQUIRE((*live)->Write("still writing"));
-  // A writer in another process that dies by SIGKILL halfway through.
-  pid_t child = fork();
-  if (child == 0) {
-    auto other = Store::Open((dir / "store").string());
-    if (!other) _exit(2);
-    auto w = (*other)->NewWriter();
-    if (!w || !(*w)->Write("half")) _exit(3);
-    kill(getpid(), SIGKILL);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  REQUIRE(WIFSIGNALED(status));
-  fs::create_directories(dir / "store/tmp/build-fs-dead01/sub");  // a killed build's scratch
-  testing::WriteFile(dir / "store/tmp/build-fs-dead01/sub/f", "x");
-  testing::WriteFile(dir / "store/index.json.tmp-Ab12Cd", "{");   // a killed atomic replace
-  CHECK(CountFiles(dir / "store/tmp") == 3);
-  auto again = Store::Open((dir / "store").string());
-  REQUIRE(again);
-  CHECK(CountFiles(dir / "store/tmp") == 1);  // the live write only
-  CHECK_FALSE(fs::exists(dir / "store/index.json.tmp-Ab12Cd"));
-  auto d = (*live)->Commit("x/y", nullptr);
-  REQUIRE(d);
-  CHECK(*ReadBlob(*s, d->digest) == "still writing");
-}
-
-TEST_CASE("the store keeps its directories to its user", "[unit]") {
+// [posix]: POSIX modes; on Windows the store gets the ACL of its folder (sys::Chmod is a no-op).
+TEST_CASE("the store keeps its directories to its user", "[unit][posix]") {
   testing::TempDir dir;
   auto s = OpenStore(dir);
   CHECK((fs::status(dir / "store").permissions() & fs::perms::mask) == fs::perms::owner_all);

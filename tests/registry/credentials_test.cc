@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
-#include <sys/stat.h>
+#include <filesystem>
 
 #include "registry/base64.h"
 #include "tests/support/test_env.h"
@@ -30,10 +30,12 @@ struct FakeHelperPath {
               "  echo \"$json\" > \"$store/$(echo \"$url\" | tr '/:' '__')\";;\n"
               "erase) read url; rm \"$store/$(echo \"$url\" | tr '/:' '__')\";;\n"
               "esac\n");
-    chmod((bin / "docker-credential-kilntest").c_str(), 0755);
-    setenv("PATH", (bin.string() + ":" + old_path).c_str(), 1);
+    fs::permissions(bin / "docker-credential-kilntest", fs::perms::owner_all |
+                    fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                    fs::perms::others_exec);
+    SetEnv("PATH", (bin.string() + ":" + old_path).c_str());
   }
-  ~FakeHelperPath() { setenv("PATH", old_path.c_str(), 1); }
+  ~FakeHelperPath() { SetEnv("PATH", old_path.c_str()); }
   std::string old_path;
 };
 
@@ -68,7 +70,17 @@ TEST_CASE("a missing config means no credentials, a malformed one is an error", 
   CHECK_THAT(bad.error().message, Catch::Contains("config.json"));
 }
 
-TEST_CASE("login writes base64 auth with mode 0600 and logout removes it", "[unit]") {
+// [posix]: file modes; on Windows config.json gets its folder's ACL (as docker's does).
+TEST_CASE("login writes config.json with mode 0600 in a 0700 folder", "[unit][posix]") {
+  TempDir dir;
+  fs::path cfg = dir / "cfg";
+  REQUIRE(CredentialStore(cfg.string()).Save("localhost:5000", {"alice", "s3cret", "", ""}));
+  CHECK((fs::status(cfg / "config.json").permissions() & fs::perms::mask) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK((fs::status(cfg).permissions() & fs::perms::mask) == fs::perms::owner_all);
+}
+
+TEST_CASE("login writes base64 auth and logout removes it", "[unit]") {
   TempDir dir;
   fs::path cfg = dir / "cfg";
   CredentialStore store(cfg.string());
@@ -77,9 +89,6 @@ TEST_CASE("login writes base64 auth with mode 0600 and logout removes it", "[uni
   CHECK_THAT(text, Catch::Contains("\"localhost:5000\""));
   CHECK_THAT(text, Catch::Contains(Base64Encode("alice:s3cret")));
   CHECK_THAT(text, !Catch::Contains("s3cret"));
-  struct stat st {};
-  REQUIRE(stat((cfg / "config.json").c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);
   CHECK(store.Lookup("localhost:5000")->password == "s3cret");
   // Unknown keys survive.
   WriteFile(cfg / "config.json", R"({"psFormat": "table", "auths": {}})");
@@ -91,7 +100,8 @@ TEST_CASE("login writes base64 auth with mode 0600 and logout removes it", "[uni
   CHECK(store.Lookup("docker.io")->empty());
 }
 
-TEST_CASE("credHelpers and credsStore run docker-credential programs", "[unit]") {
+// [posix]: the fake docker-credential-kilntest is a /bin/sh script found through a ':' PATH.
+TEST_CASE("credHelpers and credsStore run docker-credential programs", "[unit][posix]") {
   TempDir dir;
   FakeHelperPath path(dir);
   fs::path cfg = dir / "cfg";

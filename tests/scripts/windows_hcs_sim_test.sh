@@ -218,8 +218,10 @@ echo "ok: without HcsWaitForProcessExit the exit comes through HcsSetProcessCall
 # output in $work/out, $work/err (CRs dropped), status in $rc.
 kiln_exe_run() {
   rc=0
+  local t0=$SECONDS
   (cd "$src" && "$wine" "$kiln_exe" --root 'C:\store' --progress plain "$@") \
     >"$work/out.raw" 2>"$work/err.raw" || rc=$?
+  echo "$((SECONDS - t0)) ${HCSSIM_FAIL:-} $*" >>"$work/times"
   tr -d '\r' <"$work/out.raw" >"$work/out"
   tr -d '\r' <"$work/err.raw" >"$work/err"
 }
@@ -472,6 +474,31 @@ DOCKERFILE
   tar --warning=no-unknown-keyword -xzf "$blob" -O Files/app/forced.txt | grep -q forced || fail "forced.txt is not in the RUN layer"
   echo "ok: kiln.exe build --isolation hyperv (ltsc2022 on 20348) runs the step in a utility VM"
 
+  # auto on a Windows Server 2025 host (26100) with the ltsc2022 image: containerd/platforms rc.5
+  # lets process isolation run 20348 images there, so auto picks it; the base's UtilityVM is
+  # not used (no utility VM, no GrantVmAccess).
+  "$sim/prefix.sh" "$prefix" "$dlls" 26100
+  : >"$state/log.txt"
+  kiln_exe_run build --no-cache -t hcssim:p-2025 --build-context "$base_ctx22" --metadata-file "$(winpath "$meta")" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] && grep -q "RUN steps of windows/amd64:10.0.20348.2966: process isolation" "$work/out" "$work/err" &&
+    grep -q '"kiln.windows.isolation": *"process"' "$meta" && ! grep -q "GrantVmAccess\|utility VM" "$state/log.txt" ||
+    { show; cat "$meta"; fail "auto on a 26100 host with an ltsc2022 image did not pick process isolation"; }
+  check_clean "auto, process isolation on 26100"
+  "$sim/prefix.sh" "$prefix" "$dlls" 20348
+  echo "ok: auto on a 26100 host picks process isolation for the ltsc2022 image (rc.5 rule), on a base with UtilityVM"
+
+  # --hyperv-memory and --hyperv-cpus reach the utility VM document: memory rounded up to an even
+  # number of MB, processors capped at the host's (the simulation refuses more).
+  local cpus
+  cpus=$(nproc); ((cpus > 8)) && cpus=8
+  : >"$state/log.txt"
+  kiln_exe_run build --no-cache --isolation hyperv --hyperv-memory 3001 --hyperv-cpus 8 -t hcssim:hv-size \
+    --build-context "$base_ctx22" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] && grep -q "^computecore HcsCreateComputeSystem 0x00000000 utility VM .*, 3002 MB, $cpus processors," "$state/log.txt" ||
+    { show; grep HcsCreateComputeSystem "$state/log.txt"; fail "--hyperv-memory 3001 --hyperv-cpus 8 did not give 3002 MB and $cpus processors"; }
+  check_clean "--hyperv-memory/--hyperv-cpus"
+  echo "ok: --hyperv-memory 3001 --hyperv-cpus 8 give the utility VM 3002 MB and $cpus processors (the host's)"
+
   # A failing Hyper-V RUN: exit code, location, last lines; the VM and the scratch go.
   cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM mcr.microsoft.com/windows/nanoserver:ltsc2019
@@ -570,6 +597,19 @@ DOCKERFILE
   check_clean "HcsGetProcessInfo recovery"
   echo "ok: a failed wait after HcsCreateProcess is recovered through HcsGetProcessInfo"
 
+  # A Windows Server 2019 host (17763, computecore without HcsWaitForProcessExit), --isolation
+  # hyperv with the ltsc2019 image: the hosted container's exit comes through the ProcessExited
+  # callback.
+  "$sim/prefix.sh" "$prefix" "$dlls" 17763 ws2019
+  : >"$state/log.txt"
+  kiln_exe_run build --no-cache --isolation hyperv -t hcssim:hv-2019 --build-context "$base_ctx19" "$(winpath "$ctx")"
+  [[ $rc == 0 ]] && grep -q "^computecore HcsCreateComputeSystem 0x00000000 utility VM" "$state/log.txt" &&
+    grep -q "^computecore (ProcessExited event)" "$state/log.txt" && ! grep -q "HcsWaitForProcessExit" "$state/log.txt" ||
+    { show; cat "$state/log.txt"; fail "Hyper-V step with the Windows Server 2019 computecore"; }
+  check_clean "Hyper-V on a 17763 host"
+  "$sim/prefix.sh" "$prefix" "$dlls" 20348
+  echo "ok: --isolation hyperv on a 17763 host (no HcsWaitForProcessExit): the exit comes through the callback"
+
   # No Hyper-V role (no vmms service): auto fails in pre-flight naming both builds and both ways out.
   HCSSIM_HYPERV=0 "$sim/prefix.sh" "$prefix" "$dlls" 20348
   kiln_exe_run build -t hcssim:hv-norole --build-context "$base_ctx19" "$(winpath "$ctx")"
@@ -587,4 +627,6 @@ suites=" ${KILN_HCSSIM_SUITES:-selftest kiln hyperv} "
 [[ -f $kiln_exe && $suites == *" hyperv "* ]] && hyperv_suite
 # kiln never calls into computestorage.dll (it uses vmcompute's layer functions).
 ! grep -q "^computestorage" "$state/log.txt" || fail "unexpected computestorage call"
+# The slowest kiln.exe run, to keep an eye on the suite's time (make test).
+[[ ! -f $work/times ]] || echo "kiln.exe runs: $(wc -l <"$work/times"), slowest $(sort -n "$work/times" | tail -1 | cut -c1-100)"
 echo "ok: windows_hcs_sim ($( [[ -f $selftest ]] && echo "kiln-hcs-selftest" ) $( [[ -f $kiln_exe ]] && echo "kiln.exe" ) under wine, simulated HCS; not Windows)"

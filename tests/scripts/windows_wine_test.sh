@@ -520,6 +520,9 @@ case_defaults() {
   env -u DOCKER_CONFIG -u XDG_DATA_HOME "${kx_cmd[@]}" --progress quiet build -t defaults:1 \
     --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022" "$(wp "$src/samples/hello-nanoserver")" \
     > /dev/null 2> "$c/b.err" || fail "kiln.exe build without --root: $(crlf < "$c/b.err")"
+  # The same verbs in the same order as the Linux kiln's --help.
+  verbs() { sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }' | tr '\n' ' '; }
+  same "verbs in --help" "$(R --help | verbs)" "$(X --help | crlf | verbs)"
   store=$(find "$WINEPREFIX/drive_c/users" -maxdepth 5 -path '*/AppData/Local/kiln/index.json' | head -1)
   [[ -n $store ]] || fail "no store under %LOCALAPPDATA%\\kiln in the prefix: $(find "$WINEPREFIX/drive_c/users" -maxdepth 4 -name kiln)"
   grep -q 'defaults:1' "$store" || fail "the default store does not name defaults:1"

@@ -4,8 +4,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,18 @@ bool UpdateGolden();
 // Sets an environment variable of this process; nullptr unsets it. (On Windows, the C runtime
 // treats an empty value as unset.)
 void SetEnv(const std::string& name, const char* value);
+
+// What lstat(2) tells about a path (never following a symlink), as far as Windows has it too:
+// the file's identity (POSIX: st_dev/st_ino; Windows: volume serial number/file index), its
+// link count and last write time. nullopt when the path does not exist.
+struct LinkStatusInfo {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint32_t links = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+};
+std::optional<LinkStatusInfo> LinkStatus(const fs::path& p);
 
 std::string ReadFile(const fs::path& p);
 void WriteFile(const fs::path& p, const std::string& data);

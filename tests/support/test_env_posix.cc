@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +183,13 @@ bool WaitForPort(int port, int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+std::optional<LinkStatusInfo> LinkStatus(const fs::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return std::nullopt;
+  return LinkStatusInfo{uint64_t(st.st_dev), uint64_t(st.st_ino), uint32_t(st.st_nlink),
+                        int64_t(st.st_mtim.tv_sec), uint32_t(st.st_mtim.tv_nsec)};
 }
 
 void SetEnv(const std::string& name, const char* value) {

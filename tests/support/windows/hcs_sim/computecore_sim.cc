@@ -92,6 +92,7 @@ struct System {
   std::vector<HANDLE> processes;  // duplicated handles, for the stop
   // utility VM
   std::wstring uvm;                              // <base>\UtilityVM (parent of the "os" share)
+  uint64_t memory_mb = 0, processors = 0;
   std::map<std::string, std::wstring> shares;    // VSMB share name -> host folder
   std::map<int, std::wstring> disks;             // SCSI LUN -> VHD
   std::map<std::string, int> mounts;             // guest path (lower case) -> LUN
@@ -469,6 +470,7 @@ void CheckVirtualMachine(const Json& vm, System* s) {
   const Json& size = Need(memory, "SizeInMB", "Memory2");
   if (!size.is_number_unsigned() || size.get<uint64_t>() == 0 || size.get<uint64_t>() % 2)
     throw Invalid{"Memory2.SizeInMB must be a positive even number"};
+  s->memory_mb = size.get<uint64_t>();
   for (const char* b : {"AllowOvercommit", "EnableHotHint", "EnableColdHint", "EnableEpf",
                         "EnableDeferredCommit", "EnableColdDiscardHint"})
     Bool(memory, b, "Memory2");
@@ -483,6 +485,7 @@ void CheckVirtualMachine(const Json& vm, System* s) {
       count.get<uint64_t>() > info.dwNumberOfProcessors)
     throw Invalid{"Processor2.Count must be 1.." + std::to_string(info.dwNumberOfProcessors) +
                   " (the host's logical processors)"};
+  s->processors = count.get<uint64_t>();
   // SCSI: LUN 0 the VM's own scratch, a copy of SystemTemplate.vhdx (hcsshim
   // uvm/create_wcow.go:601-605); others scratch layers' sandbox.vhdx for its containers.
   const Json& scsi = Need(devices, "Scsi", "Devices");
@@ -899,6 +902,8 @@ __declspec(dllexport) HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR co
                     "The container operating system does not match the host operating system.");
   std::string what = s->kind == System::kVm
                          ? "utility VM " + name + " booting " + Narrow(s->uvm) + ", " +
+                               std::to_string(s->memory_mb) + " MB, " +
+                               std::to_string(s->processors) + " processors, " +
                                std::to_string(s->disks.size()) + " disks, " +
                                std::to_string(s->shares.size()) + " VSMB shares"
                          : (s->kind == System::kHosted ? "container " + name + " in " + s->hosting
