@@ -122,7 +122,7 @@ size_t DetectBaseLayers(const std::vector<layers::LayerCatalog>& catalogs) {
   for (const auto& c : catalogs) {
     bool hives = false;
     for (const auto& e : c.entries)
-      hives |= e.kind == layers::CatalogKind::kRoot && e.path == "Hives";
+      hives |= e.kind == layers::CatalogKind::kRoot && c.names.Equals(e.path, "Hives");
     if (hives && !c.utility_vm) break;
     ++n;
   }

@@ -17,7 +17,8 @@ void FlatTree::EnsureParents(std::string_view path, size_t layer_index) {
 
 void FlatTree::Apply(const LayerCatalog& layer, size_t layer_index) {
   for (const auto& e : layer.entries) {
-    std::string key = PathKey(e.path, flavor_);
+    std::string path = layer.PathOf(e);
+    std::string key = PathKey(path, flavor_);
     switch (e.kind) {
       case CatalogKind::kWhiteout:
         EraseUnder(key);
@@ -37,9 +38,9 @@ void FlatTree::Apply(const LayerCatalog& layer, size_t layer_index) {
           EraseUnder(key);
         uint64_t size = e.size();
         if (e.kind == CatalogKind::kHardLink)
-          if (const Node* target = Find(e.link)) size = target->size;
-        EnsureParents(e.path, layer_index);
-        nodes_[key] = Node{e.path, e.kind, size, layer_index};
+          if (const Node* target = Find(layer.LinkOf(e))) size = target->size;
+        EnsureParents(path, layer_index);
+        nodes_[key] = Node{std::move(path), e.kind, size, layer_index};
         break;
       }
       default:  // roots, registry deltas, streams, UtilityVM: not part of C:\ or /

@@ -25,14 +25,14 @@ std::vector<const CatalogEntry*> Leaves(const LayerCatalog& layer) {
   std::vector<const CatalogEntry*> nodes;
   for (const auto& e : layer.entries) {
     if (!e.is_content() && e.kind != CatalogKind::kWhiteout) continue;
-    if (e.path.empty()) continue;
-    keys.insert(PathKey(e.path, layer.flavor));
+    if (layer.names.size(e.path) == 0) continue;
+    keys.insert(PathKey(layer.PathOf(e), layer.flavor));
     nodes.push_back(&e);
   }
   std::vector<const CatalogEntry*> leaves;
   std::set<std::string> seen;
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {  // the last of duplicates wins
-    std::string key = PathKey((*it)->path, layer.flavor);
+    std::string key = PathKey(layer.PathOf(**it), layer.flavor);
     if (!seen.insert(key).second) continue;
     auto next = keys.lower_bound(key + "/");
     if (next != keys.end() && IsUnder(*next, key)) continue;
@@ -51,17 +51,18 @@ DiveNumbers DiveAnalysis(const std::vector<LayerCatalog>& layers) {
   FlatTree stacked(flavor);  // layers 0..current-1, for the size a whiteout removes
   for (size_t l = 0; l < layers.size(); ++l) {
     for (const CatalogEntry* e : Leaves(layers[l])) {
-      std::string key = PathKey(e->path, flavor);
+      std::string path = layers[l].PathOf(*e);
+      std::string key = PathKey(path, flavor);
       uint64_t size = e->size();
       if (e->kind == CatalogKind::kWhiteout) {
         // dive: a directory's whiteout weighs what the directory held; a file's weighs 0.
-        const FlatTree::Node* below = stacked.Find(e->path);
-        size = below && below->kind == CatalogKind::kDir ? stacked.SubtreeBytes(e->path) : 0;
+        const FlatTree::Node* below = stacked.Find(path);
+        size = below && below->kind == CatalogKind::kDir ? stacked.SubtreeBytes(path) : 0;
       } else if (e->kind == CatalogKind::kHardLink) {
         size = 0;  // a hard link's header size
       }
       PathStats& s = stats[key];
-      if (s.path.empty()) s.path = e->path;
+      if (s.path.empty()) s.path = path;
       ++s.count;
       s.cumulative += size;
       if (s.min < 0 || static_cast<int64_t>(size) < s.min) s.min = static_cast<int64_t>(size);
@@ -122,10 +123,11 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
     for (size_t l = 0; l < layers.size(); ++l) {
       if (l >= a.base_layers)
         for (const CatalogEntry* e : Leaves(layers[l])) {
-          if (!wasted.count(PathKey(e->path, a.flavor))) continue;
+          std::string path = layers[l].PathOf(*e);
+          if (!wasted.count(PathKey(path, a.flavor))) continue;
           if (e->kind == CatalogKind::kWhiteout) {
-            const FlatTree::Node* below = stacked.Find(e->path);
-            a.added_wasted_bytes += below && below->kind == CatalogKind::kDir ? stacked.SubtreeBytes(e->path) : 0;
+            const FlatTree::Node* below = stacked.Find(path);
+            a.added_wasted_bytes += below && below->kind == CatalogKind::kDir ? stacked.SubtreeBytes(path) : 0;
           } else if (e->kind != CatalogKind::kHardLink) {
             a.added_wasted_bytes += e->size();
           }
@@ -153,8 +155,8 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
   // Per layer: content the final filesystem does not show (overwritten or deleted later).
   for (size_t l = 0; l < layers.size(); ++l)
     for (const auto& e : layers[l].entries) {
-      if (!e.is_content() || e.kind == CatalogKind::kDir || e.path.empty()) continue;
-      const FlatTree::Node* top = flat.Find(e.path);
+      if (!e.is_content() || e.kind == CatalogKind::kDir || layers[l].names.size(e.path) == 0) continue;
+      const FlatTree::Node* top = flat.Find(layers[l].PathOf(e));
       if (!top || top->layer != l) a.layers[l].wasted_bytes += e.size();
     }
   std::sort(a.largest_files.begin(), a.largest_files.end(), by_size);

@@ -25,58 +25,90 @@ class CountingReader : public core::Reader {
   uint64_t count_ = 0;
 };
 
-std::string StripFiles(std::string_view name) {
-  return name == windows::kFiles ? std::string() : std::string(name.substr(windows::kFiles.size() + 1));
+std::string_view StripFiles(std::string_view name) {
+  return name == windows::kFiles ? std::string_view() : name.substr(windows::kFiles.size() + 1);
 }
 
 std::string JoinPath(std::string_view dir, std::string_view base) {
   return dir.empty() ? std::string(base) : std::string(dir) + "/" + std::string(base);
 }
 
-// Kind and container path of one entry.
-void Classify(CatalogEntry& c, LayerFlavor flavor) {
-  const TarEntry& e = c.header;
+// Everything a hard link shares with its target besides the bytes (what dedupe compares).
+std::string MetadataKey(const TarEntry& h) {
+  std::string key = std::to_string(h.size) + "|" + std::to_string(h.mode) + "|" +
+                    std::to_string(h.uid) + "|" + std::to_string(h.gid) + "|" +
+                    std::to_string(h.mtime.sec) + "." + std::to_string(h.mtime.nsec) + "|" +
+                    std::to_string(h.win_attributes.value_or(0)) + "|" + h.win_security_descriptor;
+  for (const auto& [x, v] : h.xattrs) key += "|x" + x + "=" + v;
+  for (const auto& [x, v] : h.win_eas) key += "|e" + x + "=" + v;
+  return key;
+}
+
+std::array<uint8_t, 32> RawSha256(const core::Digest& d) {
+  std::array<uint8_t, 32> out{};
+  const std::string& hex = d.hex();
+  auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
+  for (size_t i = 0; i < out.size() && 2 * i + 1 < hex.size(); ++i)
+    out[i] = static_cast<uint8_t>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  return out;
+}
+
+// Kind, container path and name form of one entry.
+void Classify(const TarEntry& e, CatalogEntry& c, LayerCatalog& out) {
+  LayerFlavor flavor = out.flavor;
   std::string_view name = e.name;
+  c.type = e.type;
   if (flavor == LayerFlavor::kWindows) {
     std::string_view top = name.substr(0, name.find('/'));
     if (name == windows::kFiles || name == windows::kHives) {
       c.kind = CatalogKind::kRoot;
-      c.path = std::string(name);
+      c.path = out.names.Add(name);
       return;
     }
     if (top == windows::kHives || top == windows::kUtilityVm) {
       c.kind = top == windows::kHives ? CatalogKind::kHive : CatalogKind::kUtilityVm;
-      c.path = std::string(name);
+      c.path = out.names.Add(name);
       return;
     }
-    if (top == windows::kFiles) name = name.substr(windows::kFiles.size() + 1);
+    if (top == windows::kFiles) {
+      name = name.substr(windows::kFiles.size() + 1);
+      c.files_prefix = true;
+    }
   }
   std::string_view base = name.substr(name.rfind('/') == std::string_view::npos ? 0 : name.rfind('/') + 1);
   std::string_view dir = ParentPath(name);
   if (base == kOpaqueWhiteout) {
     c.kind = CatalogKind::kOpaque;
-    c.path = std::string(dir);
+    c.form = NameForm::kOpaque;
+    c.path = out.names.Add(dir);
     return;
   }
   if (base.starts_with(windows::kWhiteoutPrefix)) {
     c.kind = CatalogKind::kWhiteout;
-    c.path = JoinPath(dir, base.substr(windows::kWhiteoutPrefix.size()));
+    c.form = NameForm::kWhiteout;
+    c.path = out.names.Add(JoinPath(dir, base.substr(windows::kWhiteoutPrefix.size())));
     return;
   }
-  c.path = std::string(name);
+  c.path = out.names.Add(name);
   if (flavor == LayerFlavor::kWindows && base.find(':') != std::string_view::npos) {
     c.kind = CatalogKind::kStream;
     return;
   }
   switch (e.type) {
     case EntryType::kFile: c.kind = CatalogKind::kFile; break;
-    case EntryType::kDirectory: c.kind = CatalogKind::kDir; break;
+    case EntryType::kDirectory:
+      c.kind = CatalogKind::kDir;
+      c.dir_header = static_cast<uint32_t>(out.dir_headers.size());
+      out.dir_headers.push_back(e);
+      out.dir_headers.back().stored_name.clear();
+      break;
     case EntryType::kSymlink: c.kind = CatalogKind::kSymlink; break;
     case EntryType::kHardLink: {
       c.kind = CatalogKind::kHardLink;
       std::string target = NormalizeTarName(e.linkname);
-      if (flavor == LayerFlavor::kWindows && target.starts_with("Files/")) target = StripFiles(target);
-      c.link = std::move(target);
+      if (flavor == LayerFlavor::kWindows && target.starts_with("Files/"))
+        target = std::string(StripFiles(target));
+      c.link = out.names.Add(target);
       break;
     }
     default: c.kind = CatalogKind::kOther; break;
@@ -84,6 +116,29 @@ void Classify(CatalogEntry& c, LayerFlavor flavor) {
 }
 
 }  // namespace
+
+std::string LayerCatalog::NameOf(const CatalogEntry& e) const {
+  std::string out = e.files_prefix ? std::string(windows::kFiles) + "/" : std::string();
+  switch (e.form) {
+    case NameForm::kPlain:
+      names.AppendTo(e.path, out);
+      break;
+    case NameForm::kWhiteout: {
+      std::string_view dir = names.dir(e.path);
+      if (!dir.empty()) out.append(dir).append("/");
+      out.append(windows::kWhiteoutPrefix).append(names.base(e.path));
+      break;
+    }
+    case NameForm::kOpaque:
+      if (names.size(e.path) > 0) {
+        names.AppendTo(e.path, out);
+        out += '/';
+      }
+      out.append(kOpaqueWhiteout);
+      break;
+  }
+  return out;
+}
 
 bool LayerCatalog::metadata_only() const {
   for (const auto& e : entries) {
@@ -120,8 +175,8 @@ core::Result<LayerCatalog> ReadCatalog(core::Reader& tar, LayerFlavor flavor,
     KILN_ASSIGN(const TarEntry* e, reader.Next());
     if (!e) break;
     CatalogEntry c;
-    c.header = *e;
-    Classify(c, flavor);
+    c.bytes = e->size;
+    Classify(*e, c, out);
     out.entry_bytes += e->size;
     if (c.kind == CatalogKind::kHive) {
       out.hive_bytes += e->size;
@@ -136,7 +191,8 @@ core::Result<LayerCatalog> ReadCatalog(core::Reader& tar, LayerFlavor flavor,
         if (n == 0) break;
         hasher.Update(buffer.data(), n);
       }
-      c.content = hasher.Finish();
+      c.hash = static_cast<uint32_t>(out.hashes.size());
+      out.hashes.push_back({RawSha256(hasher.Finish()), RawSha256(core::Digest::Sha256Of(MetadataKey(*e)))});
     }
     out.entries.push_back(std::move(c));
   }

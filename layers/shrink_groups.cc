@@ -11,17 +11,6 @@ bool HasStreams(const std::vector<LayerCatalog>& layers, const PlanItem& it) {
   return it.index + 1 < entries.size() && entries[it.index + 1].kind == CatalogKind::kStream;
 }
 
-// Everything a hard link shares with its target besides the bytes.
-std::string MetadataKey(const TarEntry& h) {
-  std::string key = std::to_string(h.size) + "|" + std::to_string(h.mode) + "|" +
-                    std::to_string(h.uid) + "|" + std::to_string(h.gid) + "|" +
-                    std::to_string(h.mtime.sec) + "." + std::to_string(h.mtime.nsec) + "|" +
-                    std::to_string(h.win_attributes.value_or(0)) + "|" + h.win_security_descriptor;
-  for (const auto& [x, v] : h.xattrs) key += "|x" + x + "=" + v;
-  for (const auto& [x, v] : h.win_eas) key += "|e" + x + "=" + v;
-  return key;
-}
-
 }  // namespace
 
 std::vector<LayerGroup> GroupLayers(const std::vector<LayerCatalog>& layers, size_t base_layers,
@@ -66,21 +55,23 @@ std::vector<LayerGroup> GroupLayers(const std::vector<LayerCatalog>& layers, siz
 
 DedupeResult DedupeItems(std::vector<PlanItem>& items, const std::vector<LayerCatalog>& layers) {
   DedupeResult out;
-  std::map<std::string, size_t> first;
+  // By content and metadata digests (64 raw bytes): the first item with them.
+  std::map<std::string, uint32_t> first;
   for (size_t n = 0; n < items.size(); ++n) {
     PlanItem& it = items[n];
     const CatalogEntry& src = layers[it.layer].entries[it.index];
-    if (!it.content || src.kind != CatalogKind::kFile || it.header.size == 0 ||
-        src.content.empty() || HasStreams(layers, it))
+    const EntryHashes* h = layers[it.layer].Hashes(src);
+    if (!it.content || it.header || src.kind != CatalogKind::kFile || it.size == 0 || !h ||
+        HasStreams(layers, it))
       continue;
-    auto [f, inserted] = first.emplace(src.content.hex() + "|" + MetadataKey(it.header), n);
+    std::string key(reinterpret_cast<const char*>(h->content.data()), h->content.size());
+    key.append(reinterpret_cast<const char*>(h->metadata.data()), h->metadata.size());
+    auto [f, inserted] = first.emplace(std::move(key), static_cast<uint32_t>(n));
     if (inserted) continue;
     ++out.files;
-    out.bytes += it.header.size;
-    it.header.type = EntryType::kHardLink;
-    it.header.linkname = items[f->second].header.name;
-    it.header.size = 0;
-    it.header.win_security_descriptor.clear();  // hard links carry no descriptor (hcs)
+    out.bytes += it.size;
+    it.link_to = f->second;  // the writer makes it a hard link without a descriptor (hcs)
+    it.size = 0;
     it.content = false;
   }
   return out;

@@ -26,7 +26,7 @@ struct DedupeResult {
   uint64_t files = 0, bytes = 0;
 };
 
-// Regular files of `items` with the same bytes (CatalogEntry::content) and metadata as an
+// Regular files of `items` with the same bytes and metadata (LayerCatalog::hashes) as an
 // earlier one, and no alternate data streams, become hard links to the first.
 DedupeResult DedupeItems(std::vector<PlanItem>& items, const std::vector<LayerCatalog>& layers);
 

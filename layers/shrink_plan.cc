@@ -84,17 +84,20 @@ class GroupPlanner {
   };
 
   const CatalogEntry& At(Pos p) const { return layers_[p.first].entries[p.second]; }
+  std::string PathAt(Pos p) const { return layers_[p.first].PathOf(At(p)); }
+  std::string NameAt(Pos p) const { return layers_[p.first].NameOf(At(p)); }
   std::string Key(std::string_view path) const { return PathKey(path, flavor_); }
 
   void Scan(Pos pos) {
     const CatalogEntry& e = At(pos);
-    std::string k = Key(e.path);
+    std::string path = PathAt(pos);
+    std::string k = Key(path);
     if (e.is_content() || e.kind == CatalogKind::kWhiteout || e.kind == CatalogKind::kOpaque)
       for (std::string_view d = ParentPath(k); !d.empty(); d = ParentPath(d)) touched_.insert(std::string(d));
     switch (e.kind) {
       case CatalogKind::kRoot:
-        if (e.path == windows::kFiles && !files_root_) files_root_ = pos;
-        if (e.path == windows::kHives && !hives_root_) hives_root_ = pos;
+        if (path == windows::kFiles && !files_root_) files_root_ = pos;
+        if (path == windows::kHives && !hives_root_) hives_root_ = pos;
         return;
       case CatalogKind::kWhiteout: {
         bool hit = live_.count(k) || HasUnder(live_, k);
@@ -140,7 +143,7 @@ class GroupPlanner {
     }
     live_[k] = {false, pos, pos};
     if (e.kind == CatalogKind::kHardLink) {
-      std::string target = Key(e.link);
+      std::string target = Key(layers_[pos.first].LinkOf(e));
       auto t = live_.find(target);
       links_.push_back({pos, target, t == live_.end() ? std::nullopt : std::optional(t->second.occ)});
     }
@@ -156,7 +159,7 @@ class GroupPlanner {
   // A hard link must still point at the bytes it named when its layer was written.
   core::Status CheckLinks() {
     for (const auto& l : links_) {
-      auto self = live_.find(Key(At(l.pos).path));
+      auto self = live_.find(Key(PathAt(l.pos)));
       if (self == live_.end() || self->second.occ != l.pos) continue;  // the link itself is gone
       auto t = live_.find(l.target);
       bool same = l.target_occ ? (t != live_.end() && t->second.occ == *l.target_occ)
@@ -164,37 +167,48 @@ class GroupPlanner {
       if (!same)
         return core::Fail(core::ErrorCode::kUnsupported,
                           "layer " + std::to_string(l.pos.first) + ": hard link \"" +
-                              At(l.pos).header.name + "\" names a file a later layer replaces or "
+                              NameAt(l.pos) + "\" names a file a later layer replaces or "
                               "deletes; shrink with --no-squash");
     }
     return {};
   }
 
-  void Add(Pos pos, TarEntry header, bool content, int seq = 0) {
-    out_.push_back({pos, seq, PlanItem{pos.first, pos.second, std::move(header), content}});
+  // The entry at `pos` as read.
+  void Add(Pos pos, bool content) {
+    out_.push_back({pos, 0, PlanItem{pos.first, pos.second, At(pos).size(), nullptr,
+                                     PlanItem::kNoLink, content}});
+  }
+  // An entry with its own header, written at `pos` (after the entry there when seq > 0).
+  void AddHeader(Pos pos, TarEntry header, int seq) {
+    uint64_t size = header.size;
+    out_.push_back({pos, seq, PlanItem{pos.first, pos.second, size,
+                                       std::make_unique<TarEntry>(std::move(header)),
+                                       PlanItem::kNoLink, false}});
   }
 
   void EmitFiles() {
-    if (files_root_) Add(*files_root_, At(*files_root_).header, false);
+    if (files_root_) Add(*files_root_, false);
     std::set<std::string> link_targets;
     for (const auto& [k, live] : live_)
-      if (At(live.occ).kind == CatalogKind::kHardLink) link_targets.insert(Key(At(live.occ).link));
+      if (At(live.occ).kind == CatalogKind::kHardLink)
+        link_targets.insert(Key(layers_[live.occ.first].LinkOf(At(live.occ))));
     for (const auto& [k, live] : live_) {
       if (live.dir) continue;
       const CatalogEntry& src = At(live.occ);
-      if (options_.junk && options_.rules.Matches(src.path, flavor_) && !lower_.Has(src.path) &&
+      std::string src_path = PathAt(live.occ);
+      if (options_.junk && options_.rules.Matches(src_path, flavor_) && !lower_.Has(src_path) &&
           !link_targets.count(k)) {
         ++savings_.junk_files;
         savings_.junk_bytes += src.size() + StreamBytes(live.occ);
         junk_bytes_ += src.size() + StreamBytes(live.occ);
-        if (savings_.junk_examples.size() < 10) savings_.junk_examples.push_back(src.path);
+        if (savings_.junk_examples.size() < 10) savings_.junk_examples.push_back(src_path);
         continue;
       }
       kept_.insert(k);
-      Add(live.occ, src.header, src.kind == CatalogKind::kFile);
+      Add(live.occ, src.kind == CatalogKind::kFile);
       const auto& entries = layers_[live.occ.first].entries;
       for (size_t i = live.occ.second + 1; i < entries.size() && entries[i].kind == CatalogKind::kStream; ++i)
-        Add({live.occ.first, i}, entries[i].header, true);
+        Add({live.occ.first, i}, true);
     }
   }
 
@@ -205,14 +219,19 @@ class GroupPlanner {
     for (auto it = live_.rbegin(); it != live_.rend(); ++it) {
       const auto& [k, live] = *it;
       if (!live.dir) continue;
-      const FlatTree::Node* below = lower_.Find(At(live.occ).path);
+      const FlatTree::Node* below = lower_.Find(PathAt(live.occ));
       bool parent_only = below && below->kind == CatalogKind::kDir && touched_.count(k) &&
                          !HasUnder(kept_, k) && !kept_.count(k);
       if (parent_only && !k.empty()) continue;
       kept_.insert(k);
-      TarEntry h = At(live.occ).header;
-      h.name = At(live.start).header.name;
-      Add(live.start, std::move(h), false);
+      if (live.occ == live.start) {
+        Add(live.start, false);
+        continue;
+      }
+      // The last occurrence's metadata under the first one's name (both are directories).
+      TarEntry h = *layers_[live.occ.first].DirHeader(At(live.occ));
+      h.name = layers_[live.start.first].DirHeader(At(live.start))->name;
+      AddHeader(live.start, std::move(h), 0);
     }
   }
 
@@ -232,29 +251,30 @@ class GroupPlanner {
 
   void EmitDeletions() {
     for (const auto& [k, d] : whiteouts_) {
-      if (!lower_.Has(At(d.pos).path) && options_.drop_useless_whiteouts) {
+      std::string path = PathAt(d.pos);
+      if (!lower_.Has(path) && options_.drop_useless_whiteouts) {
         if (!d.hit_group) ++savings_.useless_whiteouts;
         continue;
       }
       kept_.insert(k);
-      Add(d.pos, At(d.pos).header, false);
-      if (base_.Has(At(d.pos).path)) {
+      Add(d.pos, false);
+      if (base_.Has(path)) {
         ++savings_.base_deletions;
-        savings_.base_deleted_bytes += base_.SubtreeBytes(At(d.pos).path);
+        savings_.base_deleted_bytes += base_.SubtreeBytes(path);
       }
     }
     for (const auto& [k, d] : opaque_) {
-      if (!lower_.HasUnder(At(d.pos).path) && options_.drop_useless_whiteouts) {
+      if (!lower_.HasUnder(PathAt(d.pos)) && options_.drop_useless_whiteouts) {
         ++savings_.useless_whiteouts;
         continue;
       }
       kept_.insert(k);
-      Add(d.pos, At(d.pos).header, false);
+      Add(d.pos, false);
     }
     for (const auto& k : replaced_) {
       auto it = live_.find(k);
       if (it == live_.end() || !it->second.dir) continue;
-      const FlatTree::Node* below = lower_.Find(At(it->second.occ).path);
+      const FlatTree::Node* below = lower_.Find(PathAt(it->second.occ));
       if (below && below->kind == CatalogKind::kDir) {
         kept_.insert(k);
         HideLower(k, it->second);
@@ -266,17 +286,17 @@ class GroupPlanner {
   // below hold under it must stay hidden. Linux: an opaque marker; Windows has none, so each
   // lower child that the group does not replace gets a whiteout.
   void HideLower(const std::string& k, const Live& dir) {
-    const std::string& dir_name = At(dir.start).header.name;
+    const std::string dir_name = layers_[dir.start.first].DirHeader(At(dir.start))->name;
     if (flavor_ == LayerFlavor::kLinux) {
-      if (opaque_.count(k) || !lower_.HasUnder(At(dir.occ).path)) return;
+      if (opaque_.count(k) || !lower_.HasUnder(PathAt(dir.occ))) return;
       TarEntry marker;
       marker.name = dir_name.empty() ? std::string(kOpaqueWhiteout) : dir_name + "/" + std::string(kOpaqueWhiteout);
       marker.mode = 0;
-      Add(dir.start, std::move(marker), false, ++synthesised_);
+      AddHeader(dir.start, std::move(marker), ++synthesised_);
       return;
     }
     std::vector<const FlatTree::Node*> children;
-    lower_.ForEachUnder(At(dir.occ).path, [&](const FlatTree::Node& n) {
+    lower_.ForEachUnder(PathAt(dir.occ), [&](const FlatTree::Node& n) {
       if (Key(ParentPath(n.path)) == k) children.push_back(&n);
     });
     for (const FlatTree::Node* c : children) {
@@ -293,7 +313,7 @@ class GroupPlanner {
       std::string_view base = std::string_view(c->path).substr(c->path.rfind('/') == std::string::npos ? 0 : c->path.rfind('/') + 1);
       wh.name = dir_name + "/" + std::string(windows::kWhiteoutPrefix) + std::string(base);
       wh.mode = 0;
-      Add(dir.start, std::move(wh), false, ++synthesised_);
+      AddHeader(dir.start, std::move(wh), ++synthesised_);
       if (base_.Has(c->path)) {
         ++savings_.base_deletions;
         savings_.base_deleted_bytes += base_.SubtreeBytes(c->path);
@@ -305,7 +325,7 @@ class GroupPlanner {
   // there is at most one), else the last layer's (empty) ones.
   void EmitHives() {
     if (!hives_root_) return;
-    Add(*hives_root_, At(*hives_root_).header, false);
+    Add(*hives_root_, false);
     std::optional<size_t> chosen;
     for (size_t l : group_) {
       bool any = false;
@@ -315,7 +335,7 @@ class GroupPlanner {
     if (!chosen) return;
     const auto& entries = layers_[*chosen].entries;
     for (size_t i = 0; i < entries.size(); ++i)
-      if (entries[i].kind == CatalogKind::kHive) Add({*chosen, i}, entries[i].header, entries[i].header.is_file());
+      if (entries[i].kind == CatalogKind::kHive) Add({*chosen, i}, entries[i].is_file());
   }
 
   void Account(LayerPlan& plan) {
@@ -324,10 +344,10 @@ class GroupPlanner {
     for (size_t l : group_) {
       total_entries += layers_[l].entries.size();
       for (const auto& e : layers_[l].entries)
-        if (e.header.is_file()) in += e.size();
+        if (e.is_file()) in += e.size();
       if (layers_[l].metadata_only()) ++savings_.empty_layers;
     }
-    for (const auto& it : plan.items) out += it.header.size;
+    for (const auto& it : plan.items) out += it.size;
     savings_.squash_bytes += in - out - junk_bytes_ - dedupe_bytes_;
     savings_.squashed_layers += group_.size() - 1;
     plan.empty = !HasVisible(plan);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,17 @@ struct ShrinkOptions {
   bool dedupe = false;  // needs catalogs read with CatalogOptions::hash_content
 };
 
-// One entry of an output layer: `header` as written; its bytes (regular files) are those of
-// entry `index` of image layer `layer`.
+// One entry of an output layer: entry `index` of image layer `layer` (its header as read and,
+// for regular files, its bytes), unless `header` replaces the header (a directory written
+// with the metadata of a later occurrence, or an entry the planner made up). Compact (issue
+// 16): the source's header is not copied; the writer reads it again.
 struct PlanItem {
+  static constexpr uint32_t kNoLink = 0xffffffffu;
   size_t layer = 0;
   size_t index = 0;
-  TarEntry header;
+  uint64_t size = 0;                // the size written (0 for a dedupe hard link)
+  std::unique_ptr<TarEntry> header;  // nullptr: the source entry's header as read
+  uint32_t link_to = kNoLink;        // dedupe: a hard link to item `link_to` of the same layer
   bool content = false;
 };
 

@@ -104,7 +104,9 @@ TEST_CASE("squashing drops overwritten and deleted files, keeps base deletions, 
     CHECK(plan->savings.base_deleted_bytes == 30);
     CHECK(plan->savings.useless_whiteouts == 0);
     std::vector<std::string> names;
-    for (const auto& it : lp.items) names.push_back(it.header.name);
+    for (const auto& it : lp.items)
+      names.push_back(it.header ? it.header->name
+                                : img.catalogs[it.layer].NameOf(img.catalogs[it.layer].entries[it.index]));
     std::string p = flavor == LayerFlavor::kWindows ? "Files/" : "";
     CHECK(std::find(names.begin(), names.end(), p + "app/installer.bin") == names.end());
     CHECK(std::find(names.begin(), names.end(), p + ".wh.app") == names.end());
@@ -205,7 +207,7 @@ TEST_CASE("layers with registry deltas are not merged with each other", "[unit]"
     REQUIRE_OK(entries);
     std::string hives;
     for (const auto& e : entries->entries)
-      if (e.kind == CatalogKind::kHive) hives += e.path + "=" + std::to_string(e.size()) + " ";
+      if (e.kind == CatalogKind::kHive) hives += entries->PathOf(e) + "=" + std::to_string(e.size()) + " ";
     if (lp.sources[0] == 1) CHECK(hives == "Hives/Software_Delta=6 ");
     else CHECK(hives == "Hives/Software_Delta=6 Hives/System_Delta=0 ");
   }
@@ -258,7 +260,7 @@ TEST_CASE("dedupe turns identical files into hard links to the first one", "[uni
   REQUIRE_OK(c);
   bool linked = false;
   for (const auto& e : c->entries)
-    if (e.path == "app/x.dll") linked = e.kind == CatalogKind::kHardLink && e.link == "lib/x.dll";
+    if (c->PathOf(e) == "app/x.dll") linked = e.kind == CatalogKind::kHardLink && c->LinkOf(e) == "lib/x.dll";
   CHECK(linked);
   CHECK(Listing(img.Flatten(img.blobs, "before")) ==
         Listing(img.Flatten({img.blobs[0], w->blob}, "after")));
