@@ -48,6 +48,9 @@ int Run(int argc, char** argv) {
                "to OCI registries and shrinks them. Daemonless.",
                "kiln"};
   app.set_version_flag("--version", "kiln " KILN_VERSION);
+  // Options are -x and --xyz on every host, as docker's: CLI11 would read "/path" as an option
+  // on Windows (its default there), so `kiln.exe build /src/app` failed.
+  app.allow_windows_style_options(false);
   app.require_subcommand(1);
   app.fallthrough();
   Globals g;

@@ -12,11 +12,15 @@
 #   build      kiln build of samples/hello-nanoserver on samples/bases: the same image digest
 #              and the same OCI-layout tar as the Linux build; the Linux kiln reads the store
 #              kiln.exe wrote;
+#   context    COPY sources with *, ? and bracket expressions: the same digest as the Linux
+#              build; a missing build context is one line;
 #   w1         a COPY-only Windows build of the W1 context (../shared/bench/gen_context.py app):
 #              the same digest (kiln-skip line when ../shared is absent);
 #   registry   push / pull / copy / login / logout against docker-registry over plain HTTP on
 #              loopback, TLS with a test CA (refused without it) and token auth
-#              (tests/support/token_server.py), checked with skopeo;
+#              (tests/support/token_server.py), checked with skopeo (a 40 MiB layer goes up
+#              in chunks); a CA in the Windows
+#              certificate store (wine's crypt32) is trusted;
 #   shrink     kiln shrink and kiln analyze --json of samples/shrink/copy-only-windows: the same
 #              digests and the same analysis as on Linux;
 #   interrupt  a Ctrl-C (SIGINT to the wine process; wine turns it into CTRL_C_EVENT for
@@ -24,7 +28,12 @@
 #              blob matches its digest (checked by the Linux kiln and sha256sum), the next build
 #              succeeds;
 #   defaults   without --root / --config, kiln.exe's store is %LOCALAPPDATA%\kiln and login
-#              writes %USERPROFILE%\.docker\config.json (inside the wine prefix).
+#              writes %USERPROFILE%\.docker\config.json (inside the wine prefix);
+#   credhelper credsStore: a docker-credential-*.exe (tests/support/windows) stores, gets and
+#              erases credentials for login, push and logout; helper failures are one line;
+#   console    on a console (wine's conhost on a pty from script(1)): --progress auto draws
+#              the live view, plain lines into a file; login's password prompt does not echo;
+#   unsupported ADD --unpack=true of a local archive: kiln.exe's one-line refusal, tmp/ empty.
 # Every case runs; failures are listed at the end. Skips with one kiln-skip line (exit 77) when
 # wine or kiln.exe is missing.
 # Usage: windows_wine_test.sh KILN   (the Linux kiln; env KILN_SOURCE_DIR, KILN_SHARED_DIR,
@@ -263,6 +272,29 @@ mingw_exe() {
   "$cc" -O1 -Wall -Werror -o "$2" "$1" "${@:3}" || fail "building $(basename "$2")"
 }
 
+# --- build context: wildcard sources, a missing context ---------------------------------------
+# COPY sources with *, ? and bracket expressions ([a-c], [!x], [[:digit:]]) match the same files
+# as on Linux (core/windows/sys_fs_win.cc FnMatch): the same image digest. A build context that
+# does not exist is one line naming it, with the system's reason.
+case_context() {
+  local c=$t/context rd xd rc=0
+  mkdir -p "$c/ctx/src/d1" "$c/ctx/src/dx"
+  for f in a.txt b.txt c.txt x.txt ab.log d1/n.txt dx/n.txt; do echo "$f" > "$c/ctx/src/$f"; done
+  printf 'FROM %s\nCOPY src/[a-c].t?t C:/one/\nCOPY src/[!abc]*.txt C:/two/\nCOPY ["src/d[[:digit:]]/*", "C:/three/"]\nCOPY src/*.log C:/four/\n' \
+    "$nano_ref" > "$c/ctx/Dockerfile"
+  RS "$c" build -t ctx:1 --iidfile "$c/ref.iid" --build-context "$nano_ref=oci-layout://$base_dir:ltsc2022" "$c/ctx" \
+    > /dev/null || fail "Linux build with wildcard sources"
+  XS "$c" build -t ctx:1 --iidfile "$(wp "$c/exe.iid")" --build-context "$nano_ref=oci-layout://$(wp "$base_dir"):ltsc2022" \
+    "$(wp "$c/ctx")" > /dev/null 2> "$c/exe.err" || fail "kiln.exe build with wildcard sources: $(crlf < "$c/exe.err")"
+  rd=$(digest_of < "$c/ref.iid"); xd=$(crlf < "$c/exe.iid" | digest_of)
+  same "wildcard COPY image digest" "$rd" "$xd"
+  XS "$c" build -t ctx:2 -f "$(wp "$c/ctx/Dockerfile")" "$(wp "$c/absent")" > /dev/null 2> "$c/absent.raw" || rc=$?
+  crlf < "$c/absent.raw" > "$c/absent.err"
+  [[ $rc != 0 && $(wc -l < "$c/absent.err") == 1 ]] && grep -q "build context \".*absent\": No such file or directory$" "$c/absent.err" ||
+    fail "a missing build context: exit $rc: $(cat "$c/absent.err")"
+  echo "  missing context: $(cat "$c/absent.err")"
+}
+
 # --- registry ---------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -368,6 +400,19 @@ PY
   XS "$c" --config "$xcfg" copy "$reg/wine/hello:1" "$reg/wine/copied:1" > /dev/null 2> "$c/copy.err" ||
     fail "$mode: kiln.exe copy: $(crlf < "$c/copy.err")"
   same "$mode: copied digest" "$want" "$(remote_digest "$reg/wine/copied:1")"
+  if [[ $mode == plain ]]; then
+    # A layer over the 32 MiB chunk size goes up in PATCH chunks, each reading the blob from
+    # its offset (sys::Seek); the registry checks the digest of what arrived.
+    mkdir -p "$c/big"
+    head -c $((40 << 20)) /dev/urandom > "$c/big/big.bin"
+    printf 'FROM %s\nCOPY big.bin C:/big.bin\n' "$nano_ref" > "$c/big/Dockerfile"
+    R --root "$c/exe-store" build -t big:1 --iidfile "$c/big.iid" --build-context "$nano_ref=oci-layout://$base_dir:ltsc2022" \
+      "$c/big" > /dev/null || fail "Linux build of the 40 MiB image"
+    XS "$c" --config "$xcfg" push big:1 "$reg/wine/big:1" > /dev/null 2> "$c/big.err" ||
+      fail "plain: kiln.exe push of a 40 MiB layer (chunked): $(crlf < "$c/big.err")"
+    same "plain: pushed digest with a 40 MiB layer (chunked upload)" "$(digest_of < "$c/big.iid")" "$(remote_digest "$reg/wine/big:1")"
+    rm -rf "$c/big"
+  fi
   if [[ $mode == tls ]]; then
     # Without the test CA the registry is refused (exit 3); with --ca-cert it is trusted.
     rc=0; XS "$c" --config "$(wp "$c/empty-config")" pull "$reg/wine/hello:1" > /dev/null 2> "$c/noca.err" || rc=$?
@@ -478,6 +523,9 @@ case_defaults() {
   # The same verbs in the same order as the Linux kiln's --help.
   verbs() { sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }' | tr '\n' ' '; }
   same "verbs in --help" "$(R --help | verbs)" "$(X --help | crlf | verbs)"
+  # A positional argument starting with '/' is a path, not a Windows-style option.
+  X parse "$src/samples/hello-nanoserver" > /dev/null 2> "$c/p.err" ||
+    fail "kiln.exe parse of a /-path: $(crlf < "$c/p.err")"
   store=$(find "$WINEPREFIX/drive_c/users" -maxdepth 5 -path '*/AppData/Local/kiln/index.json' | head -1)
   [[ -n $store ]] || fail "no store under %LOCALAPPDATA%\\kiln in the prefix: $(find "$WINEPREFIX/drive_c/users" -maxdepth 4 -name kiln)"
   grep -q 'defaults:1' "$store" || fail "the default store does not name defaults:1"
@@ -634,7 +682,7 @@ case_unsupported() {
 }
 
 # --- run --------------------------------------------------------------------------------------
-cases=${KILN_WINE_CASES:-parse layer build w1 registry shrink defaults credhelper console unsupported interrupt}
+cases=${KILN_WINE_CASES:-parse layer build context w1 registry shrink defaults credhelper console unsupported interrupt}
 failed=()
 total_start=$SECONDS
 for name in $cases; do
