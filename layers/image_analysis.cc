@@ -67,7 +67,8 @@ DiveNumbers DiveAnalysis(const std::vector<LayerCatalog>& layers) {
       s.cumulative += size;
       if (s.min < 0 || static_cast<int64_t>(size) < s.min) s.min = static_cast<int64_t>(size);
     }
-    stacked.Apply(layers[l], l);
+    // Only later layers' whiteouts ask what lies below (and the last layer holds most files).
+    if (l + 1 < layers.size()) stacked.Apply(layers[l], l);
     uint64_t layer_size = 0;
     for (const auto& e : layers[l].entries) layer_size += e.size();
     out.size_bytes += layer_size;
@@ -99,7 +100,6 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
   ImageAnalysis a;
   a.flavor = layers.empty() ? LayerFlavor::kLinux : layers[0].flavor;
   a.base_layers = std::min(base_layers, layers.size());
-  FlatTree flat(a.flavor);
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerCatalog& c = layers[l];
     LayerSummary s;
@@ -112,7 +112,6 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
     s.metadata_only = c.metadata_only();
     if (!s.base) a.added_tar_bytes += c.tar_size;
     a.layers.push_back(s);
-    flat.Apply(c, l);
   }
   a.dive = DiveAnalysis(layers);
   // dive's wasted bytes, counting only the occurrences in the added layers.
@@ -121,7 +120,7 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
     std::set<std::string> wasted;
     for (const auto& w : a.dive.inefficiencies) wasted.insert(PathKey(w.path, a.flavor));
     FlatTree stacked(a.flavor);
-    for (size_t l = 0; l < layers.size(); ++l) {
+    for (size_t l = 0; l < layers.size() && !wasted.empty(); ++l) {
       if (l >= a.base_layers)
         for (const CatalogEntry* e : Leaves(layers[l])) {
           std::string path = layers[l].PathOf(*e);
@@ -133,47 +132,54 @@ core::Result<ImageAnalysis> AnalyzeCatalogs(const std::vector<LayerCatalog>& lay
             a.added_wasted_bytes += e->size();
           }
         }
-      stacked.Apply(layers[l], l);
+      if (l + 1 < layers.size()) stacked.Apply(layers[l], l);
     }
   }
-  // Largest files and directories of the flattened image (directories: up to 3 levels deep).
-  auto by_size = [](const SizedPath& x, const SizedPath& y) {
-    return x.bytes != y.bytes ? x.bytes > y.bytes : x.path < y.path;
-  };
-  // The 10 largest files, kept as a heap while walking (paths are unique, so the order is
-  // total and the result is that of sorting every file).
-  constexpr size_t kLargest = 10;
-  std::map<std::string, SizedPath> dirs;
-  for (const auto& [key, n] : flat.nodes()) {
-    if (n.kind == CatalogKind::kDir) continue;
-    if (a.largest_files.size() < kLargest || by_size(SizedPath{n.path, n.size, n.layer}, a.largest_files.front())) {
-      a.largest_files.push_back({n.path, n.size, n.layer});
-      std::push_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
-      if (a.largest_files.size() > kLargest) {
-        std::pop_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
-        a.largest_files.pop_back();
+  // The flattened image, built after dive's numbers and freed before the shrink estimate:
+  // the per-path structures of the three phases never live at the same time (issue 16).
+  {
+    FlatTree flat(a.flavor);
+    for (size_t l = 0; l < layers.size(); ++l) flat.Apply(layers[l], l);
+    // Largest files and directories of the flattened image (directories: up to 3 levels deep).
+    auto by_size = [](const SizedPath& x, const SizedPath& y) {
+      return x.bytes != y.bytes ? x.bytes > y.bytes : x.path < y.path;
+    };
+    // The 10 largest files, kept as a heap while walking (paths are unique, so the order is
+    // total and the result is that of sorting every file).
+    constexpr size_t kLargest = 10;
+    std::map<std::string, SizedPath> dirs;
+    for (const auto& [key, n] : flat.nodes()) {
+      if (n.kind == CatalogKind::kDir) continue;
+      SizedPath f{n.path, n.size, n.layer};
+      if (a.largest_files.size() < kLargest || by_size(f, a.largest_files.front())) {
+        a.largest_files.push_back(f);
+        std::push_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
+        if (a.largest_files.size() > kLargest) {
+          std::pop_heap(a.largest_files.begin(), a.largest_files.end(), by_size);
+          a.largest_files.pop_back();
+        }
+      }
+      if (list_files) a.files.push_back({n.path, n.size, n.layer});
+      std::string_view p = n.path;
+      for (std::string_view d = ParentPath(p); !d.empty(); d = ParentPath(d)) {
+        if (std::count(d.begin(), d.end(), '/') >= 3) continue;
+        SizedPath& sp = dirs[PathKey(d, a.flavor)];
+        sp.path = std::string(d);
+        sp.bytes += n.size;
       }
     }
-    if (list_files) a.files.push_back({n.path, n.size, n.layer});
-    std::string_view p = n.path;
-    for (std::string_view d = ParentPath(p); !d.empty(); d = ParentPath(d)) {
-      if (std::count(d.begin(), d.end(), '/') >= 3) continue;
-      SizedPath& sp = dirs[PathKey(d, a.flavor)];
-      sp.path = std::string(d);
-      sp.bytes += n.size;
-    }
+    // Per layer: content the final filesystem does not show (overwritten or deleted later).
+    for (size_t l = 0; l < layers.size(); ++l)
+      for (const auto& e : layers[l].entries) {
+        if (!e.is_content() || e.kind == CatalogKind::kDir || layers[l].names.size(e.path) == 0) continue;
+        const FlatTree::Node* top = flat.Find(layers[l].PathOf(e));
+        if (!top || top->layer != l) a.layers[l].wasted_bytes += e.size();
+      }
+    std::sort(a.largest_files.begin(), a.largest_files.end(), by_size);
+    for (auto& [k, d] : dirs) a.largest_dirs.push_back(d);
+    std::sort(a.largest_dirs.begin(), a.largest_dirs.end(), by_size);
+    if (a.largest_dirs.size() > 10) a.largest_dirs.resize(10);
   }
-  // Per layer: content the final filesystem does not show (overwritten or deleted later).
-  for (size_t l = 0; l < layers.size(); ++l)
-    for (const auto& e : layers[l].entries) {
-      if (!e.is_content() || e.kind == CatalogKind::kDir || layers[l].names.size(e.path) == 0) continue;
-      const FlatTree::Node* top = flat.Find(layers[l].PathOf(e));
-      if (!top || top->layer != l) a.layers[l].wasted_bytes += e.size();
-    }
-  std::sort(a.largest_files.begin(), a.largest_files.end(), by_size);
-  for (auto& [k, d] : dirs) a.largest_dirs.push_back(d);
-  std::sort(a.largest_dirs.begin(), a.largest_dirs.end(), by_size);
-  if (a.largest_dirs.size() > 10) a.largest_dirs.resize(10);
 
   auto plan = PlanShrink(layers, a.base_layers, estimate_options);
   if (plan) {
