@@ -51,7 +51,9 @@ class GroupPlanner {
     });
     LayerPlan plan;
     plan.sources = group_;
+    plan.items.reserve(out_.size());
     for (auto& o : out_) plan.items.push_back(std::move(o.item));
+    std::vector<Out>().swap(out_);  // freed before the plan is accounted
     if (options_.dedupe) {
       DedupeResult d = DedupeItems(plan.items, layers_);
       savings_.dedupe_files += d.files;
@@ -186,6 +188,14 @@ class GroupPlanner {
                                        PlanItem::kNoLink, false}});
   }
 
+  void Keep(const std::string& k, bool file) {
+    if (!file) kept_.insert(k);
+    if (k.empty()) return;
+    for (std::string_view d = ParentPath(k);; d = ParentPath(d)) {
+      if (!kept_under_.insert(std::string(d)).second || d.empty()) break;  // ancestors are in
+    }
+  }
+
   void EmitFiles() {
     if (files_root_) Add(*files_root_, false);
     std::set<std::string> link_targets;
@@ -204,7 +214,7 @@ class GroupPlanner {
         if (savings_.junk_examples.size() < 10) savings_.junk_examples.push_back(src_path);
         continue;
       }
-      kept_.insert(k);
+      Keep(k, true);
       Add(live.occ, src.kind == CatalogKind::kFile);
       const auto& entries = layers_[live.occ.first].entries;
       for (size_t i = live.occ.second + 1; i < entries.size() && entries[i].kind == CatalogKind::kStream; ++i)
@@ -221,9 +231,9 @@ class GroupPlanner {
       if (!live.dir) continue;
       const FlatTree::Node* below = lower_.Find(PathAt(live.occ));
       bool parent_only = below && below->kind == CatalogKind::kDir && touched_.count(k) &&
-                         !HasUnder(kept_, k) && !kept_.count(k);
+                         !kept_under_.count(k) && !kept_.count(k);
       if (parent_only && !k.empty()) continue;
-      kept_.insert(k);
+      Keep(k, false);
       if (live.occ == live.start) {
         Add(live.start, false);
         continue;
@@ -256,7 +266,7 @@ class GroupPlanner {
         if (!d.hit_group) ++savings_.useless_whiteouts;
         continue;
       }
-      kept_.insert(k);
+      Keep(k, false);
       Add(d.pos, false);
       if (base_.Has(path)) {
         ++savings_.base_deletions;
@@ -268,7 +278,7 @@ class GroupPlanner {
         ++savings_.useless_whiteouts;
         continue;
       }
-      kept_.insert(k);
+      Keep(k, false);
       Add(d.pos, false);
     }
     for (const auto& k : replaced_) {
@@ -276,7 +286,7 @@ class GroupPlanner {
       if (it == live_.end() || !it->second.dir) continue;
       const FlatTree::Node* below = lower_.Find(PathAt(it->second.occ));
       if (below && below->kind == CatalogKind::kDir) {
-        kept_.insert(k);
+        Keep(k, false);
         HideLower(k, it->second);
       }
     }
@@ -304,7 +314,7 @@ class GroupPlanner {
       auto it = live_.find(ck);
       if (it != live_.end()) {
         if (it->second.dir && c->kind == CatalogKind::kDir) {
-          kept_.insert(ck);
+          Keep(ck, false);
           HideLower(ck, it->second);
         }
         continue;
@@ -376,7 +386,10 @@ class GroupPlanner {
   std::map<std::string, Live> live_;
   std::map<std::string, Deletion> whiteouts_, opaque_;
   std::set<std::string> replaced_;
-  std::set<std::string> kept_;     // keys written (non-directories, deletions, kept directories)
+  // Keys written: deletions and kept directories (kept_), and every directory with something
+  // written strictly under it (kept_under_) — the non-directories written are not stored one
+  // by one (issue 16: per-file state), only their parents are marked.
+  std::set<std::string> kept_, kept_under_;
   std::set<std::string> touched_;  // directories the group put something under
   std::vector<Link> links_;
   std::optional<Pos> files_root_, hives_root_;
