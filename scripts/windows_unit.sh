@@ -40,7 +40,7 @@ echo "windows-unit: built ${targets[*]} in $((SECONDS - start)) s"
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/kiln-wine-unit.XXXXXX")
 # shellcheck disable=SC2064
 trap "WINEPREFIX='$prefix' wineserver -k 2>/dev/null || true; rm -rf '$prefix'" EXIT
-export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='  # no Mono/Gecko prompt
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'  # no Mono/Gecko prompt
 t=$SECONDS
 "$wine" wineboot --init >/dev/null 2>&1 || true
 echo "windows-unit: wine prefix ready in $((SECONDS - t)) s"

@@ -39,7 +39,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-hcssim.XXXXXX")
 prefix=$work/prefix
-export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
 cleanup() {
   WINEPREFIX=$prefix wineserver -k 2>/dev/null || true
   if [[ -n ${KILN_HCSSIM_KEEP:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
@@ -53,7 +53,14 @@ dlls=$win/hcs_sim
 "$sim/prefix.sh" "$prefix" "$dlls" 20348
 wineserver -p >/dev/null 2>&1 || true  # one wineserver for every call (stopped by cleanup)
 state=$prefix/drive_c/hcssim
-temp=$(ls -d "$prefix"/drive_c/users/*/Temp | head -1)
+# The profile folders appear when wineboot finishes (slow under load): waited for, not assumed.
+temp=""
+for _ in $(seq 120); do
+  temp=$(ls -d "$prefix"/drive_c/users/*/Temp 2>/dev/null | head -1 || true)
+  [[ -n $temp ]] && break
+  sleep 0.5
+done
+[[ -n $temp ]] || fail "the wine prefix has no users/*/Temp after 60 s (wineboot did not finish)"
 scratch_root=$temp/kiln-selftest
 store=$prefix/drive_c/store  # kiln.exe --root C:\store
 
@@ -104,7 +111,7 @@ check_clean() {
   for dir in /proc/[0-9]*; do
     { tr '\0' '\n' <"$dir/environ" | grep -qx "WINEPREFIX=$prefix"; } 2>/dev/null || continue
     cmd=$({ tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null || true)
-    [[ -z $cmd || $cmd =~ wineserver || $cmd =~ \\system32\\(services|explorer|winedevice|plugplay|svchost|rpcss|conhost)\.exe ]] && continue
+    [[ -z $cmd || $cmd =~ wineserver || $cmd =~ \\system32\\(services|explorer|winedevice|plugplay|svchost|rpcss|conhost|winemenubuilder)\.exe ]] && continue
     fail "$what: process ${dir#/proc/} ($cmd) still runs in the prefix"
   done
 }

@@ -38,7 +38,7 @@ wine_find() {
 # that every kiln.exe call reuses it.
 wine_start() {
   [[ -n $wine ]] || return 0
-  export WINEPREFIX=$1/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+  export WINEPREFIX=$1/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
   export WINEARCH=win64
   local t0=$SECONDS
   LC_ALL=C.UTF-8 "$wine" wineboot -i > "$1/wineboot.log" 2>&1 || { cat "$1/wineboot.log" >&2; return 1; }

@@ -18,7 +18,7 @@ prefix=${1:?usage: prefix.sh PREFIX DLL_DIR [HOST_BUILD] [ws2019]}
 dlls=${2:?DLL_DIR}
 build=${3:-20348}
 flavour=${4:-}
-export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
 wine=${WINE:-wine}
 if [[ ! -d $prefix/drive_c/windows/system32 ]]; then
   "$wine" wineboot -i >/dev/null 2>&1
