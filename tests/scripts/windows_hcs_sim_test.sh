@@ -554,10 +554,6 @@ DOCKERFILE
   ((SECONDS - start < 60)) || fail "the timed-out Hyper-V build took $((SECONDS - start)) s"
   check_clean "Hyper-V --timeout"
   echo "ok: --timeout 2 stops a Hyper-V step in $((SECONDS - start)) s; nothing left"
-  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
-FROM mcr.microsoft.com/windows/nanoserver:ltsc2019
-RUN echo never> C:\never.txt
-DOCKERFILE
 
   # Ctrl-C (SIGINT to the wine process, which wine turns into CTRL_C_EVENT) during a Hyper-V
   # step: exit 130, and the process, the container, the VM and the scratch all go.
