@@ -20,26 +20,8 @@ PER_ENTRY=${PER_ENTRY:-600}  # bytes per file of the image: the measured ~320-35
 SMALL=2000
 LARGE=${LARGE:-60000}
 
-# N files of 100-900 bytes in N/100 directories (as copy_memory_test's contexts).
-make_context() {  # DIR N
-  python3 - "$1" "$2" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-data = os.path.join(root, "data")
-for i in range(n):
-    d = os.path.join(data, "d%03d" % (i // 100))
-    if i % 100 == 0:
-        os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "file-%06d.js" % i), "w") as f:
-        f.write(("x%d " % i) * (25 + i % 200))
-with open(os.path.join(root, "Dockerfile"), "w") as f:
-    f.write("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY data C:/data\n")
-with open(os.path.join(root, ".dockerignore"), "w") as f:
-    f.write("Dockerfile\n")
-PY
-}
-
-nano="mcr.microsoft.com/windows/nanoserver:ltsc2022=oci-layout://$src/samples/bases/nanoserver:ltsc2022"
+# shellcheck source=memory_lib.sh
+source "$src/tests/scripts/memory_lib.sh"  # make_context, $nano
 peak_kib() {  # STORE ARGS... -> peak RSS in KiB
   local store=$1
   shift
