@@ -64,29 +64,6 @@ void AppendJsonString(std::string_view s, std::string& out) {
 
 }  // namespace
 
-bool Sha256FromHex(std::string_view hex, unsigned char* out) {
-  if (hex.size() != 64) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
-void AppendSha256Hex(const unsigned char* bytes, std::string& out) {
-  static const char kDigits[] = "0123456789abcdef";
-  for (size_t i = 0; i < 32; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-}
-
 // The memo file, {"<resolved path>": [size, mtime_ns, ctime_ns, inode, "sha256:<hex>"], ...},
 // read entry by entry.
 template <typename Table>
@@ -103,7 +80,7 @@ class MemoLoader : public nlohmann::json_sax<nlohmann::json> {
   bool binary(binary_t&) override { return Bad(); }
   bool string(string_t& s) override {
     if (depth_ != 2 || field_ != 4 || !s.starts_with("sha256:") ||
-        !Sha256FromHex(std::string_view(s).substr(7), entry_.sha256.data()))
+        !core::Sha256FromHex(std::string_view(s).substr(7), entry_.sha256.data()))
       return Bad();
     ++field_;
     return true;
@@ -454,7 +431,7 @@ std::optional<core::Digest> BuildContext::KnownDigest(const ContextEntry& file) 
   if (m.size == file.size && m.mtime_ns == mtime_ns && m.ctime_ns == file.ctime_ns &&
       m.ino == file.ino) {
     std::string text = "sha256:";
-    AppendSha256Hex(m.sha256.data(), text);
+    core::AppendSha256Hex(m.sha256.data(), text);
     if (auto d = core::Digest::Parse(text)) {
       memo_.MarkRead(i);  // provenance: the files this build read
       return *d;
@@ -466,7 +443,7 @@ std::optional<core::Digest> BuildContext::KnownDigest(const ContextEntry& file) 
 void BuildContext::RememberDigest(const ContextEntry& file, const core::Digest& digest) const {
   Memo m{file.size, file.mtime_sec * 1000000000LL + file.mtime_nsec, file.ctime_ns,
          static_cast<uint64_t>(file.ino), {}};
-  if (digest.algorithm() != "sha256" || !Sha256FromHex(digest.hex(), m.sha256.data())) return;
+  if (digest.algorithm() != "sha256" || !core::Sha256FromHex(digest.hex(), m.sha256.data())) return;
   std::lock_guard lock(mu_);
   memo_.MarkRead(memo_.Set(file.resolved, m));
   memo_dirty_ = true;
@@ -521,7 +498,7 @@ core::Digest BuildContext::ReadFilesDigest() const {
     memo_.AppendPath(i, buf);
     buf += '\0';
     buf += "sha256:";
-    AppendSha256Hex(memo_.MemoOf(i).sha256.data(), buf);
+    core::AppendSha256Hex(memo_.MemoOf(i).sha256.data(), buf);
     buf += '\n';
     if (buf.size() >= (size_t{64} << 10) - 512) {
       h.Update(buf);
@@ -557,7 +534,7 @@ core::Status BuildContext::SaveMemo() const {
     text += ',';
     AppendNumber(m.ino, text);
     text += ",\"sha256:";
-    AppendSha256Hex(m.sha256.data(), text);
+    core::AppendSha256Hex(m.sha256.data(), text);
     text += "\"]";
     if (text.size() >= (64 << 10)) {
       KILN_TRY(out->Write(text));

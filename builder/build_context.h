@@ -23,11 +23,6 @@
 
 namespace kiln::builder {
 
-// A sha256 kept as 32 raw bytes (the context memo, the COPY plan), from and to its 64 lowercase
-// hex digits.
-bool Sha256FromHex(std::string_view hex, unsigned char* out);
-void AppendSha256Hex(const unsigned char* bytes, std::string& out);
-
 struct ContextEntry {
   enum class Type { kFile, kDir, kSymlink };
   Type type = Type::kFile;

@@ -196,13 +196,13 @@ std::pair<uint64_t, uint64_t> PlanFileTotals(const CopyPlan& plan) {
 }
 
 void PlanDigests::Set(size_t i, const core::Digest& d) {
-  known[i] = d.algorithm() == "sha256" && Sha256FromHex(d.hex(), sha256[i].data());
+  known[i] = d.algorithm() == "sha256" && core::Sha256FromHex(d.hex(), sha256[i].data());
 }
 
 core::Digest PlanDigests::Get(size_t i) const {
   if (!known[i]) return {};
   std::string text = "sha256:";
-  AppendSha256Hex(sha256[i].data(), text);
+  core::AppendSha256Hex(sha256[i].data(), text);
   auto d = core::Digest::Parse(text);
   return d ? *d : core::Digest{};
 }
@@ -265,7 +265,7 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
         auto digest = ctx.HashFile(item.source);
         if (!digest)
           st = std::unexpected(digest.error());
-        else if (digest->algorithm() != "sha256" || !Sha256FromHex(digest->hex(), d.sha256[i].data()))
+        else if (digest->algorithm() != "sha256" || !core::Sha256FromHex(digest->hex(), d.sha256[i].data()))
           st = core::Fail(ErrorCode::kInternal, "hashing " + item.source.host_path + ": not a sha256 digest");
       }
       if (!st) {
@@ -296,7 +296,7 @@ core::Status HashUnknown(const BuildContext& ctx, const CopyPlan& plan, PlanDige
     if (!unknown(i)) continue;
     d.known[i] = true;
     std::string hex;
-    AppendSha256Hex(d.sha256[i].data(), hex);
+    core::AppendSha256Hex(d.sha256[i].data(), hex);
     auto digest = core::Digest::Parse("sha256:" + hex);
     if (digest) ctx.RememberDigest(plan.item(i).source, *digest);
   }
@@ -320,7 +320,7 @@ void MaterialLine(const CopyPlan& plan, size_t i, const unsigned char* sha256, b
       out += " file " + std::to_string(plan.file_size(i)) + " ";
       if (sha256) {  // a Digest's ToString; an unknown digest adds nothing
         out += "sha256:";
-        AppendSha256Hex(sha256, out);
+        core::AppendSha256Hex(sha256, out);
       }
   }
   if (!windows) out += " " + std::to_string(r.mode);

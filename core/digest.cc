@@ -96,4 +96,27 @@ Digest Hasher::Finish() {
   return Digest(algorithm_, ToHex(out, len));
 }
 
+bool Sha256FromHex(std::string_view hex, unsigned char* out) {
+  if (hex.size() != 64) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+void AppendSha256Hex(const unsigned char* bytes, std::string& out) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < 32; ++i) {
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 15];
+  }
+}
+
 }  // namespace kiln::core

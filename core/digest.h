@@ -60,6 +60,11 @@ class Hasher {
   uint64_t size_ = 0;
 };
 
+// A sha256 kept as 32 raw bytes (the context memo, the COPY plan, layer catalogs), from and to
+// its 64 lowercase hex digits. Sha256FromHex fails on anything else.
+bool Sha256FromHex(std::string_view hex, unsigned char* out);
+void AppendSha256Hex(const unsigned char* bytes, std::string& out);
+
 }  // namespace kiln::core
 
 template <>

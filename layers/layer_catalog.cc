@@ -46,10 +46,7 @@ std::string MetadataKey(const TarEntry& h) {
 
 std::array<uint8_t, 32> RawSha256(const core::Digest& d) {
   std::array<uint8_t, 32> out{};
-  const std::string& hex = d.hex();
-  auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
-  for (size_t i = 0; i < out.size() && 2 * i + 1 < hex.size(); ++i)
-    out[i] = static_cast<uint8_t>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  core::Sha256FromHex(d.hex(), out.data());  // a sha256 this catalog computed: always 64 hex
   return out;
 }
 
